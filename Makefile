@@ -1,0 +1,64 @@
+# dbpoolsim: the two set-up-and-go commands are `make run` and `make test` (see README.md).
+# Each installs what is missing (Debian packages with apt-get, Python packages with pip into
+# .venv), builds only what changed, and is safe to repeat.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip
+APT_PACKAGES := libboost-dev libeigen3-dev nlohmann-json3-dev catch2 g++ cmake ninja-build
+PY_BUILD_DEPS := "scikit-build-core>=0.10" "pybind11>=2.10" ninja cmake
+PY_DEPS := numpy pandas tqdm pytest simpy
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+SOURCES := $(shell find sim models python -type f \( -name '*.cpp' -o -name '*.hpp' -o -name '*.py' -o -name '*.json' -o -name 'CMakeLists.txt' \) 2>/dev/null) CMakeLists.txt pyproject.toml
+CPP_BUILD := build/cpp
+STAMPS := build/stamps
+
+.PHONY: run test test-cpp test-python install deps bench clean
+
+run: install
+	$(VENV)/bin/dbpoolsim run --out results/medium-application
+
+test: test-cpp test-python
+
+test-cpp: $(STAMPS)/deps
+	cmake -S . -B $(CPP_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release -DDBPOOLSIM_WERROR=ON >/dev/null
+	cmake --build $(CPP_BUILD)
+	$(CPP_BUILD)/tests/dbpoolsim_tests
+
+test-python: install
+	CI=$${CI:-} $(PY) -m pytest -q
+
+install: $(STAMPS)/install
+
+deps: $(STAMPS)/deps
+
+bench: install
+	$(PY) experiments/bench/bench.py
+
+# Debian packages: installed only if one is missing.
+$(STAMPS)/deps:
+	@mkdir -p $(STAMPS)
+	@if ! dpkg -s $(APT_PACKAGES) >/dev/null 2>&1; then \
+	  echo "installing Debian packages: $(APT_PACKAGES)"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(APT_PACKAGES); \
+	fi
+	@touch $@
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMPS)/pydeps: $(VENV)/bin/python
+	@mkdir -p $(STAMPS)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q $(PY_BUILD_DEPS) $(PY_DEPS)
+	@touch $@
+
+# The package (C++ core + Python), rebuilt incrementally in build/<wheel tag>.
+$(STAMPS)/install: $(STAMPS)/deps $(STAMPS)/pydeps $(SOURCES)
+	$(PIP) install -q --no-build-isolation --no-deps .
+	@touch $@
+
+clean:
+	rm -rf build results

@@ -1,0 +1,118 @@
+// dbpoolsim models: the database server's CPU, as egalitarian processor sharing.
+//
+// `cores` = c: with n active queries each receives min(1, c/n) of a core (c = 0 means no CPU
+// contention: every query runs at full speed). Implemented with virtual time: V(t) grows at
+// rate r(n) = min(1, c/n); a query submitted with work w finishes when V reaches V_submit + w.
+// Only the earliest finisher has a pending event; it is rescheduled when n (hence r) changes,
+// and only if its time actually moves. Cost per query: O(log n) plus at most one timer.
+#pragma once
+
+#include <cstdint>
+#include <queue>
+#include <vector>
+
+#include "sim/simulation.hpp"
+#include "sim/stats/accumulator.hpp"
+
+namespace dbpoolsim::models {
+
+class cpu_model {
+public:
+    cpu_model(sim::simulation& s, int cores, std::uint32_t done_kind)
+        : sim_(s), cores_(cores), done_kind_(done_kind) {}
+
+    /// Start a query of `work` CPU-seconds for job `id`. When it finishes the simulation
+    /// receives event (done_kind, id) if cores == 0, else (done_kind, npos) and the caller
+    /// must call `complete()` to learn which job finished.
+    void submit(std::uint32_t id, double work) {
+        advance();
+        ++n_;
+        busy_.set(sim_.now(), busy_now());
+        active_.set(sim_.now(), n_);
+        if (cores_ == 0) {
+            sim_.schedule_after(work, done_kind_, id);
+            return;
+        }
+        jobs_.push(job{v_ + work, seq_++, id});
+        reschedule();
+    }
+
+    /// Under contention: the job whose completion event just fired.
+    std::uint32_t complete() {
+        advance();
+        const job j = jobs_.top();
+        jobs_.pop();
+        timer_ = {};
+        finish_one();
+        reschedule();
+        return j.id;
+    }
+    /// Without contention: account for the finished job (the event carried its id).
+    void complete_direct() { finish_one(); }
+
+    bool contended() const noexcept { return cores_ != 0; }
+    std::uint32_t active() const noexcept { return n_; }
+    /// Fraction of the cores busy (1 when uncontended and anything runs... see busy_now()).
+    const sim::stats::time_average& busy_cores() const noexcept { return busy_; }
+    const sim::stats::time_average& active_queries() const noexcept { return active_; }
+    sim::stats::time_average& busy_cores() noexcept { return busy_; }
+    sim::stats::time_average& active_queries() noexcept { return active_; }
+    int cores() const noexcept { return cores_; }
+
+private:
+    struct job {
+        double finish_v;
+        std::uint64_t seq;
+        std::uint32_t id;
+        bool operator>(const job& o) const noexcept {
+            return finish_v > o.finish_v || (finish_v == o.finish_v && seq > o.seq);
+        }
+    };
+    double rate() const noexcept {
+        return (cores_ == 0 || n_ <= static_cast<std::uint32_t>(cores_))
+                   ? 1.0
+                   : static_cast<double>(cores_) / n_;
+    }
+    double busy_now() const noexcept {
+        if (cores_ == 0) return n_;
+        return n_ < static_cast<std::uint32_t>(cores_) ? n_ : cores_;
+    }
+    void advance() {
+        const double t = sim_.now();
+        v_ += rate_ * (t - t_);
+        t_ = t;
+    }
+    void finish_one() {
+        --n_;
+        busy_.set(sim_.now(), busy_now());
+        active_.set(sim_.now(), n_);
+    }
+    void reschedule() {
+        rate_ = rate();
+        if (jobs_.empty()) {
+            sim_.cancel(timer_);
+            return;
+        }
+        const double due = sim_.now() + (jobs_.top().finish_v - v_) / rate_;
+        const double at = due < sim_.now() ? sim_.now() : due;
+        if (sim_.pending(timer_)) {
+            if (at == timer_at_) return;
+            sim_.cancel(timer_);
+        }
+        timer_ = sim_.timer_at(at, done_kind_, 0xffffffffu);
+        timer_at_ = at;
+    }
+
+    sim::simulation& sim_;
+    int cores_;
+    std::uint32_t done_kind_;
+    std::uint32_t n_ = 0;
+    double v_ = 0, t_ = 0, rate_ = 1;
+    std::uint64_t seq_ = 0;
+    std::priority_queue<job, std::vector<job>, std::greater<job>> jobs_;
+    sim::timer_handle timer_;
+    double timer_at_ = 0;
+    sim::stats::time_average busy_, active_;
+};
+
+}  // namespace dbpoolsim::models

@@ -1,0 +1,156 @@
+#include "models/json_reader.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "sim/format.hpp"
+
+namespace dbpoolsim::models::detail {
+namespace {
+
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+    std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        cur[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j)
+            cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1])});
+        std::swap(prev, cur);
+    }
+    return prev[b.size()];
+}
+
+const char* type_name(const json& v) {
+    switch (v.type()) {
+        case json::value_t::null: return "null";
+        case json::value_t::boolean: return "a boolean";
+        case json::value_t::string: return "a string";
+        case json::value_t::array: return "an array";
+        case json::value_t::object: return "an object";
+        default: return "a number";
+    }
+}
+
+}  // namespace
+
+std::string show(const json& v) {
+    std::string s = v.is_number_float() ? sim::format_number(v.get<double>()) : v.dump();
+    if (s.size() > 60) s = s.substr(0, 57) + "...";
+    return s;
+}
+
+object_reader::object_reader(const json& j, std::string path, problems& out)
+    : path_(std::move(path)), out_(out) {
+    if (j.is_object()) obj_ = &j;
+    else out_.add(path_, std::string("must be an object, got ") + type_name(j) + " " + show(j));
+}
+
+bool object_reader::has(const std::string& key) const { return obj_ && obj_->contains(key); }
+
+const json* object_reader::raw(const std::string& key) {
+    known_.insert(key);
+    if (!obj_) return nullptr;
+    auto it = obj_->find(key);
+    if (it == obj_->end()) return nullptr;
+    read_.insert(key);
+    return &*it;
+}
+
+void object_reader::number(const std::string& key, double& out, double min, bool min_inclusive,
+                           double max) {
+    const json* v = raw(key);
+    if (!v) return;
+    if (!v->is_number()) {
+        out_.add(at(key), std::string("must be a number, got ") + type_name(*v) + " " + show(*v));
+        return;
+    }
+    const double x = v->get<double>();
+    const bool low_ok = min_inclusive ? x >= min : x > min;
+    if (!low_ok || !std::isfinite(x)) {
+        out_.add(at(key), std::string("must be ") + (min_inclusive ? ">= " : "> ") +
+                              sim::format_number(min) + ", got " + show(*v));
+        return;
+    }
+    if (x > max) {
+        out_.add(at(key), "must be <= " + sim::format_number(max) + ", got " + show(*v));
+        return;
+    }
+    out = x;
+}
+
+void object_reader::integer(const std::string& key, int& out, long long min, long long max) {
+    const json* v = raw(key);
+    if (!v) return;
+    if (!v->is_number_integer()) {
+        out_.add(at(key), std::string("must be an integer, got ") + type_name(*v) + " " + show(*v));
+        return;
+    }
+    const long long x = v->is_number_unsigned() ? static_cast<long long>(v->get<unsigned long long>())
+                                                : v->get<long long>();
+    if (x < min) {
+        out_.add(at(key), "must be >= " + std::to_string(min) + ", got " + show(*v));
+        return;
+    }
+    if (x > max) {
+        out_.add(at(key), "must be <= " + std::to_string(max) + ", got " + show(*v));
+        return;
+    }
+    out = static_cast<int>(x);
+}
+
+void object_reader::uint64(const std::string& key, std::uint64_t& out) {
+    const json* v = raw(key);
+    if (!v) return;
+    if (!v->is_number_integer() || (v->is_number_integer() && !v->is_number_unsigned() &&
+                                    v->get<long long>() < 0)) {
+        out_.add(at(key), std::string("must be a non-negative integer, got ") + type_name(*v) +
+                              " " + show(*v));
+        return;
+    }
+    out = v->get<std::uint64_t>();
+}
+
+void object_reader::boolean(const std::string& key, bool& out) {
+    const json* v = raw(key);
+    if (!v) return;
+    if (!v->is_boolean()) {
+        out_.add(at(key), std::string("must be true or false, got ") + type_name(*v) + " " + show(*v));
+        return;
+    }
+    out = v->get<bool>();
+}
+
+void object_reader::string(const std::string& key, std::string& out,
+                           const std::vector<std::string>& allowed) {
+    const json* v = raw(key);
+    if (!v) return;
+    if (!v->is_string()) {
+        out_.add(at(key), std::string("must be a string, got ") + type_name(*v) + " " + show(*v));
+        return;
+    }
+    const auto s = v->get<std::string>();
+    if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), s) == allowed.end()) {
+        std::string list;
+        for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+        out_.add(at(key), "must be one of " + list + ", got " + show(*v));
+        return;
+    }
+    out = s;
+}
+
+void object_reader::finish() {
+    if (!obj_) return;
+    for (auto it = obj_->begin(); it != obj_->end(); ++it) {
+        if (read_.count(it.key())) continue;
+        std::string best;
+        std::size_t best_d = 3;
+        // Suggest among the keys this reader was asked about.
+        for (const auto& k : known_) {
+            const std::size_t d = edit_distance(it.key(), k);
+            if (d < best_d) best_d = d, best = k;
+        }
+        out_.add(at(it.key()), "unknown key" + (best.empty() ? "" : " (did you mean " + best + "?)"));
+    }
+}
+
+}  // namespace dbpoolsim::models::detail

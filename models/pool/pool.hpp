@@ -1,0 +1,189 @@
+// dbpoolsim models: the pool-policy interface and the shared pool vocabulary.
+//
+// See docs/design/pool-policy.md. In short: the world (models/world.cpp) owns requests, the
+// database and the event loop; a pool policy owns its connections and its waiters and decides
+// everything a real pool library decides: who opens connections and when, which idle
+// connection a borrower gets, who waits and in what order, what is validated, reset, retired.
+// The world talks to a policy through the virtual hooks of `pool_policy`; the policy talks to
+// the world through `pool_host`. `pool_base` gives every policy the common machinery
+// (connection table, idle list with FIFO or LIFO order, FIFO waiter list with acquire
+// timeouts, state counters feeding the metrics), so a policy file holds only its algorithm.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "models/metrics.hpp"
+#include "sim/random.hpp"
+#include "sim/simulation.hpp"
+
+namespace dbpoolsim::models {
+
+inline constexpr std::uint32_t npos32 = std::numeric_limits<std::uint32_t>::max();
+
+/// Parameters of one pool policy (each policy derives its own struct, with the library's
+/// parameter names and defaults).
+struct pool_params {
+    virtual ~pool_params() = default;
+};
+
+enum class conn_state : std::uint8_t {
+    free,      // slot unused
+    creating,  // login in progress (counts toward the pool's size)
+    idle,      // open, in the idle list
+    in_use,    // handed to a request
+    checking,  // validation / ping / reset round trip in progress (not borrowable)
+};
+
+struct connection {
+    conn_state state = conn_state::free;
+    bool broken = false;          // the server side is gone (faults); next use fails
+    bool evict = false;           // marked for closing at return (e.g. lifetime reached in use)
+    std::uint32_t holder = npos32;  // request holding it, or waiting on its check
+    std::uint32_t prev = npos32, next = npos32;  // idle-list links
+    std::uint32_t check_tag = 0;  // policy's meaning of the round trip in flight
+    double created_at = 0;        // login finished
+    double last_returned_at = 0;  // last return (or creation)
+    double expires_at = std::numeric_limits<double>::infinity();
+    std::uint64_t uses = 0;
+    sim::timer_handle timer;      // per-connection timer (lifetime, inactivity...), if any
+};
+
+/// What a pool can ask of the world. Completions come back through pool_policy hooks.
+class pool_host {
+public:
+    virtual ~pool_host() = default;
+    virtual sim::simulation& simulation() = 0;
+    /// The request now holds the connection: the world starts its transaction.
+    virtual void grant(std::uint32_t pool, std::uint32_t req, std::uint32_t conn) = 0;
+    /// The request ends without a connection.
+    virtual void fail(std::uint32_t pool, std::uint32_t req, fail_reason why) = 0;
+    /// Start a login to the database; answers with pool_policy::on_connect_done.
+    virtual void open_connection(std::uint32_t pool, std::uint32_t conn) = 0;
+    /// One network round trip on an open connection (validation, ping, reset query);
+    /// answers with pool_policy::on_round_trip_done.
+    virtual void round_trip(std::uint32_t pool, std::uint32_t conn) = 0;
+    /// The connection is gone: the database frees its backend.
+    virtual void close_connection(std::uint32_t pool, std::uint32_t conn) = 0;
+    /// Schedule pool timer `kind` (< 32) with argument `arg` (< 2^24).
+    virtual sim::timer_handle pool_timer(std::uint32_t pool, double at, std::uint32_t kind,
+                                         std::uint32_t arg) = 0;
+};
+
+/// The hooks a pool policy implements. All calls happen inside the event loop.
+class pool_policy {
+public:
+    virtual ~pool_policy() = default;
+    /// Called once at t = 0: initial fill, background timers.
+    virtual void start() = 0;
+    /// A request asks for a connection.
+    virtual void acquire(std::uint32_t req) = 0;
+    /// The request holding `conn` is done with it.
+    virtual void release(std::uint32_t conn) = 0;
+    /// A login started with open_connection finished (ok = usable connection).
+    virtual void on_connect_done(std::uint32_t conn, bool ok) = 0;
+    /// A round trip started with round_trip finished (ok = the server answered).
+    virtual void on_round_trip_done(std::uint32_t conn, bool ok) = 0;
+    /// A timer scheduled with pool_host::pool_timer fired.
+    virtual void on_timer(std::uint32_t kind, std::uint32_t arg) = 0;
+    /// The request holding `conn` found it broken (query error): it will not return it.
+    virtual void on_broken_in_use(std::uint32_t conn) = 0;
+    /// Snapshot for the time series.
+    virtual pool_counts counts() const = 0;
+    /// The acquire timeout in seconds (infinity if none), for reports and theory.
+    virtual double acquire_timeout() const = 0;
+    /// The configured maximum number of connections (for utilisation of the maximum).
+    virtual double max_size() const = 0;
+};
+
+/// Common machinery for policies. Timer kind 0 is reserved for acquire timeouts.
+class pool_base : public pool_policy {
+public:
+    pool_base(pool_host& host, std::uint32_t index, pool_metrics& metrics, sim::random_stream rng)
+        : host_(host), index_(index), m_(metrics), rng_(std::move(rng)) {}
+
+    void on_timer(std::uint32_t kind, std::uint32_t arg) override;
+    pool_counts counts() const override { return n_; }
+
+protected:
+    static constexpr std::uint32_t timer_wait_timeout = 0;
+    enum class idle_order : std::uint8_t { fifo, lifo };
+
+    /// Policy timers other than the acquire timeout.
+    virtual void on_policy_timer(std::uint32_t kind, std::uint32_t arg) = 0;
+    /// The acquire timeout of a waiter fired (it was already removed from the queue).
+    virtual void on_waiter_timeout(std::uint32_t req) { fail(req, fail_reason::acquire_timeout); }
+
+    double now() { return host_.simulation().now(); }
+
+    // ---- connections -------------------------------------------------------------------
+    /// Allocate a slot in state `creating` and start its login.
+    std::uint32_t open_connection();
+    /// Mark a login as finished successfully (state becomes in_use-less "limbo": the caller
+    /// immediately hands it out or makes it idle).
+    void connection_opened(std::uint32_t c);
+    /// A login failed: release the slot (counts a connection error).
+    void connection_failed(std::uint32_t c);
+    /// Close an open connection (any state but free/creating) for `why`.
+    void close(std::uint32_t c, close_reason why);
+    /// Hand connection c to request req (state in_use).
+    void grant(std::uint32_t req, std::uint32_t c);
+    void fail(std::uint32_t req, fail_reason why) { host_.fail(index_, req, why); }
+    /// Start a round trip on c; `tag` is remembered in connection.check_tag.
+    void start_round_trip(std::uint32_t c, std::uint32_t tag, std::uint32_t holder = npos32);
+    connection& conn(std::uint32_t c) { return conns_[c]; }
+    const std::vector<connection>& connections() const { return conns_; }
+
+    // ---- idle list ---------------------------------------------------------------------
+    /// Make c idle: at the front (popped next) or at the back.
+    void push_idle_front(std::uint32_t c);
+    void push_idle_back(std::uint32_t c);
+    /// Remove and return the front idle connection (npos32 if none).
+    std::uint32_t pop_idle_front();
+    std::uint32_t pop_idle_back();
+    /// Remove a specific idle connection from the list (state becomes `to`).
+    void unlink_idle(std::uint32_t c, conn_state to);
+    std::uint32_t idle_front() const { return idle_head_; }
+    std::uint32_t idle_back() const { return idle_tail_; }
+    std::uint32_t idle_next(std::uint32_t c) const { return conns_[c].next; }
+
+    // ---- waiters (FIFO, O(1) removal) ----------------------------------------------------
+    /// Append req to the waiter queue with an acquire timeout (infinite = none).
+    void enqueue_waiter(std::uint32_t req, double timeout_s);
+    /// Put a request back at the head (it keeps its existing deadline).
+    void requeue_waiter_front(std::uint32_t req);
+    /// Remove and return the head waiter (npos32 if none); its timeout is cancelled.
+    std::uint32_t pop_waiter();
+    /// Remove and return the head waiter but keep its timeout running.
+    std::uint32_t pop_waiter_keep_timer();
+    /// Cancel a waiter's deadline timer (after it got a connection).
+    void cancel_wait_timer(std::uint32_t req);
+    std::uint32_t waiter_count() const { return n_.waiters; }
+
+    pool_host& host_;
+    std::uint32_t index_;
+    pool_metrics& m_;
+    sim::random_stream rng_;
+    pool_counts n_;
+
+private:
+    void set_state(connection& k, conn_state to);
+    void ensure_waiter_capacity(std::uint32_t req);
+    void unlink_waiter(std::uint32_t req);
+
+    std::vector<connection> conns_;
+    std::vector<std::uint32_t> free_conns_;
+    std::uint32_t idle_head_ = npos32, idle_tail_ = npos32;
+    struct waiter_links {
+        std::uint32_t prev = npos32, next = npos32;
+        bool queued = false;
+        sim::timer_handle timer;
+    };
+    std::vector<waiter_links> w_;
+    std::uint32_t w_head_ = npos32, w_tail_ = npos32;
+};
+
+}  // namespace dbpoolsim::models

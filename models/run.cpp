@@ -1,0 +1,533 @@
+// The world of one replication: arrivals, requests, the pool policy, the database, metrics.
+#include "models/run.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <exception>
+#include <mutex>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "models/database.hpp"
+#include "sim/random.hpp"
+#include "sim/simulation.hpp"
+#include "sim/stats/accumulator.hpp"
+
+namespace dbpoolsim::models {
+namespace {
+
+enum ev : std::uint32_t {
+    ev_arrival,          // next Poisson arrival
+    ev_burst,            // a burst of arrivals
+    ev_user_next,        // a closed-loop user finished thinking (target = user)
+    ev_db_done,          // a query's CPU work finished (target = request, or npos: ask cpu_model)
+    ev_response,         // a query's response reached the client after the round trip
+    ev_app_done,         // app work after a query finished
+    ev_connect_done,     // a login finished (target = pool << 24 | connection)
+    ev_round_trip_done,  // a pool round trip finished (target = pool << 24 | connection)
+    ev_sample,           // time-series sample
+    ev_warmup_end,
+    ev_pool_timer = 32,  // + policy timer kind (< 32); target = pool << 24 | arg
+};
+
+constexpr std::uint32_t pack(std::uint32_t pool, std::uint32_t x) { return pool << 24 | x; }
+
+struct request {
+    double arrival = 0;
+    double acquire_start = 0;
+    std::uint64_t seqno = 0;
+    std::uint32_t conn = npos32;
+    std::uint32_t user = npos32;
+    std::uint32_t query_index = 0;
+    std::uint16_t cls = 0;
+    bool counted = false;
+};
+
+const std::vector<std::string> series_columns = {
+    "t_s",           "total_connections", "active_connections", "idle_connections",
+    "creating_connections", "waiters",     "arrivals",           "completions",
+    "timeouts",      "failures",          "wait_p50_ms",        "wait_p99_ms",
+    "wait_max_ms",   "db_backends",       "db_active_queries",  "requests_in_system"};
+
+class world final : public pool_host {
+public:
+    world(const scenario& s, int rep, run_control* ctl)
+        : s_(s),
+          rep_(rep),
+          ctl_(ctl),
+          arrivals_(s.run.seed, rep, "arrivals"),
+          think_(s.run.seed, rep, "think_time"),
+          connect_(s.run.seed, rep, "connect_time"),
+          mix_seed_(sim::stream_seed(s.run.seed, rep, "transaction_mix")),
+          query_seed_(sim::stream_seed(s.run.seed, rep, "query_time")),
+          app_seed_(sim::stream_seed(s.run.seed, rep, "app_time")),
+          cpu_(sim_, s.database.cores, ev_db_done),
+          rtt_(s.database.network_rtt_s),
+          series_(series_columns) {
+        double acc = 0, total = 0;
+        for (const auto& c : s.workload.transactions) total += c.weight;
+        for (const auto& c : s.workload.transactions) mix_cdf_.push_back(acc += c.weight / total);
+        mix_cdf_.back() = 1.0;
+        pool_ = make_pool(s.pool, *this, 0, pm_, sim::random_stream(s.run.seed, rep, "pool/0"));
+        counting_ = s.run.warmup_s <= 0;
+    }
+
+    replication_result run();
+
+    // ---- pool_host ----------------------------------------------------------------------
+    sim::simulation& simulation() override { return sim_; }
+
+    void grant(std::uint32_t, std::uint32_t id, std::uint32_t conn) override {
+        request& r = reqs_[id];
+        r.conn = conn;
+        if (r.counted) {
+            const double w = sim_.now() - r.acquire_start;
+            wait_.add(w);
+            wait_all_.add(w);
+            iv_wait_.add(w);
+        }
+        start_query(id);
+    }
+
+    void fail(std::uint32_t, std::uint32_t id, fail_reason why) override {
+        request& r = reqs_[id];
+        if (r.counted) {
+            ++failed_[static_cast<std::size_t>(why)];
+            ++iv_failures_;
+            if (why == fail_reason::acquire_timeout) {
+                ++iv_timeouts_;
+                wait_all_.add(sim_.now() - r.acquire_start);
+            }
+            sojourn_.add(sim_.now() - r.arrival);
+        }
+        end_request(id);
+    }
+
+    void open_connection(std::uint32_t pool, std::uint32_t conn) override {
+        if (conn >= login_ok_.size()) login_ok_.resize(std::max<std::size_t>(conn + 1, 2 * login_ok_.size()));
+        if (backends_ >= static_cast<std::uint32_t>(s_.database.max_connections)) {
+            // PostgreSQL answers 53300 too_many_connections after the startup packet.
+            ++rejected_logins_;
+            login_ok_[conn] = 0;
+            sim_.schedule_after(rtt_, ev_connect_done, pack(pool, conn));
+            return;
+        }
+        login_ok_[conn] = 1;
+        set_backends(backends_ + 1);
+        sim_.schedule_after(s_.database.connect_time.sample(connect_.engine()), ev_connect_done,
+                            pack(pool, conn));
+    }
+
+    void round_trip(std::uint32_t pool, std::uint32_t conn) override {
+        sim_.schedule_after(rtt_, ev_round_trip_done, pack(pool, conn));
+    }
+
+    void close_connection(std::uint32_t, std::uint32_t) override { set_backends(backends_ - 1); }
+
+    sim::timer_handle pool_timer(std::uint32_t pool, double at, std::uint32_t kind,
+                                 std::uint32_t arg) override {
+        DBPOOLSIM_ASSERT(kind < 32 && arg < (1u << 24), "pool timer kind/arg out of range");
+        return sim_.timer_at(at, ev_pool_timer + kind, pack(pool, arg));
+    }
+
+private:
+    // ---- requests -----------------------------------------------------------------------
+    std::uint32_t new_request(std::uint32_t user) {
+        std::uint32_t id;
+        if (!free_reqs_.empty()) {
+            id = free_reqs_.back();
+            free_reqs_.pop_back();
+        } else {
+            id = static_cast<std::uint32_t>(reqs_.size());
+            DBPOOLSIM_ASSERT(id < (1u << 24), "more than 2^24 requests in flight");
+            reqs_.emplace_back();
+        }
+        request& r = reqs_[id];
+        r = request{};
+        r.arrival = r.acquire_start = sim_.now();
+        r.seqno = next_seqno_++;
+        r.user = user;
+        r.counted = counting_;
+        if (mix_cdf_.size() > 1) {
+            sim::keyed_engine eng(mix_seed_, r.seqno);
+            const double u = static_cast<double>(eng() >> 11) * 0x1.0p-53;
+            std::uint16_t c = 0;
+            while (c + 1u < mix_cdf_.size() && u >= mix_cdf_[c]) ++c;
+            r.cls = c;
+        }
+        if (r.counted) {
+            ++offered_;
+            ++iv_arrivals_;
+        }
+        in_system_.set(sim_.now(), static_cast<double>(++live_));
+        return id;
+    }
+
+    void arrive(std::uint32_t user = npos32) { pool_->acquire(new_request(user)); }
+
+    void end_request(std::uint32_t id) {
+        const std::uint32_t user = reqs_[id].user;
+        free_reqs_.push_back(id);
+        in_system_.set(sim_.now(), static_cast<double>(--live_));
+        if (user != npos32)
+            sim_.schedule_after(s_.workload.arrivals.think_time.sample(think_.engine()), ev_user_next, user);
+    }
+
+    void start_query(std::uint32_t id) {
+        const request& r = reqs_[id];
+        const auto& tc = s_.workload.transactions[r.cls];
+        sim::keyed_engine eng(query_seed_ ^ sim::mix64(r.query_index), r.seqno);
+        cpu_.submit(id, tc.query_time.sample(eng));
+    }
+
+    void on_query_cpu_done(std::uint32_t id) {
+        if (rtt_ > 0) sim_.schedule_after(rtt_, ev_response, id);
+        else on_response(id);
+    }
+
+    void on_response(std::uint32_t id) {
+        request& r = reqs_[id];
+        const auto& tc = s_.workload.transactions[r.cls];
+        ++r.query_index;
+        if (tc.app_time) {
+            sim::keyed_engine eng(app_seed_ ^ sim::mix64(r.query_index), r.seqno);
+            sim_.schedule_after(tc.app_time->sample(eng), ev_app_done, id);
+            return;
+        }
+        after_query(id);
+    }
+
+    void after_query(std::uint32_t id) {
+        request& r = reqs_[id];
+        if (r.query_index < static_cast<std::uint32_t>(s_.workload.transactions[r.cls].queries)) {
+            start_query(id);
+            return;
+        }
+        pool_->release(r.conn);
+        if (r.counted) {
+            ++completed_;
+            ++iv_completions_;
+            const double l = sim_.now() - r.arrival;
+            latency_.add(l);
+            sojourn_.add(l);
+        }
+        end_request(id);
+    }
+
+    void set_backends(std::uint32_t n) {
+        backends_ = n;
+        backends_avg_.set(sim_.now(), n);
+    }
+
+    // ---- events -------------------------------------------------------------------------
+    void handle(const sim::event& e) {
+        switch (e.kind) {
+            case ev_arrival:
+                arrive();
+                sim_.schedule_after(arrivals_.exponential(1.0 / s_.workload.arrivals.rate_per_s), ev_arrival, 0);
+                break;
+            case ev_db_done:
+                if (cpu_.contended()) {
+                    on_query_cpu_done(cpu_.complete());
+                } else {
+                    cpu_.complete_direct();
+                    on_query_cpu_done(e.target);
+                }
+                break;
+            case ev_response: on_response(e.target); break;
+            case ev_app_done: after_query(e.target); break;
+            case ev_connect_done: pool_->on_connect_done(e.target & 0xffffff, login_ok_[e.target & 0xffffff] != 0);
+                break;
+            case ev_round_trip_done: pool_->on_round_trip_done(e.target & 0xffffff, true); break;
+            case ev_user_next: arrive(e.target); break;
+            case ev_burst: {
+                const auto& a = s_.workload.arrivals;
+                for (int i = 0; i < a.count; ++i) arrive();
+                if (a.every_s > 0) sim_.schedule_after(a.every_s, ev_burst, 0);
+                break;
+            }
+            case ev_sample: sample(); break;
+            case ev_warmup_end: end_warmup(); break;
+            default:
+                DBPOOLSIM_ASSERT(e.kind >= ev_pool_timer, "unknown event kind");
+                pool_->on_timer(e.kind - ev_pool_timer, e.target & 0xffffff);
+        }
+    }
+
+    void end_warmup() {
+        const double t = sim_.now();
+        counting_ = true;
+        pm_.reset(t);
+        in_system_.reset(t);
+        backends_avg_.reset(t);
+        cpu_.busy_cores().reset(t);
+        cpu_.active_queries().reset(t);
+        rejected_logins_ = 0;
+    }
+
+    void sample() {
+        const double t = sim_.now();
+        const pool_counts c = pool_->counts();
+        series_.append({t, double(c.total), double(c.in_use), double(c.idle), double(c.creating),
+                        double(c.waiters), double(iv_arrivals_), double(iv_completions_),
+                        double(iv_timeouts_), double(iv_failures_), iv_wait_.quantile(0.5) * 1e3,
+                        iv_wait_.quantile(0.99) * 1e3, iv_wait_.max() * 1e3, double(backends_),
+                        double(cpu_.active()), double(live_)});
+        iv_wait_.reset();
+        iv_arrivals_ = iv_completions_ = iv_timeouts_ = iv_failures_ = 0;
+        sim_.schedule_after(s_.run.sample_interval_s, ev_sample, 0);
+    }
+
+    replication_result collect(double wall);
+
+    const scenario& s_;
+    int rep_;
+    run_control* ctl_;
+    sim::simulation sim_;
+    sim::random_stream arrivals_, think_, connect_;
+    std::uint64_t mix_seed_, query_seed_, app_seed_;
+    std::vector<double> mix_cdf_;
+    cpu_model cpu_;
+    double rtt_;
+    std::unique_ptr<pool_policy> pool_;
+    pool_metrics pm_;
+
+    std::vector<request> reqs_;
+    std::vector<std::uint32_t> free_reqs_;
+    std::uint64_t next_seqno_ = 0;
+    std::uint32_t live_ = 0;
+    std::vector<std::uint8_t> login_ok_;
+    std::uint32_t backends_ = 0;
+    bool counting_ = false;
+
+    // measurements (counted requests only, after warm-up)
+    std::uint64_t offered_ = 0, completed_ = 0, rejected_logins_ = 0;
+    std::array<std::uint64_t, static_cast<std::size_t>(fail_reason::count_)> failed_{};
+    sim::stats::log_histogram wait_, latency_, iv_wait_;
+    sim::stats::accumulator wait_all_, sojourn_;
+    sim::stats::time_average in_system_, backends_avg_;
+    std::uint64_t iv_arrivals_ = 0, iv_completions_ = 0, iv_timeouts_ = 0, iv_failures_ = 0;
+    sim::stats::time_series series_;
+};
+
+replication_result world::run() {
+    const auto t0 = std::chrono::steady_clock::now();
+    const double horizon = s_.run.horizon_s;
+    pool_->start();
+    const auto& a = s_.workload.arrivals;
+    switch (a.kind) {
+        case arrival_kind::poisson:
+            sim_.schedule_at(arrivals_.exponential(1.0 / a.rate_per_s), ev_arrival, 0);
+            break;
+        case arrival_kind::burst: sim_.schedule_at(a.at_s, ev_burst, 0); break;
+        case arrival_kind::closed_loop:
+            for (int u = 0; u < a.users; ++u)
+                sim_.schedule_at(a.think_time.sample(think_.engine()), ev_user_next, static_cast<std::uint32_t>(u));
+            break;
+    }
+    if (s_.run.warmup_s > 0) sim_.schedule_at(s_.run.warmup_s, ev_warmup_end, 0);
+    sim_.schedule_at(s_.run.sample_interval_s, ev_sample, 0);
+
+    // Run in chunks so that progress is visible and a cancel is honoured promptly.
+    const double chunk = std::max(horizon / 256, 1e-9);
+    auto handler = [this](const sim::event& e) { handle(e); };
+    for (double t = 0; t < horizon;) {
+        const double next = std::min(horizon, t + chunk);
+        sim_.run_until(next, handler);
+        if (ctl_) {
+            ctl_->simulated_s.fetch_add(next - t);
+            if (ctl_->cancel.load(std::memory_order_relaxed)) throw cancelled();
+        }
+        t = next;
+    }
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return collect(wall);
+}
+
+replication_result world::collect(double wall) {
+    const double t = sim_.now();
+    const double window = s_.run.horizon_s - std::max(0.0, s_.run.warmup_s);
+    replication_result out;
+    out.replication = rep_;
+    auto& m = out.metrics;
+    auto put = [&](const char* name, double v) { m.emplace_back(name, v); };
+    std::uint64_t in_flight = 0;
+    {
+        std::vector<bool> is_free(reqs_.size(), false);
+        for (auto id : free_reqs_) is_free[id] = true;
+        for (std::size_t i = 0; i < reqs_.size(); ++i)
+            if (!is_free[i] && reqs_[i].counted) ++in_flight;
+    }
+    std::uint64_t failed = 0;
+    for (auto f : failed_) failed += f;
+    const double timeouts = double(failed_[0]);
+    const double ms = 1e3;
+
+    put("offered", double(offered_));
+    put("completed", double(completed_));
+    put("failed", double(failed));
+    for (std::size_t i = 0; i < failed_.size(); ++i)
+        m.emplace_back(std::string("failed_") + fail_reason_names[i], double(failed_[i]));
+    put("in_flight", double(in_flight));
+    const double ended = double(completed_ + failed);
+    put("success_rate", ended > 0 ? completed_ / ended : NAN);
+    put("throughput_per_s", completed_ / window);
+    put("offered_per_s", offered_ / window);
+    put("timeouts", timeouts);
+    put("timeout_rate", offered_ ? timeouts / offered_ : NAN);
+
+    put("wait_time_avg_ms", wait_.mean() * ms);
+    put("wait_time_p50_ms", wait_.quantile(0.50) * ms);
+    put("wait_time_p95_ms", wait_.quantile(0.95) * ms);
+    put("wait_time_p99_ms", wait_.quantile(0.99) * ms);
+    put("wait_time_max_ms", wait_.max() * ms);
+    put("wait_time_all_avg_ms", wait_all_.mean() * ms);
+    put("p_wait", wait_.count() + timeouts > 0
+                      ? (double(wait_.count() - wait_.zeros()) + timeouts) / double(wait_.count() + timeouts)
+                      : NAN);
+    put("latency_avg_ms", latency_.mean() * ms);
+    put("latency_p50_ms", latency_.quantile(0.50) * ms);
+    put("latency_p95_ms", latency_.quantile(0.95) * ms);
+    put("latency_p99_ms", latency_.quantile(0.99) * ms);
+    put("latency_max_ms", latency_.max() * ms);
+
+    const double total = pm_.total.mean(t), active = pm_.active.mean(t);
+    put("total_connections", total);
+    put("active_connections", active);
+    put("idle_connections", pm_.idle.mean(t));
+    put("creating_connections", pm_.creating.mean(t));
+    put("utilization_percent", total > 0 ? 100 * active / total : 0);
+    put("utilization_of_max_percent", 100 * active / pool_->max_size());
+    put("peak_connections", pm_.total.max());
+    put("waiters_avg", pm_.waiters.mean(t));
+    put("waiters_max", pm_.waiters.max());
+    put("connection_errors", double(pm_.connection_errors));
+    put("connections_created", double(pm_.created));
+    std::uint64_t closed = 0;
+    for (std::size_t i = 0; i < pm_.closed.size(); ++i) {
+        m.emplace_back(std::string("connections_closed_") + close_reason_names[i], double(pm_.closed[i]));
+        closed += pm_.closed[i];
+    }
+    put("connections_closed", double(closed));
+    put("churn_per_min", pm_.created / window * 60);
+    put("round_trips", double(pm_.round_trips));
+
+    put("db_cpu_utilization_percent",
+        s_.database.cores > 0 ? 100 * cpu_.busy_cores().mean(t) / s_.database.cores : NAN);
+    put("db_active_queries_avg", cpu_.active_queries().mean(t));
+    put("db_backends_avg", backends_avg_.mean(t));
+    put("peak_backend_connections", backends_avg_.max());
+    put("rejected_logins", double(rejected_logins_));
+
+    put("requests_in_system_avg", in_system_.mean(t));
+    put("sojourn_avg_ms", sojourn_.mean() * ms);
+    put("measured_s", window);
+    put("events", double(sim_.events_processed()));
+    put("wall_seconds", wall);
+
+    out.wait = wait_;
+    out.latency = latency_;
+    out.series = std::move(series_);
+    return out;
+}
+
+}  // namespace
+
+double replication_result::metric(const std::string& name) const {
+    for (const auto& [k, v] : metrics)
+        if (k == name) return v;
+    throw error("unknown metric \"" + name + "\"");
+}
+
+replication_result run_replication(const scenario& s, int replication, run_control* ctl) {
+    world w(s, replication, ctl);
+    return w.run();
+}
+
+run_result run(const scenario& s, int threads, run_control* ctl) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const int reps = s.run.replications;
+    if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    threads = std::min(threads, reps);
+    run_result out;
+    out.resolved = s;
+    out.threads = threads;
+    out.replications.resize(static_cast<std::size_t>(reps));
+    std::atomic<int> next{0};
+    std::exception_ptr first_error;
+    std::mutex mu;
+    run_control local;
+    run_control* c = ctl ? ctl : &local;
+    auto worker = [&] {
+        for (;;) {
+            const int i = next.fetch_add(1);
+            if (i >= reps || c->cancel.load()) return;
+            try {
+                out.replications[static_cast<std::size_t>(i)] = run_replication(s, i, c);
+            } catch (...) {
+                std::lock_guard lock(mu);
+                if (!first_error) first_error = std::current_exception();
+                c->cancel = true;
+                return;
+            }
+        }
+    };
+    if (threads == 1) {
+        worker();
+    } else {
+        std::vector<std::thread> pool;
+        for (int i = 0; i < threads; ++i) pool.emplace_back(worker);
+        for (auto& th : pool) th.join();
+    }
+    if (first_error) std::rethrow_exception(first_error);
+    if (c->cancel.load()) throw cancelled();
+    out.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return out;
+}
+
+std::string result_to_json(const run_result& r) {
+    using json = nlohmann::ordered_json;
+    json j;
+    j["scenario"] = json::parse(scenario_to_json(r.resolved));
+    j["wall_seconds"] = r.wall_seconds;
+    j["threads"] = r.threads;
+    json reps = json::array();
+    sim::stats::log_histogram wait, latency;
+    for (const auto& rep : r.replications) {
+        json o;
+        o["replication"] = rep.replication;
+        for (const auto& [k, v] : rep.metrics) o[k] = v;  // NaN becomes null
+        reps.push_back(o);
+        wait.merge(rep.wait);
+        latency.merge(rep.latency);
+    }
+    j["replications"] = reps;
+    // Percentiles over all replications' values pooled (exact merge of the histograms).
+    j["pooled"] = {{"wait_time_p50_ms", wait.quantile(0.5) * 1e3},
+                   {"wait_time_p95_ms", wait.quantile(0.95) * 1e3},
+                   {"wait_time_p99_ms", wait.quantile(0.99) * 1e3},
+                   {"wait_time_max_ms", wait.max() * 1e3},
+                   {"latency_p50_ms", latency.quantile(0.5) * 1e3},
+                   {"latency_p95_ms", latency.quantile(0.95) * 1e3},
+                   {"latency_p99_ms", latency.quantile(0.99) * 1e3},
+                   {"latency_max_ms", latency.max() * 1e3},
+                   {"histogram_relative_error", sim::stats::log_histogram::relative_error}};
+    json cols = json::array({"replication"});
+    json rows = json::array();
+    if (!r.replications.empty()) {
+        for (const auto& c : r.replications.front().series.columns()) cols.push_back(c);
+        for (const auto& rep : r.replications) {
+            const auto& ts = rep.series;
+            for (std::size_t i = 0; i < ts.rows(); ++i) {
+                json row = json::array({rep.replication});
+                for (std::size_t k = 0; k < ts.columns().size(); ++k) row.push_back(ts.at(i, k));
+                rows.push_back(std::move(row));
+            }
+        }
+    }
+    j["series"] = {{"columns", cols}, {"rows", rows}};
+    return j.dump();
+}
+
+}  // namespace dbpoolsim::models

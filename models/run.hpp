@@ -1,0 +1,56 @@
+// dbpoolsim models: running a scenario.
+//
+// `run_replication` is pure and re-entrant: (scenario, replication index) -> result, bit for
+// bit. `run` runs every replication, in parallel on `threads` threads, and returns them in
+// replication order, so the result does not depend on the thread count.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "models/scenario.hpp"
+#include "sim/stats/histogram.hpp"
+#include "sim/stats/time_series.hpp"
+
+namespace dbpoolsim::models {
+
+/// Thrown when a run was cancelled through its run_control.
+struct cancelled : error {
+    cancelled() : error("run cancelled") {}
+};
+
+/// Shared between a running job and its observer (another thread).
+struct run_control {
+    std::atomic<bool> cancel{false};
+    /// Simulated seconds done, summed over replications (progress = done / (reps * horizon)).
+    std::atomic<double> simulated_s{0.0};
+};
+
+struct replication_result {
+    int replication = 0;
+    /// Metric name -> value, in a fixed order (see docs/results.md).
+    std::vector<std::pair<std::string, double>> metrics;
+    sim::stats::log_histogram wait;     // acquire waits of granted requests (s)
+    sim::stats::log_histogram latency;  // end-to-end latency of completed requests (s)
+    sim::stats::time_series series;     // one row per sample_interval_s
+
+    double metric(const std::string& name) const;
+};
+
+struct run_result {
+    scenario resolved;
+    std::vector<replication_result> replications;
+    double wall_seconds = 0;  // whole run
+    int threads = 1;
+};
+
+replication_result run_replication(const scenario& s, int replication, run_control* ctl = nullptr);
+/// threads <= 0: one per hardware thread (at most one per replication).
+run_result run(const scenario& s, int threads = 0, run_control* ctl = nullptr);
+/// Result as JSON: resolved scenario, per-replication metrics, pooled percentiles, series.
+std::string result_to_json(const run_result& r);
+
+}  // namespace dbpoolsim::models

@@ -1,0 +1,87 @@
+// dbpoolsim models: the scenario, a plain struct with defaults.
+//
+// JSON (models/scenario_json.cpp) is the one interchange format: strict in (unknown keys,
+// wrong types and bad values are errors naming the JSON path and the value, all reported at
+// once), fully resolved out (defaults filled in). See docs/scenario.md for every field.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "models/distribution.hpp"
+#include "models/pool/pool.hpp"
+
+namespace dbpoolsim::models {
+
+struct run_settings {
+    double horizon_s = 600;       // simulated seconds per replication
+    double warmup_s = 60;         // statistics from [warmup_s, horizon_s) only
+    int replications = 5;
+    std::uint64_t seed = 1;
+    double sample_interval_s = 1; // time-series resolution
+};
+
+enum class arrival_kind : std::uint8_t { poisson, burst, closed_loop };
+
+struct arrival_settings {
+    arrival_kind kind = arrival_kind::poisson;
+    double rate_per_s = 100;                // poisson
+    int count = 50;                         // burst: requests at once
+    double at_s = 0;                        // burst: first burst time
+    double every_s = 0;                     // burst: repeat period (0 = once)
+    int users = 50;                         // closed_loop
+    distribution think_time = distribution::exponential(1.0);  // closed_loop
+};
+
+struct transaction_class {
+    std::string name = "default";
+    double weight = 1;
+    int queries = 1;
+    distribution query_time = distribution::exponential(0.005);
+    /// Application time after each query while holding the connection (none if unset).
+    std::optional<distribution> app_time;
+};
+
+struct workload_settings {
+    arrival_settings arrivals;
+    std::vector<transaction_class> transactions{transaction_class{}};
+};
+
+struct database_settings {
+    int cores = 0;             // 0 = no CPU contention
+    int max_connections = 100; // PostgreSQL's default; logins beyond it are refused
+    // seeds/004: "Creating new database connections is expensive (~50-100ms)".
+    distribution connect_time = distribution::uniform(0.05, 0.1);
+    double network_rtt_s = 0.0005;
+};
+
+struct pool_settings {
+    std::string kind = "generic";
+    std::shared_ptr<const pool_params> params;  // the kind's own parameter struct
+};
+
+struct scenario {
+    std::string name = "unnamed";
+    run_settings run;
+    workload_settings workload;
+    pool_settings pool;
+    database_settings database;
+};
+
+/// Build a fresh policy object for one replication (throws error for an unknown kind).
+std::unique_ptr<pool_policy> make_pool(const pool_settings& s, pool_host& host, std::uint32_t index,
+                                       pool_metrics& metrics, sim::random_stream rng);
+/// The registered pool kinds, with a one-line summary each.
+std::vector<std::pair<std::string, std::string>> pool_kind_list();
+
+/// Parse and validate; throws config_error listing every problem ("/path: message").
+scenario scenario_from_json(const std::string& text);
+/// The fully resolved scenario (defaults filled in), pretty-printed.
+std::string scenario_to_json(const scenario& s, int indent = 2);
+/// A scenario with every default (pool "generic").
+scenario default_scenario();
+
+}  // namespace dbpoolsim::models

@@ -1,0 +1,59 @@
+"""dbpoolsim: a discrete-event simulator of database connection pools.
+
+    >>> import dbpoolsim
+    >>> res = dbpoolsim.run("medium-application")          # a built-in scenario
+    >>> res.summary["wait_time_p99_ms"]                     # mean over replications
+    >>> res.replications                                    # one DataFrame row per replication
+    >>> res.timeseries                                      # one row per sample interval
+
+A scenario is a dict, a JSON string, a path to a JSON file, or the name of a built-in
+scenario (``dbpoolsim.builtin_scenarios()``). See docs/scenario.md for every field.
+"""
+
+from __future__ import annotations
+
+try:
+    from . import _core
+except ImportError as exc:  # pragma: no cover - only when the extension is missing
+    raise ImportError(
+        "dbpoolsim's compiled core (dbpoolsim._core) could not be imported. "
+        "Did you build and install the package? Run `make install` (or `pip install .`) "
+        "from the repository root."
+    ) from exc
+
+from ._core import ScenarioError, theory
+from .analysis import confidence_interval, summarize
+from .report import health_verdict, render_report
+from .result import Result
+from .runner import run
+from .scenario import (
+    builtin_scenarios,
+    default_scenario,
+    load_scenario,
+    pool_kinds,
+    resolve_scenario,
+    with_overrides,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Result",
+    "ScenarioError",
+    "builtin_scenarios",
+    "confidence_interval",
+    "default_scenario",
+    "health_verdict",
+    "load_scenario",
+    "pool_kinds",
+    "render_report",
+    "resolve_scenario",
+    "run",
+    "summarize",
+    "theory",
+    "with_overrides",
+]
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

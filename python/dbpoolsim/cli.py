@@ -1,0 +1,129 @@
+"""The `dbpoolsim` command.
+
+    dbpoolsim run [SCENARIO] [--out DIR] [--threads N] [--set path=value ...]
+    dbpoolsim validate SCENARIO [SCENARIO ...]
+    dbpoolsim scenarios          # built-in scenarios
+    dbpoolsim pools              # pool kinds
+
+SCENARIO is a JSON file or a built-in scenario name (default: medium-application).
+Errors print one line per problem and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, Optional, Sequence
+
+from . import _core
+from .report import render_report
+from .runner import run
+from .scenario import DEFAULT_SCENARIO, builtin_scenarios, load_scenario, pool_kinds, with_overrides
+
+EXIT_USAGE = 2
+
+
+def _parse_value(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def _problems(exc: BaseException) -> list[str]:
+    probs = getattr(exc, "problems", None)
+    return list(probs) if probs else [str(exc)]
+
+
+def _fail(where: str, lines: list[str]) -> int:
+    for line in lines:
+        print(f"dbpoolsim: error: {where}: {line}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _load(spec: str, sets: Sequence[str]) -> str:
+    text = load_scenario(spec)
+    if sets:
+        overrides = {}
+        for item in sets:
+            if "=" not in item:
+                raise ValueError(f"--set {item!r}: expected path=value, e.g. pool.max_connections=20")
+            key, value = item.split("=", 1)
+            overrides[key.strip()] = _parse_value(value)
+        text = json.dumps(with_overrides(json.loads(text), **overrides))
+    return text
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    try:
+        text = _load(args.scenario, args.set)
+        _core.resolve_scenario(text)
+    except (OSError, ValueError, TypeError) as exc:
+        return _fail(args.scenario, _problems(exc))
+    try:
+        result = run(text, threads=args.threads, progress=None if not args.quiet else False)
+    except KeyboardInterrupt:
+        print("dbpoolsim: interrupted", file=sys.stderr)
+        return 130
+    print(render_report(result))
+    out = Path(args.out) if args.out else Path("results") / result.scenario["name"]
+    paths = result.save(out)
+    print(f"\n  wrote {paths['result']}, {paths['scenario'].name}, {paths['replications'].name}, "
+          f"{paths['timeseries'].name}")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    status = 0
+    for spec in args.scenarios:
+        try:
+            _core.resolve_scenario(load_scenario(spec))
+            print(f"{spec}: ok")
+        except (OSError, ValueError, TypeError) as exc:
+            status = _fail(spec, _problems(exc))
+    return status
+
+
+def cmd_scenarios(_: argparse.Namespace) -> int:
+    for name, desc in builtin_scenarios().items():
+        mark = " (default)" if name == DEFAULT_SCENARIO else ""
+        print(f"{name}{mark}: {desc}")
+    return 0
+
+
+def cmd_pools(_: argparse.Namespace) -> int:
+    for name, desc in pool_kinds().items():
+        print(f"{name}: {desc}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="dbpoolsim", description="Simulate database connection pools.")
+    sub = p.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("run", help="run a scenario and print its report")
+    r.add_argument("scenario", nargs="?", default=DEFAULT_SCENARIO,
+                   help=f"JSON file or built-in name (default: {DEFAULT_SCENARIO})")
+    r.add_argument("--out", help="directory for result.json, scenario.resolved.json and CSVs "
+                                 "(default: results/<scenario name>)")
+    r.add_argument("--threads", type=int, default=None, help="parallel replications (default: all cores)")
+    r.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
+                   help="override a field, e.g. --set pool.max_connections=20 (repeatable)")
+    r.add_argument("--quiet", action="store_true", help="no progress bar")
+    r.set_defaults(func=cmd_run)
+    v = sub.add_parser("validate", help="check scenario files")
+    v.add_argument("scenarios", nargs="+")
+    v.set_defaults(func=cmd_validate)
+    sub.add_parser("scenarios", help="list built-in scenarios").set_defaults(func=cmd_scenarios)
+    sub.add_parser("pools", help="list pool kinds").set_defaults(func=cmd_pools)
+    return p
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,123 @@
+"""The readable report and the health verdict with the seeds' thresholds.
+
+Thresholds (cited):
+- utilisation: healthy 40-70 %, warning 70-85 %, critical above 85 % (seeds/000 "Utilization
+  Thresholds"; seeds/004 "Pool Utilization"); below 30 % is over-provisioned (seeds/000
+  "Low Utilization: If < 30%");
+- acquire wait: above 50 ms is high (seeds/000 "High Wait Times: If > 50ms"); seeds/004 grades
+  the average wait excellent < 1 ms, good 1-10 ms, poor > 10 ms;
+- timeout rate: should be below 0.1 % of requests (seeds/004 "Timeout Rate");
+- success rate: target above 99 % (seeds/001 "Key Metrics");
+- connection errors: above 0 needs attention (seeds/000 "Connection Errors: If > 0").
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from .result import Result
+
+_ROWS = [
+    ("offered_per_s", "offered load", "req/s", 1),
+    ("throughput_per_s", "throughput", "req/s", 1),
+    ("success_rate", "success rate", "%", 100),
+    ("timeout_rate", "timeout rate", "%", 100),
+    ("wait_time_avg_ms", "acquire wait avg", "ms", 1),
+    ("wait_time_p50_ms", "acquire wait p50", "ms", 1),
+    ("wait_time_p95_ms", "acquire wait p95", "ms", 1),
+    ("wait_time_p99_ms", "acquire wait p99", "ms", 1),
+    ("wait_time_max_ms", "acquire wait max", "ms", 1),
+    ("latency_avg_ms", "latency avg", "ms", 1),
+    ("latency_p99_ms", "latency p99", "ms", 1),
+    ("total_connections", "total_connections", "", 1),
+    ("active_connections", "active_connections", "", 1),
+    ("idle_connections", "idle_connections", "", 1),
+    ("utilization_percent", "utilization_percent", "%", 1),
+    ("peak_connections", "peak connections", "", 1),
+    ("connections_created", "connections created", "", 1),
+    ("connection_errors", "connection_errors", "", 1),
+    ("db_cpu_utilization_percent", "DB CPU utilisation", "%", 1),
+    ("peak_backend_connections", "peak backend connections", "", 1),
+]
+
+
+def _fmt(v: float) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "-"
+    a = abs(v)
+    if a == 0:
+        return "0"
+    if a >= 1000:
+        return f"{v:,.0f}"
+    if a >= 10:
+        return f"{v:.1f}"
+    if a >= 0.01:
+        return f"{v:.3f}"
+    return f"{v:.2e}"
+
+
+def health_verdict(summary: dict[str, float]) -> dict[str, Any]:
+    """Status ('healthy', 'warning', 'critical') with the findings and recommendations."""
+    findings: list[tuple[str, str]] = []  # (severity, text)
+    recs: list[str] = []
+    util = summary.get("utilization_percent", math.nan)
+    if not math.isnan(util):
+        if util > 85:
+            findings.append(("critical", f"utilisation {util:.1f} % is above 85 % (critical)"))
+            recs.append("increase max_connections or shorten transactions (seeds/000 Pool Exhaustion)")
+        elif util > 70:
+            findings.append(("warning", f"utilisation {util:.1f} % is in 70-85 % (warning)"))
+            recs.append("plan headroom: utilisation above 70 % leaves little room for bursts")
+        elif util < 30:
+            findings.append(("info", f"utilisation {util:.1f} % is below 30 % (over-provisioned)"))
+            recs.append("decrease min_connections/max_connections or the idle timeout (seeds/000 Low Utilization)")
+    wait = summary.get("wait_time_avg_ms", math.nan)
+    if not math.isnan(wait) and wait > 50:
+        findings.append(("warning", f"average acquire wait {wait:.1f} ms is above 50 ms"))
+        recs.append("increase max_connections or optimise slow queries (seeds/000 High Wait Times)")
+    tr = summary.get("timeout_rate", math.nan)
+    if not math.isnan(tr) and tr > 0.001:
+        findings.append(("critical", f"timeout rate {100 * tr:.3f} % is above 0.1 %"))
+        recs.append("the pool is undersized for this load (seeds/004 Timeout Rate)")
+    sr = summary.get("success_rate", math.nan)
+    if not math.isnan(sr) and sr < 0.99:
+        findings.append(("critical", f"success rate {100 * sr:.2f} % is below the 99 % target"))
+    ce = summary.get("connection_errors", math.nan)
+    if not math.isnan(ce) and ce > 0:
+        findings.append(("warning", f"{ce:.0f} connection errors (logins refused or failed)"))
+        recs.append("check the database's max_connections against every pool's maximum")
+    order = {"info": 0, "warning": 1, "critical": 2}
+    worst = max((order[s] for s, _ in findings), default=0)
+    status = {0: "healthy", 1: "warning", 2: "critical"}[worst]
+    return {"status": status, "findings": [t for _, t in findings], "recommendations": recs}
+
+
+def render_report(result: Result) -> str:
+    """The report printed by `dbpoolsim run`: key metrics with 95 % CIs, then the verdict."""
+    s = result.summary
+    sc = result.scenario
+    n = len(result.replications)
+    pool = sc["pool"]
+    lines = [
+        f"dbpoolsim: {sc['name']}",
+        f"  pool {pool['kind']}, {n} replication(s) x {sc['run']['horizon_s']:g} s "
+        f"(warm-up {sc['run']['warmup_s']:g} s), seed {sc['run']['seed']}, "
+        f"{result.wall_seconds:.2f} s wall on {result.threads} thread(s)",
+        "",
+        f"  {'metric':<26} {'mean':>12} {'95% CI +/-':>12}  unit",
+        f"  {'-' * 26} {'-' * 12} {'-' * 12}  ----",
+    ]
+    for key, label, unit, scale in _ROWS:
+        if key not in s:
+            continue
+        mean = s[key] * scale
+        half = s.get(f"{key}_ci95", math.nan) * scale
+        lines.append(f"  {label:<26} {_fmt(mean):>12} {_fmt(half):>12}  {unit}")
+    v = health_verdict(s)
+    lines += ["", f"  health: {v['status'].upper()}"]
+    lines += [f"    - {f}" for f in v["findings"]] or ["    - all indicators within the seeds' thresholds"]
+    if v["recommendations"]:
+        lines.append("  recommendations:")
+        lines += [f"    - {r}" for r in v["recommendations"]]
+    return "\n".join(lines)

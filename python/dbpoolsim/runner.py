@@ -1,0 +1,52 @@
+"""dbpoolsim.run: one scenario, all replications, in parallel C++ threads."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Optional
+
+from . import _core
+from .result import Result
+from .scenario import ScenarioLike, load_scenario
+
+
+def run(scenario: ScenarioLike, threads: Optional[int] = None, progress: Optional[bool] = None) -> Result:
+    """Simulate every replication of ``scenario`` and return a :class:`Result`.
+
+    - ``scenario``: dict, JSON string, path, or built-in scenario name;
+    - ``threads``: replications run in parallel on this many threads (default: all cores).
+      The result is identical whatever the thread count;
+    - ``progress``: show a progress bar (default: when stderr is a terminal).
+
+    The GIL is released while simulating. Ctrl-C cancels the run within a fraction of a
+    second and raises KeyboardInterrupt. Invalid scenarios raise ScenarioError listing every
+    problem.
+    """
+    text = load_scenario(scenario)
+    job = _core.Job(text, int(threads or 0))  # validates: raises ScenarioError
+    if progress is None:
+        progress = sys.stderr.isatty() and not os.environ.get("CI")
+    job.start()
+    bar = None
+    try:
+        if progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=100, unit="%", desc="simulating", leave=False,
+                       bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining}")
+        while not job.wait(0.1):
+            if bar is not None:
+                bar.n = round(100 * job.progress(), 1)
+                bar.refresh()
+    except KeyboardInterrupt:
+        job.cancel()
+        try:
+            job.result()
+        except KeyboardInterrupt:
+            pass
+        raise
+    finally:
+        if bar is not None:
+            bar.close()
+    return Result.from_json(job.result())

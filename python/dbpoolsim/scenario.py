@@ -1,0 +1,96 @@
+"""Scenario loading: dicts, JSON text, files and built-in scenarios; validation in C++."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+from importlib import resources
+from pathlib import Path
+from typing import Any, Mapping, Union
+
+from . import _core
+
+ScenarioLike = Union[Mapping[str, Any], str, "os.PathLike[str]"]
+
+_BUILTIN_DIR = "scenarios"
+DEFAULT_SCENARIO = "medium-application"
+
+
+def builtin_scenarios() -> dict[str, str]:
+    """Built-in scenario names and their one-line descriptions."""
+    out = {}
+    for entry in sorted(resources.files(__package__).joinpath(_BUILTIN_DIR).iterdir()):
+        if entry.name.endswith(".json"):
+            data = json.loads(entry.read_text())
+            out[entry.name[: -len(".json")]] = data.get("description", "")
+    return out
+
+
+def _builtin_text(name: str) -> str | None:
+    entry = resources.files(__package__).joinpath(_BUILTIN_DIR, f"{name}.json")
+    if entry.is_file():
+        data = json.loads(entry.read_text())
+        data.pop("description", None)
+        return json.dumps(data)
+    return None
+
+
+def load_scenario(scenario: ScenarioLike) -> str:
+    """Return the scenario as JSON text (not yet validated).
+
+    Accepts a dict, a JSON string, a path to a JSON file, or a built-in scenario name.
+    """
+    if isinstance(scenario, Mapping):
+        return json.dumps(scenario)
+    if isinstance(scenario, os.PathLike):
+        return Path(scenario).read_text()
+    if isinstance(scenario, str):
+        text = scenario.strip()
+        if text.startswith("{"):
+            return text
+        builtin = _builtin_text(text)
+        if builtin is not None:
+            return builtin
+        path = Path(text)
+        if path.is_file():
+            return path.read_text()
+        raise FileNotFoundError(
+            f"scenario {scenario!r} is neither a JSON object, a file, nor a built-in scenario "
+            f"({', '.join(builtin_scenarios())})"
+        )
+    raise TypeError(f"scenario must be a dict, JSON string, path or built-in name, got {type(scenario).__name__}")
+
+
+def resolve_scenario(scenario: ScenarioLike) -> dict[str, Any]:
+    """Validate and return the scenario with every default filled in.
+
+    Raises ScenarioError (a ValueError) whose ``problems`` attribute lists every problem as
+    "/json/path: message".
+    """
+    return json.loads(_core.resolve_scenario(load_scenario(scenario)))
+
+
+def default_scenario() -> dict[str, Any]:
+    """The built-in default scenario (the seeds' medium application), resolved."""
+    return resolve_scenario(DEFAULT_SCENARIO)
+
+
+def pool_kinds() -> dict[str, str]:
+    """Registered pool kinds and what each models."""
+    return dict(_core.pool_kinds())
+
+
+def with_overrides(scenario: ScenarioLike, **overrides: Any) -> dict[str, Any]:
+    """A copy of the scenario with dotted-path overrides, e.g.
+    ``with_overrides(s, **{"pool.max_connections": 20, "run.replications": 3})``."""
+    data = copy.deepcopy(json.loads(load_scenario(scenario)))
+    for dotted, value in overrides.items():
+        node = data
+        parts = dotted.split(".")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise KeyError(f"{dotted}: {part} is not an object")
+        node[parts[-1]] = value
+    return data

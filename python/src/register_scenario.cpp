@@ -1,0 +1,20 @@
+#include "bindings.hpp"
+
+#include "models/scenario.hpp"
+
+namespace dbpoolsim::python {
+
+void register_scenario(py::module_& m) {
+    m.def("resolve_scenario",
+          [](const std::string& text) {
+              return models::scenario_to_json(models::scenario_from_json(text));
+          },
+          py::arg("scenario_json"),
+          "Validate a scenario (JSON text) and return it fully resolved (JSON text). "
+          "Raises ScenarioError listing every problem.");
+    m.def("default_scenario_json", [] { return models::scenario_to_json(models::default_scenario()); },
+          "Every default, as resolved scenario JSON.");
+    m.def("pool_kinds", &models::pool_kind_list, "Registered pool kinds with a summary each.");
+}
+
+}  // namespace dbpoolsim::python

@@ -1,0 +1,51 @@
+#include <stdexcept>
+
+#include "bindings.hpp"
+#include "models/theory.hpp"
+
+namespace dbpoolsim::python {
+
+void register_theory(py::module_& m) {
+    namespace th = models::theory;
+    auto t = m.def_submodule("theory", "Exact queueing results (oracles and instant estimates).");
+    py::register_exception<std::invalid_argument>(t, "TheoryError", PyExc_ValueError);
+    auto as_dict = [](auto&&... kv) {
+        py::dict d;
+        ((d[kv.first] = kv.second), ...);
+        return d;
+    };
+    t.def("erlang_b", &th::erlang_b, py::arg("servers"), py::arg("offered_load"));
+    t.def("erlang_c", &th::erlang_c, py::arg("servers"), py::arg("offered_load"));
+    t.def("mmc",
+          [as_dict](double lam, double mu, int c) {
+              auto r = th::mmc(lam, mu, c);
+              return as_dict(std::pair{"p_wait", r.p_wait}, std::pair{"mean_wait", r.mean_wait},
+                             std::pair{"mean_queue_length", r.mean_queue_length},
+                             std::pair{"utilization", r.utilization});
+          },
+          py::arg("arrival_rate"), py::arg("service_rate"), py::arg("servers"));
+    t.def("mmc_deterministic_patience",
+          [as_dict](double lam, double mu, int c, double tau) {
+              auto r = th::mmc_deterministic_patience(lam, mu, c, tau);
+              return as_dict(std::pair{"p_wait", r.p_wait}, std::pair{"p_timeout", r.p_timeout},
+                             std::pair{"mean_wait_all", r.mean_wait_all},
+                             std::pair{"mean_wait_served", r.mean_wait_served},
+                             std::pair{"throughput", r.throughput},
+                             std::pair{"utilization", r.utilization});
+          },
+          py::arg("arrival_rate"), py::arg("service_rate"), py::arg("servers"), py::arg("patience"));
+    t.def("erlang_a",
+          [as_dict](double lam, double mu, int c, double theta) {
+              auto r = th::erlang_a(lam, mu, c, theta);
+              return as_dict(std::pair{"p_wait", r.p_wait}, std::pair{"p_abandon", r.p_abandon},
+                             std::pair{"mean_wait_all", r.mean_wait_all});
+          },
+          py::arg("arrival_rate"), py::arg("service_rate"), py::arg("servers"), py::arg("abandon_rate"));
+    t.def("mg1_mean_wait", &th::mg1_mean_wait, py::arg("arrival_rate"), py::arg("service_mean"),
+          py::arg("service_variance"));
+    t.def("erlang_c_servers_for_wait", &th::erlang_c_servers_for_wait, py::arg("arrival_rate"),
+          py::arg("service_rate"), py::arg("max_mean_wait"));
+    t.def("square_root_staffing", &th::square_root_staffing, py::arg("offered_load"), py::arg("beta"));
+}
+
+}  // namespace dbpoolsim::python
