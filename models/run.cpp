@@ -128,6 +128,9 @@ public:
     sim::timer_handle pool_timer(std::uint32_t pool, double at, std::uint32_t kind,
                                  std::uint32_t arg) override {
         DBPOOLSIM_ASSERT(kind < 32 && arg < (1u << 24), "pool timer kind/arg out of range");
+        // Kind 0 is the acquire timeout (pool_base): a constant delay per pool, so its times
+        // never decrease and a FIFO lane per pool holds them (see sim/event_queue.hpp).
+        if (kind == 0) return sim_.fifo_timer_at(pool, at, ev_pool_timer, pack(pool, arg));
         return sim_.timer_at(at, ev_pool_timer + kind, pack(pool, arg));
     }
 

@@ -9,6 +9,11 @@
 // - Cancellable events ("timers") get a handle. `cancel` is O(1): it bumps the generation of
 //   the timer's slot; the stale heap entry is discarded when it reaches the top (lazy deletion).
 // - A 4-ary heap: shallower than a binary heap, and its children share a cache line.
+// - FIFO lanes: timers whose times never decrease within a lane (a constant delay such as a
+//   pool's acquire timeout) can go to a lane, a ring buffer that is O(1) to push and to
+//   discard cancelled entries from. `pop` takes the smallest (time, seq) among the heap top and
+//   the lane fronts, so the total order is exactly the same as with the heap alone. A timer
+//   pushed to a lane earlier than the lane's last time silently goes to the heap instead.
 #pragma once
 
 #include <cstdint>
@@ -58,6 +63,33 @@ public:
         return timer_handle{slot, gen};
     }
 
+    /// Like push_timer, into FIFO lane `lane` (see the header comment).
+    timer_handle push_timer_fifo(std::uint32_t lane, sim_time t, std::uint32_t kind,
+                                 std::uint32_t target) {
+        if (lane >= lanes_.size()) lanes_.resize(lane + 1);
+        fifo& f = lanes_[lane];
+        if (f.head < f.buf.size() && t < f.buf.back().time) return push_timer(t, kind, target);
+        std::uint32_t slot;
+        if (!free_slots_.empty()) {
+            slot = free_slots_.back();
+            free_slots_.pop_back();
+        } else {
+            slot_gen_.push_back(0);
+            slot = static_cast<std::uint32_t>(slot_gen_.size());
+        }
+        const std::uint32_t gen = slot_gen_[slot - 1];
+        if (f.head == f.buf.size()) {
+            f.buf.clear();
+            f.head = 0;
+        } else if (f.head > 4096 && f.head * 2 > f.buf.size()) {
+            f.buf.erase(f.buf.begin(), f.buf.begin() + static_cast<std::ptrdiff_t>(f.head));
+            f.head = 0;
+        }
+        f.buf.push_back(entry{t, seq_++, kind, target, slot, gen});
+        ++live_;
+        return timer_handle{slot, gen};
+    }
+
     /// Cancel a pending timer. Returns false (and does nothing) if the handle is empty or the
     /// timer already fired or was cancelled. Resets the handle to empty.
     bool cancel(timer_handle& h) noexcept {
@@ -82,27 +114,35 @@ public:
 
     /// Time of the next pending event, or infinity.
     sim_time next_time() {
-        drop_stale();
-        return heap_.empty() ? infinity : heap_.front().time;
+        const entry* e = peek_entry();
+        return e ? e->time : infinity;
     }
 
     /// Remove the next pending event into `out`; false if there is none.
-    bool pop(event& out) {
-        drop_stale();
-        if (heap_.empty()) return false;
-        const entry& top = heap_.front();
-        out = event{top.time, top.seq, top.kind, top.target};
-        if (top.slot != 0) release_slot(top.slot);
-        heap_pop();
+    bool pop(event& out) { return pop_before(infinity, out, true); }
+
+    /// Remove the next pending event if its time is < t (or <= t when `inclusive`).
+    bool pop_before(sim_time t, event& out, bool inclusive = false) {
+        const entry* top = peek_entry();
+        if (!top || top->time > t || (!inclusive && top->time == t)) return false;
+        out = event{top->time, top->seq, top->kind, top->target};
+        if (top->slot != 0) release_slot(top->slot);
+        if (from_lane_) ++lanes_[lane_index_].head;
+        else heap_pop();
         --live_;
         return true;
     }
 
-    /// Capacity actually used by the heap (pending plus not yet discarded cancelled entries).
-    std::size_t heap_entries() const noexcept { return heap_.size(); }
+    /// Entries held (pending plus not yet discarded cancelled ones), heap and lanes.
+    std::size_t heap_entries() const noexcept {
+        std::size_t n = heap_.size();
+        for (const auto& f : lanes_) n += f.buf.size() - f.head;
+        return n;
+    }
 
     void clear() {
         heap_.clear();
+        lanes_.clear();
         free_slots_.clear();
         slot_gen_.clear();
         live_ = 0;
@@ -124,12 +164,25 @@ private:
         ++slot_gen_[slot - 1];
         free_slots_.push_back(slot);
     }
+    bool stale(const entry& e) const noexcept { return e.slot != 0 && slot_gen_[e.slot - 1] != e.gen; }
     void drop_stale() {
-        while (!heap_.empty()) {
-            const entry& top = heap_.front();
-            if (top.slot == 0 || slot_gen_[top.slot - 1] == top.gen) return;
-            heap_pop();
+        while (!heap_.empty() && stale(heap_.front())) heap_pop();
+    }
+    /// The next live entry among the heap top and the lane fronts (sets from_lane_/lane_index_).
+    const entry* peek_entry() {
+        drop_stale();
+        const entry* best = heap_.empty() ? nullptr : &heap_.front();
+        from_lane_ = false;
+        for (std::size_t i = 0; i < lanes_.size(); ++i) {
+            fifo& f = lanes_[i];
+            while (f.head < f.buf.size() && stale(f.buf[f.head])) ++f.head;
+            if (f.head < f.buf.size() && (!best || before(f.buf[f.head], *best))) {
+                best = &f.buf[f.head];
+                from_lane_ = true;
+                lane_index_ = i;
+            }
         }
+        return best;
     }
     void heap_push(const entry& e) {
         heap_.push_back(e);
@@ -162,7 +215,14 @@ private:
         heap_[i] = last;
     }
 
+    struct fifo {
+        std::vector<entry> buf;
+        std::size_t head = 0;
+    };
     std::vector<entry> heap_;
+    std::vector<fifo> lanes_;
+    bool from_lane_ = false;
+    std::size_t lane_index_ = 0;
     std::vector<std::uint32_t> slot_gen_;
     std::vector<std::uint32_t> free_slots_;
     std::uint64_t seq_ = 0;

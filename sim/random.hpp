@@ -80,8 +80,8 @@ public:
     }
     /// Uniform integer on [0, n) (n >= 1), by rejection-free multiply-shift of 64 bits.
     std::uint64_t below(std::uint64_t n) {
-        return static_cast<std::uint64_t>(
-            (static_cast<unsigned __int128>(engine_()) * n) >> 64);
+        __extension__ using u128 = unsigned __int128;
+        return static_cast<std::uint64_t>((static_cast<u128>(engine_()) * n) >> 64);
     }
     engine_type& engine() noexcept { return engine_; }
 

@@ -1,0 +1,37 @@
+// Test support: small scenario builders (JSON text, so tests read like scenario files).
+#pragma once
+
+#include <string>
+
+#include "models/run.hpp"
+
+namespace dbpoolsim::test {
+
+/// The M/M/c(+D) pool: Poisson arrivals, exponential holding, fixed pool of c, no set-up cost,
+/// no network, no CPU contention. timeout_s = 0 means wait forever.
+inline models::scenario mmc_pool(double lambda, double mean_s, int c, double timeout_s,
+                                 double horizon_s, int reps, double warmup_s = 10) {
+    const std::string n = std::to_string(c);
+    return models::scenario_from_json(
+        R"({"name": "mmc", "run": {"horizon_s": )" + std::to_string(horizon_s) +
+        R"(, "warmup_s": )" + std::to_string(warmup_s) + R"(, "replications": )" +
+        std::to_string(reps) + R"(, "seed": 2024, "sample_interval_s": 10},
+         "workload": {"arrivals": {"kind": "poisson", "rate_per_s": )" + std::to_string(lambda) +
+        R"(}, "transactions": [{"query_time": {"kind": "exponential", "mean_s": )" +
+        std::to_string(mean_s) + R"(}}]},
+         "pool": {"kind": "generic", "min_connections": )" + n + R"(, "max_connections": )" + n +
+        R"(, "acquisition_timeout": )" + std::to_string(timeout_s) +
+        R"(, "idle_timeout": 0, "max_lifetime": 0, "health_check_interval": 0},
+         "database": {"cores": 0, "max_connections": 100000,
+                      "connect_time": {"kind": "constant", "value_s": 0}, "network_rtt_s": 0}})");
+}
+
+/// Index of a time-series column.
+inline std::size_t column(const models::replication_result& r, const std::string& name) {
+    const auto& cols = r.series.columns();
+    for (std::size_t i = 0; i < cols.size(); ++i)
+        if (cols[i] == name) return i;
+    throw std::runtime_error("no column " + name);
+}
+
+}  // namespace dbpoolsim::test
