@@ -81,6 +81,14 @@ void object_reader::number(const std::string& key, double& out, double min, bool
 void object_reader::integer(const std::string& key, int& out, long long min, long long max) {
     const json* v = raw(key);
     if (!v) return;
+    if (v->is_number_float() && std::isfinite(v->get<double>()) &&
+        v->get<double>() == std::floor(v->get<double>()) && std::abs(v->get<double>()) < 9e15) {
+        const auto x = static_cast<long long>(v->get<double>());  // 20.0 is the integer 20
+        if (x < min) out_.add(at(key), "must be >= " + std::to_string(min) + ", got " + show(*v));
+        else if (x > max) out_.add(at(key), "must be <= " + std::to_string(max) + ", got " + show(*v));
+        else out = static_cast<int>(x);
+        return;
+    }
     if (!v->is_number_integer()) {
         out_.add(at(key), std::string("must be an integer, got ") + type_name(*v) + " " + show(*v));
         return;

@@ -334,13 +334,21 @@ replication_result world::run() {
 
     // Run in chunks so that progress is visible and a cancel is honoured promptly.
     const double chunk = std::max(horizon / 256, 1e-9);
-    auto handler = [this](const sim::event& e) { handle(e); };
+    // A cancel is also checked every 65536 events, so Ctrl-C is prompt whatever the horizon.
+    std::uint32_t countdown = 1u << 16;
+    auto handler = [this, &countdown](const sim::event& e) {
+        handle(e);
+        if (--countdown == 0) {
+            countdown = 1u << 16;
+            if (ctl_ && ctl_->cancel.load(std::memory_order_relaxed)) sim_.stop();
+        }
+    };
     for (double t = 0; t < horizon;) {
         const double next = std::min(horizon, t + chunk);
-        sim_.run_until(next, handler);
+        const bool finished = sim_.run_until(next, handler);
         if (ctl_) {
+            if (!finished || ctl_->cancel.load(std::memory_order_relaxed)) throw cancelled();
             ctl_->simulated_s.fetch_add(next - t);
-            if (ctl_->cancel.load(std::memory_order_relaxed)) throw cancelled();
         }
         t = next;
     }

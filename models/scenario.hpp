@@ -65,6 +65,7 @@ struct pool_settings {
 
 struct scenario {
     std::string name = "unnamed";
+    std::string description;  // free text, for people
     run_settings run;
     workload_settings workload;
     pool_settings pool;

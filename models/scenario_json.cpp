@@ -250,7 +250,7 @@ void read_pool(object_reader& r, pool_settings& p) {
     std::string kind = p.kind;
     if (const json* k = r.raw("kind")) {
         if (!k->is_string()) {
-            r.sink().add(r.at("kind"), "must be a string, got " + detail::show(*k));
+            r.sink().add(r.at("kind"), "must be a string naming a pool kind, got " + detail::show(*k));
             return;
         }
         kind = k->get<std::string>();
@@ -290,6 +290,7 @@ scenario scenario_from_json(const std::string& text) {
     object_reader root(j, "", out);
     if (root.ok()) {
         root.string("name", s.name);
+        root.string("description", s.description);
         auto section = [&](const char* key, auto&& fn) {
             if (const json* v = root.raw(key)) {
                 object_reader r(*v, root.at(key), out);
@@ -301,6 +302,19 @@ scenario scenario_from_json(const std::string& text) {
         section("pool", [&](object_reader& r) { read_pool(r, s.pool); });
         section("database", [&](object_reader& r) { read_database(r, s.database); });
         root.finish();
+        // A closed loop in which nothing takes time would never advance the clock.
+        const auto& a = s.workload.arrivals;
+        if (out.list.empty() && a.kind == arrival_kind::closed_loop && a.think_time.mean() == 0 &&
+            s.database.network_rtt_s == 0) {
+            bool instant = true;
+            for (const auto& c : s.workload.transactions)
+                instant = instant && c.query_time.mean() == 0 && (!c.app_time || c.app_time->mean() == 0);
+            if (instant)
+                out.add("/workload/arrivals/think_time",
+                        "a closed loop needs think time or transactions that take time: with zero "
+                        "think time, zero query and app time and zero network_rtt_s the clock "
+                        "never advances");
+        }
     }
     if (!out.list.empty()) throw config_error(out.list);
     return s;
@@ -309,6 +323,7 @@ scenario scenario_from_json(const std::string& text) {
 std::string scenario_to_json(const scenario& s, int indent) {
     json j;
     j["name"] = s.name;
+    if (!s.description.empty()) j["description"] = s.description;
     j["run"] = {{"horizon_s", s.run.horizon_s},
                 {"warmup_s", s.run.warmup_s},
                 {"replications", s.run.replications},

@@ -66,7 +66,8 @@ public:
     /// Like push_timer, into FIFO lane `lane` (see the header comment).
     timer_handle push_timer_fifo(std::uint32_t lane, sim_time t, std::uint32_t kind,
                                  std::uint32_t target) {
-        if (lane >= lanes_.size()) lanes_.resize(lane + 1);
+        DBPOOLSIM_ASSERT(lane < (1u << 16), "FIFO lane index out of range");
+        if (lane >= lanes_.size()) lanes_.resize(std::size_t{lane} + 1);
         fifo& f = lanes_[lane];
         if (f.head < f.buf.size() && t < f.buf.back().time) return push_timer(t, kind, target);
         std::uint32_t slot;
@@ -140,11 +141,16 @@ public:
         return n;
     }
 
+    /// Drop every pending event. Handles obtained before stay valid-but-stale: every slot's
+    /// generation moves on, so they can never refer to a timer scheduled afterwards.
     void clear() {
         heap_.clear();
         lanes_.clear();
         free_slots_.clear();
-        slot_gen_.clear();
+        for (std::uint32_t i = 0; i < slot_gen_.size(); ++i) {
+            ++slot_gen_[i];
+            free_slots_.push_back(i + 1);
+        }
         live_ = 0;
     }
 

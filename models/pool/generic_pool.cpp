@@ -17,7 +17,8 @@ public:
 
     void start() override {
         for (int i = 0; i < p_.min_connections; ++i) open_connection();
-        if ((p_.idle_timeout > 0 || p_.max_lifetime > 0) && p_.idle_cleanup_interval > 0)
+        // The cleanup also restores min_connections after failed logins, so it always runs.
+        if (p_.idle_cleanup_interval > 0)
             host_.pool_timer(index_, now() + p_.idle_cleanup_interval, timer_cleanup, 0);
         if (p_.health_check_interval > 0)
             host_.pool_timer(index_, now() + p_.health_check_interval, timer_health, 0);

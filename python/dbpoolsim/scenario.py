@@ -30,10 +30,17 @@ def builtin_scenarios() -> dict[str, str]:
 def _builtin_text(name: str) -> str | None:
     entry = resources.files(__package__).joinpath(_BUILTIN_DIR, f"{name}.json")
     if entry.is_file():
-        data = json.loads(entry.read_text())
-        data.pop("description", None)
-        return json.dumps(data)
+        return entry.read_text()
     return None
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars and arrays (as from a sweep grid) become plain JSON values."""
+    if hasattr(value, "item") and callable(value.item) and getattr(value, "ndim", 0) == 0:
+        return value.item()
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 def load_scenario(scenario: ScenarioLike) -> str:
@@ -42,7 +49,10 @@ def load_scenario(scenario: ScenarioLike) -> str:
     Accepts a dict, a JSON string, a path to a JSON file, or a built-in scenario name.
     """
     if isinstance(scenario, Mapping):
-        return json.dumps(scenario)
+        try:
+            return json.dumps(scenario, default=_plain, allow_nan=False)
+        except ValueError as exc:  # NaN or infinity somewhere
+            raise ValueError(f"scenario holds a NaN or infinite number, which JSON cannot carry ({exc})") from None
     if isinstance(scenario, os.PathLike):
         return Path(scenario).read_text()
     if isinstance(scenario, str):
@@ -91,6 +101,6 @@ def with_overrides(scenario: ScenarioLike, **overrides: Any) -> dict[str, Any]:
         for part in parts[:-1]:
             node = node.setdefault(part, {})
             if not isinstance(node, dict):
-                raise KeyError(f"{dotted}: {part} is not an object")
+                raise ValueError(f"override {dotted}: {part} is not an object, got {node!r}")
         node[parts[-1]] = value
     return data

@@ -41,6 +41,14 @@ def tiny() -> dict[str, Any]:
     return copy.deepcopy(TINY)
 
 
+@pytest.fixture(scope="session")
+def tiny_result():
+    """The tiny scenario run once on 2 threads (shared: tests must not mutate it)."""
+    import dbpoolsim
+
+    return dbpoolsim.run(TINY, threads=2, progress=False)
+
+
 @pytest.fixture
 def tiny_file(tmp_path: Path, tiny: dict[str, Any]) -> Path:
     """The tiny scenario written to a JSON file."""

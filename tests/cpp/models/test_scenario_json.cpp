@@ -72,3 +72,19 @@ TEST_CASE("scenario errors name the offending value", "[scenario]") {
     CHECK(problems_of("{\"run\": ") .size() == 1);
     CHECK(problems_of("{\"run\": ").front().rfind("/: invalid JSON: parse error at line 1, column 9", 0) == 0);
 }
+
+TEST_CASE("a closed loop in which nothing takes time is rejected", "[scenario]") {
+    CHECK(problems_of(R"({"workload": {"arrivals": {"kind": "closed_loop", "users": 2, "think_time": {"kind": "constant", "value_s": 0}},
+                          "transactions": [{"query_time": {"kind": "constant", "value_s": 0}}]},
+                          "database": {"network_rtt_s": 0}})") ==
+          std::vector<std::string>{"/workload/arrivals/think_time: a closed loop needs think time or transactions "
+                                   "that take time: with zero think time, zero query and app time and zero "
+                                   "network_rtt_s the clock never advances"});
+}
+
+TEST_CASE("an integral number is accepted where an integer is expected", "[scenario]") {
+    const auto s = models::scenario_from_json(R"({"run": {"replications": 3.0}})");
+    CHECK(s.run.replications == 3);
+    CHECK(problems_of(R"({"run": {"replications": 2.5}})") ==
+          std::vector<std::string>{"/run/replications: must be an integer, got a number 2.5"});
+}
