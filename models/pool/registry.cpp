@@ -53,10 +53,16 @@ std::unique_ptr<pool_policy> make_generic(const pool_params& p, pool_host& host,
 
 }  // namespace
 
+const pool_kind& generic_pool_kind() {
+    static const pool_kind k{"generic", "the min/max pool of the seed documents (seeds 000, 001, 004)",
+                             parse_generic, write_generic, make_generic};
+    return k;
+}
+
 const std::vector<pool_kind>& pool_kinds() {
     static const std::vector<pool_kind> kinds = {
-        {"generic", "the min/max pool of the seed documents (seeds 000, 001, 004)", parse_generic,
-         write_generic, make_generic},
+        // <pool kinds: one line each>
+        generic_pool_kind(),
     };
     return kinds;
 }

@@ -23,6 +23,10 @@ struct pool_kind {
 };
 
 const std::vector<pool_kind>& pool_kinds();
+
+// Each policy file defines its registry entry; registry.cpp lists them (one line each).
+// <pool kind declarations: one line each>
+const pool_kind& generic_pool_kind();
 const pool_kind* find_pool_kind(std::string_view name);
 
 }  // namespace dbpoolsim::models::detail
