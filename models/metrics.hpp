@@ -44,7 +44,9 @@ struct pool_counts {
     std::uint32_t waiters = 0;
 };
 
-/// Pool-side measurements, reset at the end of warm-up.
+/// Pool-side measurements, reset at the end of warm-up. Pools record changes as deltas, so
+/// several pools (one per application instance) can share one pool_metrics: it then holds
+/// fleet totals (e.g. total_connections = connections summed over instances).
 struct pool_metrics {
     sim::stats::time_average total, active, idle, creating, waiters;
     std::uint64_t created = 0;

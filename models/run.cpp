@@ -41,6 +41,7 @@ struct request {
     std::uint32_t user = npos32;
     std::uint32_t query_index = 0;
     std::uint16_t cls = 0;
+    std::uint8_t pool = 0;  // application instance
     bool counted = false;
 };
 
@@ -62,6 +63,7 @@ public:
           mix_seed_(sim::stream_seed(s.run.seed, rep, "transaction_mix")),
           query_seed_(sim::stream_seed(s.run.seed, rep, "query_time")),
           app_seed_(sim::stream_seed(s.run.seed, rep, "app_time")),
+          route_seed_(sim::stream_seed(s.run.seed, rep, "instance_routing")),
           cpu_(sim_, s.database.cores, ev_db_done),
           rtt_(s.database.network_rtt_s),
           series_(series_columns) {
@@ -69,7 +71,11 @@ public:
         for (const auto& c : s.workload.transactions) total += c.weight;
         for (const auto& c : s.workload.transactions) mix_cdf_.push_back(acc += c.weight / total);
         mix_cdf_.back() = 1.0;
-        pool_ = make_pool(s.pool, *this, 0, pm_, sim::random_stream(s.run.seed, rep, "pool/0"));
+        // All instances' pools share pm_ (they record deltas), so pm_ holds fleet totals.
+        for (int i = 0; i < s.client.instances; ++i)
+            pools_.push_back(make_pool(s.pool, *this, static_cast<std::uint32_t>(i), pm_,
+                                       sim::random_stream(s.run.seed, rep, "pool/" + std::to_string(i))));
+        login_ok_.resize(pools_.size());
         counting_ = s.run.warmup_s <= 0;
     }
 
@@ -105,6 +111,7 @@ public:
     }
 
     void open_connection(std::uint32_t pool, std::uint32_t conn) override {
+        auto& login_ok_ = this->login_ok_[pool];
         if (conn >= login_ok_.size()) login_ok_.resize(std::max<std::size_t>(conn + 1, 2 * login_ok_.size()));
         if (backends_ >= static_cast<std::uint32_t>(s_.database.max_connections)) {
             // PostgreSQL answers 53300 too_many_connections after the startup packet.
@@ -152,6 +159,14 @@ private:
         r.seqno = next_seqno_++;
         r.user = user;
         r.counted = counting_;
+        if (pools_.size() > 1) {
+            if (user != npos32) {
+                r.pool = static_cast<std::uint8_t>(user % pools_.size());
+            } else {
+                sim::keyed_engine eng(route_seed_, r.seqno);
+                r.pool = static_cast<std::uint8_t>((static_cast<double>(eng() >> 11) * 0x1.0p-53) * pools_.size());
+            }
+        }
         if (mix_cdf_.size() > 1) {
             sim::keyed_engine eng(mix_seed_, r.seqno);
             const double u = static_cast<double>(eng() >> 11) * 0x1.0p-53;
@@ -167,7 +182,10 @@ private:
         return id;
     }
 
-    void arrive(std::uint32_t user = npos32) { pool_->acquire(new_request(user)); }
+    void arrive(std::uint32_t user = npos32) {
+        const std::uint32_t id = new_request(user);
+        pools_[reqs_[id].pool]->acquire(id);
+    }
 
     void end_request(std::uint32_t id) {
         const std::uint32_t user = reqs_[id].user;
@@ -207,7 +225,7 @@ private:
             start_query(id);
             return;
         }
-        pool_->release(r.conn);
+        pools_[r.pool]->release(r.conn);
         if (r.counted) {
             ++completed_;
             ++iv_completions_;
@@ -240,9 +258,12 @@ private:
                 break;
             case ev_response: on_response(e.target); break;
             case ev_app_done: after_query(e.target); break;
-            case ev_connect_done: pool_->on_connect_done(e.target & 0xffffff, login_ok_[e.target & 0xffffff] != 0);
+            case ev_connect_done: {
+                const std::uint32_t p = e.target >> 24, c = e.target & 0xffffff;
+                pools_[p]->on_connect_done(c, login_ok_[p][c] != 0);
                 break;
-            case ev_round_trip_done: pool_->on_round_trip_done(e.target & 0xffffff, true); break;
+            }
+            case ev_round_trip_done: pools_[e.target >> 24]->on_round_trip_done(e.target & 0xffffff, true); break;
             case ev_user_next: arrive(e.target); break;
             case ev_burst: {
                 const auto& a = s_.workload.arrivals;
@@ -254,7 +275,7 @@ private:
             case ev_warmup_end: end_warmup(); break;
             default:
                 DBPOOLSIM_ASSERT(e.kind >= ev_pool_timer, "unknown event kind");
-                pool_->on_timer(e.kind - ev_pool_timer, e.target & 0xffffff);
+                pools_[e.target >> 24]->on_timer(e.kind - ev_pool_timer, e.target & 0xffffff);
         }
     }
 
@@ -271,7 +292,12 @@ private:
 
     void sample() {
         const double t = sim_.now();
-        const pool_counts c = pool_->counts();
+        pool_counts c;
+        for (const auto& pool : pools_) {
+            const pool_counts k = pool->counts();
+            c.total += k.total, c.creating += k.creating, c.idle += k.idle, c.in_use += k.in_use,
+                c.checking += k.checking, c.waiters += k.waiters;
+        }
         series_.append({t, double(c.total), double(c.in_use), double(c.idle), double(c.creating),
                         double(c.waiters), double(iv_arrivals_), double(iv_completions_),
                         double(iv_timeouts_), double(iv_failures_), iv_wait_.quantile(0.5) * 1e3,
@@ -289,18 +315,18 @@ private:
     run_control* ctl_;
     sim::simulation sim_;
     sim::random_stream arrivals_, think_, connect_;
-    std::uint64_t mix_seed_, query_seed_, app_seed_;
+    std::uint64_t mix_seed_, query_seed_, app_seed_, route_seed_;
     std::vector<double> mix_cdf_;
     cpu_model cpu_;
     double rtt_;
-    std::unique_ptr<pool_policy> pool_;
-    pool_metrics pm_;
+    pool_metrics pm_;  // declared before pools_: the pools hold a reference to it
+    std::vector<std::unique_ptr<pool_policy>> pools_;
 
     std::vector<request> reqs_;
     std::vector<std::uint32_t> free_reqs_;
     std::uint64_t next_seqno_ = 0;
     std::uint32_t live_ = 0;
-    std::vector<std::uint8_t> login_ok_;
+    std::vector<std::vector<std::uint8_t>> login_ok_;  // per pool, per connection
     std::uint32_t backends_ = 0;
     bool counting_ = false;
 
@@ -317,7 +343,7 @@ private:
 replication_result world::run() {
     const auto t0 = std::chrono::steady_clock::now();
     const double horizon = s_.run.horizon_s;
-    pool_->start();
+    for (auto& pool : pools_) pool->start();
     const auto& a = s_.workload.arrivals;
     switch (a.kind) {
         case arrival_kind::poisson:
@@ -409,7 +435,8 @@ replication_result world::collect(double wall) {
     put("idle_connections", pm_.idle.mean(t));
     put("creating_connections", pm_.creating.mean(t));
     put("utilization_percent", total > 0 ? 100 * active / total : 0);
-    put("utilization_of_max_percent", 100 * active / pool_->max_size());
+    put("utilization_of_max_percent", 100 * active / (pools_.front()->max_size() * pools_.size()));
+    put("instances", double(pools_.size()));
     put("peak_connections", pm_.total.max());
     put("waiters_avg", pm_.waiters.mean(t));
     put("waiters_max", pm_.waiters.max());

@@ -58,6 +58,13 @@ struct database_settings {
     double network_rtt_s = 0.0005;
 };
 
+/// The application side. `instances` application instances each run their own pool (the same
+/// policy and parameters) against the one database; arrivals are spread uniformly at random
+/// over instances (closed-loop user u belongs to instance u mod instances).
+struct client_settings {
+    int instances = 1;
+};
+
 struct pool_settings {
     std::string kind = "generic";
     std::shared_ptr<const pool_params> params;  // the kind's own parameter struct
@@ -68,6 +75,7 @@ struct scenario {
     std::string description;  // free text, for people
     run_settings run;
     workload_settings workload;
+    client_settings client;
     pool_settings pool;
     database_settings database;
 };

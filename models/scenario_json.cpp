@@ -299,6 +299,10 @@ scenario scenario_from_json(const std::string& text) {
         };
         section("run", [&](object_reader& r) { read_run(r, s.run); });
         section("workload", [&](object_reader& r) { read_workload(r, s.workload); });
+        section("client", [&](object_reader& r) {
+            r.integer("instances", s.client.instances, 1, 255);
+            r.finish();
+        });
         section("pool", [&](object_reader& r) { read_pool(r, s.pool); });
         section("database", [&](object_reader& r) { read_database(r, s.database); });
         root.finish();
@@ -348,6 +352,7 @@ std::string scenario_to_json(const scenario& s, int indent) {
         tx.push_back(t);
     }
     j["workload"] = {{"arrivals", arr}, {"transactions", tx}};
+    j["client"] = {{"instances", s.client.instances}};
     json pool;
     pool["kind"] = s.pool.kind;
     if (const auto* pk = detail::find_pool_kind(s.pool.kind); pk && s.pool.params)

@@ -21,15 +21,15 @@ void pool_base::set_state(connection& k, conn_state to) {
             case conn_state::free: break;
             case conn_state::creating:
                 n_.creating += d;
-                m_.creating.set(t, n_.creating);
+                m_.creating.add(t, d);
                 break;
             case conn_state::idle:
                 n_.idle += d;
-                m_.idle.set(t, n_.idle);
+                m_.idle.add(t, d);
                 break;
             case conn_state::in_use:
                 n_.in_use += d;
-                m_.active.set(t, n_.in_use);
+                m_.active.add(t, d);
                 break;
             case conn_state::checking: n_.checking += d; break;
         }
@@ -41,7 +41,7 @@ void pool_base::set_state(connection& k, conn_state to) {
     k.state = to;
     if (was_counted != counted) {
         n_.total += counted ? 1 : -1;
-        m_.total.set(t, n_.total);
+        m_.total.add(t, counted ? 1 : -1);
     }
 }
 
@@ -172,7 +172,7 @@ void pool_base::enqueue_waiter(std::uint32_t req, double timeout_s) {
     else w_head_ = req;
     w_tail_ = req;
     ++n_.waiters;
-    m_.waiters.set(now(), n_.waiters);
+    m_.waiters.add(now(), 1);
     if (timeout_s < sim::infinity && w.timer.empty())
         w.timer = host_.pool_timer(index_, now() + timeout_s, timer_wait_timeout, req);
 }
@@ -188,7 +188,7 @@ void pool_base::requeue_waiter_front(std::uint32_t req) {
     else w_tail_ = req;
     w_head_ = req;
     ++n_.waiters;
-    m_.waiters.set(now(), n_.waiters);
+    m_.waiters.add(now(), 1);
 }
 
 void pool_base::unlink_waiter(std::uint32_t req) {
@@ -200,7 +200,7 @@ void pool_base::unlink_waiter(std::uint32_t req) {
     w.prev = w.next = npos32;
     w.queued = false;
     --n_.waiters;
-    m_.waiters.set(now(), n_.waiters);
+    m_.waiters.add(now(), -1);
 }
 
 std::uint32_t pool_base::pop_waiter_keep_timer() {

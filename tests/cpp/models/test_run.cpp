@@ -60,3 +60,40 @@ TEST_CASE("a cancelled run stops with the cancelled exception", "[run]") {
     ctl.cancel = true;
     CHECK_THROWS_AS(models::run(test::mmc_pool(900, 0.010, 9, 0.05, 1000, 2), 1, &ctl), models::cancelled);
 }
+
+TEST_CASE("application instances each run their own pool against the one database", "[run][instances]") {
+    // seeds/003: "Each instance gets 35-connection pool", 5 instances, PostgreSQL
+    // max_connections = 200 ("Supports 5 app instances + overhead"). Fixed pools of 35 open at
+    // t = 0: 5 x 35 = 175 backends fit; with 6 instances (210) the last 10 logins are refused.
+    auto fleet = [](int instances) {
+        return models::scenario_from_json(
+            R"({"run": {"horizon_s": 20, "warmup_s": 0, "replications": 1, "seed": 3, "sample_interval_s": 1},
+                "workload": {"arrivals": {"kind": "poisson", "rate_per_s": 2000},
+                             "transactions": [{"query_time": {"kind": "exponential", "mean_s": 0.005}}]},
+                "client": {"instances": )" + std::to_string(instances) + R"(},
+                "pool": {"kind": "generic", "min_connections": 35, "max_connections": 35, "health_check_interval": 0},
+                "database": {"cores": 0, "max_connections": 200,
+                             "connect_time": {"kind": "constant", "value_s": 0.05}, "network_rtt_s": 0.0005}})");
+    };
+    const auto five = models::run_replication(fleet(5), 0);
+    CHECK(five.metric("instances") == 5);
+    CHECK(five.metric("peak_backend_connections") == 175);
+    CHECK(five.metric("connection_errors") == 0);
+    CHECK(five.metric("utilization_of_max_percent") ==
+          Approx(100 * five.metric("active_connections") / 175));
+    const std::size_t total = test::column(five, "total_connections");
+    CHECK(five.series.at(five.series.rows() - 1, total) == 175);
+
+    const auto six = models::run_replication(fleet(6), 0);
+    CHECK(six.metric("peak_backend_connections") == 200);
+    CHECK(six.metric("rejected_logins") >= 10);
+    CHECK(six.metric("connection_errors") == six.metric("rejected_logins"));
+
+    SECTION("requests are spread over the instances with common random numbers") {
+        CHECK(five.metric("offered") == six.metric("offered"));
+        // A connection is held for the query (5 ms mean) plus its response round trip (0.5 ms):
+        // 2000/s x 5.5 ms = 11 busy connections, 2.2 per instance (Little's law).
+        const double per_instance = five.metric("active_connections") / 5;
+        CHECK(per_instance == Approx(2000 * 0.0055 / 5).epsilon(0.03));
+    }
+}
