@@ -58,7 +58,7 @@ def _fmt(v: float) -> str:
 
 
 def health_verdict(summary: dict[str, float]) -> dict[str, Any]:
-    """Status ('healthy', 'warning', 'critical') with the findings and recommendations."""
+    """Status ('healthy', 'underused', 'warning', 'critical') with findings and recommendations."""
     findings: list[tuple[str, str]] = []  # (severity, text)
     recs: list[str] = []
     util = summary.get("utilization_percent", math.nan)
@@ -70,7 +70,7 @@ def health_verdict(summary: dict[str, float]) -> dict[str, Any]:
             findings.append(("warning", f"utilisation {util:.1f} % is in 70-85 % (warning)"))
             recs.append("plan headroom: utilisation above 70 % leaves little room for bursts")
         elif util < 30:
-            findings.append(("info", f"utilisation {util:.1f} % is below 30 % (over-provisioned)"))
+            findings.append(("underused", f"utilisation {util:.1f} % is below 30 % (over-provisioned)"))
             recs.append("decrease min_connections/max_connections or the idle timeout (seeds/000 Low Utilization)")
     wait = summary.get("wait_time_avg_ms", math.nan)
     if not math.isnan(wait) and wait > 50:
@@ -87,9 +87,12 @@ def health_verdict(summary: dict[str, float]) -> dict[str, Any]:
     if not math.isnan(ce) and ce > 0:
         findings.append(("warning", f"{ce:.0f} connection errors (logins refused or failed)"))
         recs.append("check the database's max_connections against every pool's maximum")
-    order = {"info": 0, "warning": 1, "critical": 2}
+    # Status: the worst finding. Below 30 % utilisation the seeds do not call a pool healthy
+    # (healthy is 40-70 %) but over-provisioned, an efficiency problem rather than a risk:
+    # "underused" ranks above healthy and below warning.
+    order = {"underused": 1, "warning": 2, "critical": 3}
     worst = max((order[s] for s, _ in findings), default=0)
-    status = {0: "healthy", 1: "warning", 2: "critical"}[worst]
+    status = {0: "healthy", 1: "underused", 2: "warning", 3: "critical"}[worst]
     return {"status": status, "findings": [t for _, t in findings], "recommendations": recs}
 
 

@@ -268,7 +268,8 @@ def test_burst_run_counts_every_burst_in_the_window(tiny):
     ({"utilization_percent": 70.1}, "warning"),
     ({"utilization_percent": 85}, "warning"),
     ({"utilization_percent": 85.1}, "critical"),
-    ({"utilization_percent": 20}, "healthy"),  # over-provisioned is information only
+    ({"utilization_percent": 20}, "underused"),  # seeds/000 "Low Utilization: If < 30%"
+    ({"utilization_percent": 20, "wait_time_avg_ms": 60}, "warning"),  # a risk outranks waste
     ({"utilization_percent": 50, "wait_time_avg_ms": 50}, "healthy"),
     ({"utilization_percent": 50, "wait_time_avg_ms": 50.5}, "warning"),
     ({"utilization_percent": 50, "timeout_rate": 0.001}, "healthy"),
