@@ -10,6 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "models/distribution.hpp"
+
 namespace dbpoolsim::models::detail {
 
 using json = nlohmann::ordered_json;
@@ -56,5 +58,10 @@ private:
     std::set<std::string> read_;
     std::set<std::string> known_;  // every key asked for (for suggestions)
 };
+
+/// A distribution object ({"kind": ..., params}); nullopt with problems recorded if invalid.
+std::optional<distribution> parse_distribution_at(const json& j, const std::string& path, problems& out);
+/// The resolved JSON of a distribution.
+json distribution_to_json(const distribution& d);
 
 }  // namespace dbpoolsim::models::detail

@@ -17,10 +17,12 @@ enum class fail_reason : std::uint8_t {
     connect_error,    // the connection it needed could not be opened (login refused/failed)
     pool_rejected,    // the pool refused at once (e.g. a waiter limit)
     query_error,      // the connection broke under the query
+    pooler_timeout,   // waited in PgBouncer's queue longer than query_wait_timeout (disconnected)
     count_
 };
 inline constexpr const char* fail_reason_names[] = {"acquire_timeout", "connect_error",
-                                                    "pool_rejected", "query_error"};
+                                                    "pool_rejected", "query_error",
+                                                    "pooler_timeout"};
 
 /// Why a connection was closed.
 enum class close_reason : std::uint8_t {

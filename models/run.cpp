@@ -37,7 +37,9 @@ struct request {
     double arrival = 0;
     double acquire_start = 0;
     std::uint64_t seqno = 0;
-    std::uint32_t conn = npos32;
+    std::uint32_t conn = npos32;    // application pool connection
+    std::uint32_t server = npos32;  // pooler server connection (with a pooler tier)
+    double pooler_start = 0;
     std::uint32_t user = npos32;
     std::uint32_t query_index = 0;
     std::uint16_t cls = 0;
@@ -49,7 +51,8 @@ const std::vector<std::string> series_columns = {
     "t_s",           "total_connections", "active_connections", "idle_connections",
     "creating_connections", "waiters",     "arrivals",           "completions",
     "timeouts",      "failures",          "wait_p50_ms",        "wait_p99_ms",
-    "wait_max_ms",   "db_backends",       "db_active_queries",  "requests_in_system"};
+    "wait_max_ms",   "db_backends",       "db_active_queries",  "requests_in_system",
+    "pooler_servers", "pooler_waiting"};
 
 class world final : public pool_host {
 public:
@@ -75,6 +78,13 @@ public:
         for (int i = 0; i < s.client.instances; ++i)
             pools_.push_back(make_pool(s.pool, *this, static_cast<std::uint32_t>(i), pm_,
                                        sim::random_stream(s.run.seed, rep, "pool/" + std::to_string(i))));
+        apps_ = static_cast<std::uint32_t>(pools_.size());
+        if (!s.pooler.kind.empty()) {
+            auto p = make_pooler(s.pooler, *this, apps_, pm_pooler_,
+                                 sim::random_stream(s.run.seed, rep, "pooler"));
+            pooler_ = p.get();
+            pools_.push_back(std::move(p));
+        }
         login_ok_.resize(pools_.size());
         counting_ = s.run.warmup_s <= 0;
     }
@@ -84,8 +94,15 @@ public:
     // ---- pool_host ----------------------------------------------------------------------
     sim::simulation& simulation() override { return sim_; }
 
-    void grant(std::uint32_t, std::uint32_t id, std::uint32_t conn) override {
+    void grant(std::uint32_t pool, std::uint32_t id, std::uint32_t conn) override {
         request& r = reqs_[id];
+        if (pooler_ && pool == apps_) {
+            // PgBouncer linked a server to this client for the transaction.
+            r.server = conn;
+            if (r.counted) pooler_wait_.add(sim_.now() - r.pooler_start);
+            start_query(id);
+            return;
+        }
         r.conn = conn;
         if (r.counted) {
             const double w = sim_.now() - r.acquire_start;
@@ -93,11 +110,19 @@ public:
             wait_all_.add(w);
             iv_wait_.add(w);
         }
+        if (pooler_) {
+            // The transaction's first query goes to PgBouncer, which needs a server for it.
+            r.pooler_start = sim_.now();
+            pooler_->acquire(id);
+            return;
+        }
         start_query(id);
     }
 
-    void fail(std::uint32_t, std::uint32_t id, fail_reason why) override {
+    void fail(std::uint32_t pool, std::uint32_t id, fail_reason why) override {
         request& r = reqs_[id];
+        // PgBouncer disconnects the client: the application's connection to it is gone.
+        if (pooler_ && pool == apps_) pools_[r.pool]->on_broken_in_use(r.conn);
         if (r.counted) {
             ++failed_[static_cast<std::size_t>(why)];
             ++iv_failures_;
@@ -113,6 +138,13 @@ public:
     void open_connection(std::uint32_t pool, std::uint32_t conn) override {
         auto& login_ok_ = this->login_ok_[pool];
         if (conn >= login_ok_.size()) login_ok_.resize(std::max<std::size_t>(conn + 1, 2 * login_ok_.size()));
+        if (pooler_ && pool != apps_) {
+            // An application connection logs in to PgBouncer, not to the database.
+            login_ok_[conn] = pooler_->admit_client() ? 1 : 0;
+            sim_.schedule_after(login_ok_[conn] ? pooler_->client_connect_time().sample(connect_.engine()) : rtt_,
+                                ev_connect_done, pack(pool, conn));
+            return;
+        }
         if (backends_ >= static_cast<std::uint32_t>(s_.database.max_connections)) {
             // PostgreSQL answers 53300 too_many_connections after the startup packet.
             ++rejected_logins_;
@@ -130,7 +162,10 @@ public:
         sim_.schedule_after(rtt_, ev_round_trip_done, pack(pool, conn));
     }
 
-    void close_connection(std::uint32_t, std::uint32_t) override { set_backends(backends_ - 1); }
+    void close_connection(std::uint32_t pool, std::uint32_t) override {
+        if (pooler_ && pool != apps_) pooler_->client_left();
+        else set_backends(backends_ - 1);
+    }
 
     sim::timer_handle pool_timer(std::uint32_t pool, double at, std::uint32_t kind,
                                  std::uint32_t arg) override {
@@ -159,12 +194,12 @@ private:
         r.seqno = next_seqno_++;
         r.user = user;
         r.counted = counting_;
-        if (pools_.size() > 1) {
+        if (apps_ > 1) {
             if (user != npos32) {
-                r.pool = static_cast<std::uint8_t>(user % pools_.size());
+                r.pool = static_cast<std::uint8_t>(user % apps_);
             } else {
                 sim::keyed_engine eng(route_seed_, r.seqno);
-                r.pool = static_cast<std::uint8_t>((static_cast<double>(eng() >> 11) * 0x1.0p-53) * pools_.size());
+                r.pool = static_cast<std::uint8_t>((static_cast<double>(eng() >> 11) * 0x1.0p-53) * apps_);
             }
         }
         if (mix_cdf_.size() > 1) {
@@ -225,6 +260,7 @@ private:
             start_query(id);
             return;
         }
+        if (pooler_) pooler_->release(r.server);  // transaction end: the server goes back first
         pools_[r.pool]->release(r.conn);
         if (r.counted) {
             ++completed_;
@@ -283,6 +319,7 @@ private:
         const double t = sim_.now();
         counting_ = true;
         pm_.reset(t);
+        pm_pooler_.reset(t);
         in_system_.reset(t);
         backends_avg_.reset(t);
         cpu_.busy_cores().reset(t);
@@ -293,8 +330,8 @@ private:
     void sample() {
         const double t = sim_.now();
         pool_counts c;
-        for (const auto& pool : pools_) {
-            const pool_counts k = pool->counts();
+        for (std::uint32_t i = 0; i < apps_; ++i) {
+            const pool_counts k = pools_[i]->counts();
             c.total += k.total, c.creating += k.creating, c.idle += k.idle, c.in_use += k.in_use,
                 c.checking += k.checking, c.waiters += k.waiters;
         }
@@ -302,7 +339,9 @@ private:
                         double(c.waiters), double(iv_arrivals_), double(iv_completions_),
                         double(iv_timeouts_), double(iv_failures_), iv_wait_.quantile(0.5) * 1e3,
                         iv_wait_.quantile(0.99) * 1e3, iv_wait_.max() * 1e3, double(backends_),
-                        double(cpu_.active()), double(live_)});
+                        double(cpu_.active()), double(live_),
+                        pooler_ ? double(pooler_->counts().total) : 0.0,
+                        pooler_ ? double(pooler_->counts().waiters) : 0.0});
         iv_wait_.reset();
         iv_arrivals_ = iv_completions_ = iv_timeouts_ = iv_failures_ = 0;
         sim_.schedule_after(s_.run.sample_interval_s, ev_sample, 0);
@@ -319,7 +358,10 @@ private:
     std::vector<double> mix_cdf_;
     cpu_model cpu_;
     double rtt_;
-    pool_metrics pm_;  // declared before pools_: the pools hold a reference to it
+    pool_metrics pm_;         // app pools (fleet totals); declared before pools_, which refer to it
+    pool_metrics pm_pooler_;  // the pooler tier
+    pooler_policy* pooler_ = nullptr;  // owned by pools_ (its last element), or none
+    std::uint32_t apps_ = 0;           // application pools: pools_[0, apps_)
     std::vector<std::unique_ptr<pool_policy>> pools_;
 
     std::vector<request> reqs_;
@@ -333,7 +375,7 @@ private:
     // measurements (counted requests only, after warm-up)
     std::uint64_t offered_ = 0, completed_ = 0, rejected_logins_ = 0;
     std::array<std::uint64_t, static_cast<std::size_t>(fail_reason::count_)> failed_{};
-    sim::stats::log_histogram wait_, latency_, iv_wait_;
+    sim::stats::log_histogram wait_, latency_, iv_wait_, pooler_wait_;
     sim::stats::accumulator wait_all_, sojourn_;
     sim::stats::time_average in_system_, backends_avg_;
     std::uint64_t iv_arrivals_ = 0, iv_completions_ = 0, iv_timeouts_ = 0, iv_failures_ = 0;
@@ -435,8 +477,8 @@ replication_result world::collect(double wall) {
     put("idle_connections", pm_.idle.mean(t));
     put("creating_connections", pm_.creating.mean(t));
     put("utilization_percent", total > 0 ? 100 * active / total : 0);
-    put("utilization_of_max_percent", 100 * active / (pools_.front()->max_size() * pools_.size()));
-    put("instances", double(pools_.size()));
+    put("utilization_of_max_percent", 100 * active / (pools_.front()->max_size() * apps_));
+    put("instances", double(apps_));
     put("peak_connections", pm_.total.max());
     put("waiters_avg", pm_.waiters.mean(t));
     put("waiters_max", pm_.waiters.max());
@@ -458,6 +500,28 @@ replication_result world::collect(double wall) {
     put("peak_backend_connections", backends_avg_.max());
     put("rejected_logins", double(rejected_logins_));
 
+    {
+        // The pooler tier (NaN without one: not applicable).
+        const bool on = pooler_ != nullptr;
+        auto pv = [&](double v) { return on ? v : NAN; };
+        put("pooler_servers_avg", pv(pm_pooler_.total.mean(t)));
+        put("pooler_active_avg", pv(pm_pooler_.active.mean(t)));
+        put("pooler_idle_avg", pv(pm_pooler_.idle.mean(t)));
+        put("pooler_peak_servers", pv(pm_pooler_.total.max()));
+        put("pooler_waiting_avg", pv(pm_pooler_.waiters.mean(t)));
+        put("pooler_waiting_max", pv(pm_pooler_.waiters.max()));
+        put("pooler_wait_avg_ms", pv(pooler_wait_.mean() * ms));
+        put("pooler_wait_p50_ms", pv(pooler_wait_.quantile(0.5) * ms));
+        put("pooler_wait_p99_ms", pv(pooler_wait_.quantile(0.99) * ms));
+        put("pooler_wait_max_ms", pv(pooler_wait_.max() * ms));
+        put("pooler_servers_created", pv(double(pm_pooler_.created)));
+        put("pooler_login_errors", pv(double(pm_pooler_.connection_errors)));
+        put("pooler_servers_closed_idle", pv(double(pm_pooler_.closed[0])));
+        put("pooler_servers_closed_lifetime", pv(double(pm_pooler_.closed[1])));
+        put("pooler_server_checks", pv(double(pm_pooler_.round_trips)));
+        put("pooler_peak_clients", pv(on ? double(pooler_->peak_clients()) : 0));
+        put("pooler_rejected_clients", pv(on ? double(pooler_->rejected_clients()) : 0));
+    }
     put("requests_in_system_avg", in_system_.mean(t));
     put("sojourn_avg_ms", sojourn_.mean() * ms);
     put("measured_s", window);

@@ -70,6 +70,13 @@ struct pool_settings {
     std::shared_ptr<const pool_params> params;  // the kind's own parameter struct
 };
 
+/// An optional shared pooler tier between the application pools and the database
+/// (kind "pgbouncer"); empty kind = none.
+struct pooler_settings {
+    std::string kind;
+    std::shared_ptr<const pool_params> params;
+};
+
 struct scenario {
     std::string name = "unnamed";
     std::string description;  // free text, for people
@@ -77,12 +84,16 @@ struct scenario {
     workload_settings workload;
     client_settings client;
     pool_settings pool;
+    pooler_settings pooler;
     database_settings database;
 };
 
 /// Build a fresh policy object for one replication (throws error for an unknown kind).
 std::unique_ptr<pool_policy> make_pool(const pool_settings& s, pool_host& host, std::uint32_t index,
                                        pool_metrics& metrics, sim::random_stream rng);
+/// Build the pooler tier (scenario "pooler" section) for one replication.
+std::unique_ptr<pooler_policy> make_pooler(const pooler_settings& s, pool_host& host, std::uint32_t index,
+                                           pool_metrics& metrics, sim::random_stream rng);
 /// The registered pool kinds, with a one-line summary each.
 std::vector<std::pair<std::string, std::string>> pool_kind_list();
 

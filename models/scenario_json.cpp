@@ -238,6 +238,27 @@ void read_workload(object_reader& r, workload_settings& w) {
     r.finish();
 }
 
+void read_pooler(const json& v, const std::string& path, pooler_settings& p, problems& out) {
+    if (v.is_null()) return;  // no pooler
+    object_reader r(v, path, out);
+    if (!r.ok()) return;
+    std::string kind;
+    if (!r.has("kind")) {
+        out.add(r.at("kind"), "missing (one of pgbouncer)");
+        r.know({"kind"});
+        r.finish();
+        return;
+    }
+    const std::size_t before = out.list.size();
+    std::vector<std::string> names;
+    for (const auto& k : detail::pooler_kinds()) names.emplace_back(k.name);
+    r.string("kind", kind, names);
+    if (out.list.size() != before) return;
+    p.kind = kind;
+    p.params = detail::find_pooler_kind(kind)->parse(r);
+    r.finish();
+}
+
 void read_database(object_reader& r, database_settings& d) {
     r.integer("cores", d.cores, 0, 1 << 20);
     r.integer("max_connections", d.max_connections, 1, 1 << 24);
@@ -268,6 +289,13 @@ void read_pool(object_reader& r, pool_settings& p) {
 }
 
 }  // namespace
+
+namespace detail {
+std::optional<distribution> parse_distribution_at(const json& j, const std::string& path, problems& out) {
+    return parse_distribution(j, path, out);
+}
+json distribution_to_json(const distribution& d) { return distribution_json(d); }
+}  // namespace detail
 
 scenario default_scenario() {
     scenario s;
@@ -305,6 +333,7 @@ scenario scenario_from_json(const std::string& text) {
         });
         section("pool", [&](object_reader& r) { read_pool(r, s.pool); });
         section("database", [&](object_reader& r) { read_database(r, s.database); });
+        if (const json* v = root.raw("pooler")) read_pooler(*v, root.at("pooler"), s.pooler, out);
         root.finish();
         // A closed loop in which nothing takes time would never advance the clock.
         const auto& a = s.workload.arrivals;
@@ -358,6 +387,14 @@ std::string scenario_to_json(const scenario& s, int indent) {
     if (const auto* pk = detail::find_pool_kind(s.pool.kind); pk && s.pool.params)
         pk->write(*s.pool.params, pool);
     j["pool"] = pool;
+    if (const auto* pk = detail::find_pooler_kind(s.pooler.kind); pk && s.pooler.params) {
+        json pooler;
+        pooler["kind"] = s.pooler.kind;
+        pk->write(*s.pooler.params, pooler);
+        j["pooler"] = pooler;
+    } else {
+        j["pooler"] = nullptr;
+    }
     j["database"] = {{"cores", s.database.cores},
                      {"max_connections", s.database.max_connections},
                      {"connect_time", distribution_json(s.database.connect_time)},

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "models/distribution.hpp"
 #include "models/metrics.hpp"
 #include "sim/random.hpp"
 #include "sim/simulation.hpp"
@@ -162,6 +163,9 @@ protected:
     /// Cancel a waiter's deadline timer (after it got a connection).
     void cancel_wait_timer(std::uint32_t req);
     std::uint32_t waiter_count() const { return n_.waiters; }
+    /// The head (longest-waiting) waiter, npos32 if none; the next one after req.
+    std::uint32_t waiter_front() const { return w_head_; }
+    std::uint32_t waiter_next(std::uint32_t req) const { return w_[req].next; }
 
     pool_host& host_;
     std::uint32_t index_;
@@ -184,6 +188,23 @@ private:
     };
     std::vector<waiter_links> w_;
     std::uint32_t w_head_ = npos32, w_tail_ = npos32;
+};
+
+/// A pooler tier (PgBouncer) between the application pools and the database. Its clients are
+/// the application pools' connections: their logins go to the pooler, and every transaction
+/// needs one of the pooler's server connections for its duration (transaction pooling).
+class pooler_policy : public pool_base {
+public:
+    using pool_base::pool_base;
+    /// An application connection logs in to the pooler: false = refused (max_client_conn).
+    virtual bool admit_client() = 0;
+    /// An application connection to the pooler closed.
+    virtual void client_left() = 0;
+    /// How long an application connection's login to the pooler takes.
+    virtual const distribution& client_connect_time() const = 0;
+    virtual std::uint32_t clients() const = 0;
+    virtual std::uint32_t peak_clients() const = 0;
+    virtual std::uint64_t rejected_clients() const = 0;
 };
 
 }  // namespace dbpoolsim::models

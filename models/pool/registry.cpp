@@ -3,6 +3,8 @@
 #include <tuple>
 
 #include "models/pool/generic_pool.hpp"
+#include "models/pool/pgbouncer.hpp"
+#include "models/pool/psycopg_pool.hpp"
 #include "models/scenario.hpp"
 #include "sim/format.hpp"
 
@@ -67,7 +69,75 @@ std::unique_ptr<pool_policy> make_generic(const pool_params& p, pool_host& host,
                              std::move(rng));
 }
 
+// ---- pgbouncer (spec section 3; pgbouncer.ini names and defaults) ---------------------
+
+std::shared_ptr<const pool_params> parse_pgbouncer(object_reader& r) {
+    auto p = std::make_shared<pgbouncer_params>();
+    r.string("pool_mode", p->pool_mode, {"transaction", "session", "statement"});
+    if (p->pool_mode != "transaction")
+        r.sink().add(r.at("pool_mode"), "only transaction pooling is modelled, got \"" + p->pool_mode + "\"");
+    r.integer("default_pool_size", p->default_pool_size, 1, 1 << 20);
+    r.integer("min_pool_size", p->min_pool_size, 0, 1 << 20);
+    r.integer("reserve_pool_size", p->reserve_pool_size, 0, 1 << 20);
+    r.number("reserve_pool_timeout", p->reserve_pool_timeout, 0);
+    r.integer("max_client_conn", p->max_client_conn, 1, 1 << 24);
+    r.integer("max_db_connections", p->max_db_connections, 0, 1 << 24);
+    r.number("server_idle_timeout", p->server_idle_timeout, 0);
+    r.number("server_lifetime", p->server_lifetime, 0);
+    r.number("server_connect_timeout", p->server_connect_timeout, 0, false);
+    r.number("server_login_retry", p->server_login_retry, 0);
+    r.number("query_wait_timeout", p->query_wait_timeout, 0);
+    r.number("server_check_delay", p->server_check_delay, 0);
+    r.string("server_check_query", p->server_check_query);
+    r.boolean("server_round_robin", p->server_round_robin);
+    if (const json* d = r.raw("client_connect_time")) {
+        auto parsed = parse_distribution_at(*d, r.at("client_connect_time"), r.sink());
+        if (parsed) p->client_connect_time = *parsed;
+    }
+    return p;
+}
+
+void write_pgbouncer(const pool_params& base, json& o) {
+    const auto& p = static_cast<const pgbouncer_params&>(base);
+    o["pool_mode"] = p.pool_mode;
+    o["default_pool_size"] = p.default_pool_size;
+    o["min_pool_size"] = p.min_pool_size;
+    o["reserve_pool_size"] = p.reserve_pool_size;
+    o["reserve_pool_timeout"] = p.reserve_pool_timeout;
+    o["max_client_conn"] = p.max_client_conn;
+    o["max_db_connections"] = p.max_db_connections;
+    o["server_idle_timeout"] = p.server_idle_timeout;
+    o["server_lifetime"] = p.server_lifetime;
+    o["server_connect_timeout"] = p.server_connect_timeout;
+    o["server_login_retry"] = p.server_login_retry;
+    o["query_wait_timeout"] = p.query_wait_timeout;
+    o["server_check_delay"] = p.server_check_delay;
+    o["server_check_query"] = p.server_check_query;
+    o["server_round_robin"] = p.server_round_robin;
+    o["client_connect_time"] = distribution_to_json(p.client_connect_time);
+}
+
+std::unique_ptr<pool_policy> make_pgbouncer_kind(const pool_params& p, pool_host& host,
+                                                 std::uint32_t index, pool_metrics& metrics,
+                                                 sim::random_stream rng) {
+    return make_pgbouncer(static_cast<const pgbouncer_params&>(p), host, index, metrics, std::move(rng));
+}
+
 }  // namespace
+
+const std::vector<pool_kind>& pooler_kinds() {
+    static const std::vector<pool_kind> kinds = {
+        {"pgbouncer", "PgBouncer in transaction pooling mode, shared by every application instance",
+         parse_pgbouncer, write_pgbouncer, make_pgbouncer_kind},
+    };
+    return kinds;
+}
+
+const pool_kind* find_pooler_kind(std::string_view name) {
+    for (const auto& k : pooler_kinds())
+        if (name == k.name) return &k;
+    return nullptr;
+}
 
 const pool_kind& generic_pool_kind() {
     static const pool_kind k{"generic", "the min/max pool of the seed documents (seeds 000, 001, 004)",
@@ -78,6 +148,7 @@ const pool_kind& generic_pool_kind() {
 const std::vector<pool_kind>& pool_kinds() {
     static const std::vector<pool_kind> kinds = {
         // <pool kinds: one line each>
+        psycopg_pool_pool_kind(),
         generic_pool_kind(),
     };
     return kinds;
@@ -102,6 +173,17 @@ std::unique_ptr<pool_policy> make_pool(const pool_settings& s, pool_host& host, 
 }  // namespace dbpoolsim::models
 
 namespace dbpoolsim::models {
+std::unique_ptr<pooler_policy> make_pooler(const pooler_settings& s, pool_host& host, std::uint32_t index,
+                                           pool_metrics& metrics, sim::random_stream rng) {
+    const auto* k = detail::find_pooler_kind(s.kind);
+    if (!k) throw error("/pooler/kind: unknown pooler kind \"" + s.kind + "\"");
+    std::unique_ptr<pool_policy> p = k->make(*s.params, host, index, metrics, std::move(rng));
+    auto* tier = dynamic_cast<pooler_policy*>(p.get());
+    DBPOOLSIM_ASSERT(tier != nullptr, "pooler kind does not make a pooler_policy");
+    p.release();
+    return std::unique_ptr<pooler_policy>(tier);
+}
+
 std::vector<std::pair<std::string, std::string>> pool_kind_list() {
     std::vector<std::pair<std::string, std::string>> out;
     for (const auto& k : detail::pool_kinds()) out.emplace_back(k.name, k.summary);

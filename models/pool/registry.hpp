@@ -23,9 +23,13 @@ struct pool_kind {
 };
 
 const std::vector<pool_kind>& pool_kinds();
+/// Pooler tiers (the scenario's "pooler" section): today PgBouncer.
+const std::vector<pool_kind>& pooler_kinds();
+const pool_kind* find_pooler_kind(std::string_view name);
 
 // Each policy file defines its registry entry; registry.cpp lists them (one line each).
 // <pool kind declarations: one line each>
+const pool_kind& psycopg_pool_pool_kind();
 const pool_kind& generic_pool_kind();
 const pool_kind* find_pool_kind(std::string_view name);
 

@@ -30,6 +30,8 @@ SERIES_COLUMNS = [
     "creating_connections", "waiters", "arrivals", "completions", "timeouts", "failures",
     "wait_p50_ms", "wait_p99_ms", "wait_max_ms", "db_backends", "db_active_queries",
     "requests_in_system",
+    "pooler_servers",
+    "pooler_waiting",
 ]
 
 

@@ -258,7 +258,7 @@ def with_query_time(dist) -> dict:
     ({"pool": {"min_connections": 60}},
      "/pool/min_connections: must be <= max_connections (50), got 60"),
     ({"pool": {"kind": "hikari"}},
-     '/pool/kind: must be one of generic, got "hikari"'),
+     "/pool/kind: must be one of " + ", ".join(dbpoolsim.pool_kinds()) + ', got "hikari"'),
     ({"run": 5}, "/run: must be an object, got a number 5"),
     ({"run": {"warmup_s": 700}}, "/run/warmup_s: must be < horizon_s (600), got 700"),
     ({"run": {"horizon_s": 1e9 + 1}}, "/run/horizon_s: must be <= 1e+09, got 1000000001"),

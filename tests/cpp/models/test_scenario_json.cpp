@@ -56,8 +56,14 @@ TEST_CASE("every problem is reported at once, each naming its JSON path and valu
 TEST_CASE("scenario errors name the offending value", "[scenario]") {
     CHECK(problems_of(R"({"pool": {"kind": "generic", "max_connections": 0}})") ==
           std::vector<std::string>{"/pool/max_connections: must be >= 1, got 0"});
-    CHECK(problems_of(R"({"pool": {"kind": "hikari"}})") ==
-          std::vector<std::string>{"/pool/kind: must be one of generic, got \"hikari\""});
+    {
+        // The list names every registered kind (it grows with each policy).
+        const auto p = problems_of(R"({"pool": {"kind": "hikari"}})");
+        REQUIRE(p.size() == 1);
+        CHECK(p[0].rfind("/pool/kind: must be one of ", 0) == 0);
+        CHECK(p[0].find("generic") != std::string::npos);
+        CHECK(p[0].substr(p[0].size() - 12) == "got \"hikari\"");
+    }
     CHECK(problems_of(R"({"run": {"horizon_s": 10, "warmup_s": 10}})") ==
           std::vector<std::string>{"/run/warmup_s: must be < horizon_s (10), got 10"});
     CHECK(problems_of(R"({"workload": {"transactions": []}})") ==

@@ -1,0 +1,64 @@
+// dbpoolsim models: PgBouncer in transaction pooling mode, as the shared tier between the
+// application pools and the database (spec/pool-algorithms.md section 3, PgBouncer 1.25).
+//
+// One PgBouncer pool (one database/user pair). Parameters keep pgbouncer.ini's names, units
+// (seconds) and defaults (src/main.c config table, doc/config.md). What is reproduced:
+//   - launch throttle: at most one server login in flight (objects.c launch_new_connection
+//     gate 1); the next starts as soon as one finishes while clients wait (spec 3.8.2);
+//   - pool full at default_pool_size; the reserve (reserve_pool_size) opens only when the
+//     OLDEST waiting client has waited >= reserve_pool_timeout, evaluated on janitor ticks
+//     every 1/3 s and after every event, still one login at a time (3.4 gate 4, 3.8.3);
+//   - strict FIFO client queue; a released or newly logged-in server goes to the head client
+//     at once (3.5.5, reuse_on_release); idle servers reused LIFO (server_round_robin = 0)
+//     or round-robin (3.3.2, 3.8.4);
+//   - server check: a server idle longer than server_check_delay runs server_check_query
+//     (one round trip) before serving a client (3.6.6, 3.8.5). "" disables the check;
+//     "<empty>" (the default) sends an empty query;
+//   - server_lifetime at release and by the janitor, throttled to one close per
+//     server_lifetime / default_pool_size (life_over, 3.5.3, 3.8.6);
+//   - server_idle_timeout by the janitor down to min_pool_size; min_pool_size enforced one
+//     login per janitor tick, only while clients are connected (janitor.c check_pool_size);
+//   - query_wait_timeout: a client queued longer is disconnected at the next janitor tick
+//     (1/3 s granularity, pool_client_maint, 3.8.8);
+//   - failed login: no new attempt until server_login_retry after the failed attempt
+//     STARTED; while the last login failed and no server is connected, new queries fast-fail
+//     (check_fast_fail); a login error with no connected server disconnects every waiting
+//     client (kill_pool_logins_server_error) (3.4, 3.8.7);
+//   - max_client_conn: application connections beyond it are refused at login;
+//   - max_db_connections: server connections capped (single pool: nothing else to evict).
+// Not modelled: session and statement pooling (pool_mode must be "transaction"); cancel
+// requests; per-user pools; server_connect_timeout (logins do not hang in today's world).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "models/pool/pool.hpp"
+
+namespace dbpoolsim::models {
+
+struct pgbouncer_params : pool_params {
+    std::string pool_mode = "transaction";
+    int default_pool_size = 20;
+    int min_pool_size = 0;
+    int reserve_pool_size = 0;
+    double reserve_pool_timeout = 5.0;
+    int max_client_conn = 100;
+    int max_db_connections = 0;          // 0 = unlimited
+    double server_idle_timeout = 600.0;  // 0 = disabled
+    double server_lifetime = 3600.0;     // 0 = use once
+    double server_connect_timeout = 15.0;
+    double server_login_retry = 15.0;
+    double query_wait_timeout = 120.0;   // 0 = wait forever
+    double server_check_delay = 30.0;
+    std::string server_check_query = "<empty>";
+    bool server_round_robin = false;
+    /// dbpoolsim's: how long an application connection's login to PgBouncer takes.
+    distribution client_connect_time = distribution::constant(0.001);
+};
+
+std::unique_ptr<pooler_policy> make_pgbouncer(const pgbouncer_params& p, pool_host& host,
+                                              std::uint32_t index, pool_metrics& metrics,
+                                              sim::random_stream rng);
+
+}  // namespace dbpoolsim::models

@@ -1,0 +1,505 @@
+// psycopg_pool 3.3.x ConnectionPool: see psycopg_pool.hpp for the summary. Citations are
+// ../shared/spec/pool-algorithms.md sections and psycopg/psycopg
+// psycopg_pool/psycopg_pool/{pool_async.py,base.py} functions (pool.py is generated from
+// pool_async.py).
+#include "models/pool/psycopg_pool.hpp"
+
+#include <algorithm>
+#include <deque>
+#include <string>
+#include <vector>
+
+#include "models/json_reader.hpp"
+#include "models/pool/registry.hpp"
+#include "sim/error.hpp"
+
+namespace dbpoolsim::models {
+namespace {
+
+/// base.py BasePool._jitter: value * (1 + U[min_pc, max_pc)).
+double jitter(double value, double min_pc, double max_pc, sim::random_stream& rng) {
+    return value * (1.0 + ((max_pc - min_pc) * rng.uniform()) + min_pc);
+}
+
+/// base.py AttemptWithBackoff (ConnectionAttempt before 3.2.1): used for reconnection
+/// (timeout = reconnect_timeout) and for the getconn check loop (timeout = time left).
+struct attempt_with_backoff {
+    static constexpr double initial_delay = 1.0, delay_jitter = 0.1, delay_backoff = 2.0;
+
+    double timeout = 0;
+    double delay = 0;
+    double give_up_at = 0;
+    // The library tests `give_up_at > 0.0` for "set": monotonic() is never 0 there, but the
+    // simulated clock starts at 0, so "set" is an explicit flag here.
+    bool give_up_set = false;
+
+    /// update_delay: the first call fixes the give-up time (now + timeout) and draws 1 s +-10 %;
+    /// later calls double the delay; the delay never reaches past the give-up time.
+    void update_delay(double now, sim::random_stream& rng) {
+        if (delay == 0.0) {
+            give_up_at = now + timeout;
+            give_up_set = true;
+            delay = jitter(initial_delay, -delay_jitter, delay_jitter, rng);
+        } else {
+            delay *= delay_backoff;
+        }
+        if (delay + now > give_up_at) delay = std::max(0.0, give_up_at - now);
+    }
+    bool time_to_give_up(double now) const { return give_up_set && now >= give_up_at; }
+};
+
+class psycopg_pool final : public pool_base {
+public:
+    psycopg_pool(const psycopg_pool_params& p, pool_host& host, std::uint32_t index,
+                 pool_metrics& metrics, sim::random_stream rng)
+        : pool_base(host, index, metrics, std::move(rng)),
+          p_(p),
+          max_size_(p.resolved_max_size()),
+          // BasePool.__init__: _nconns = min_size (counted before they exist), _nconns_min too.
+          nconns_(p.min_size),
+          nconns_min_(p.min_size) {}
+
+    /// pool_async.py _open → _start_workers, _start_initial_tasks (spec 4.4 "At open").
+    void start() override {
+        for (int i = 0; i < p_.min_size; ++i) run_task(task{task_kind::add_connection});
+        // The first ShrinkPool is scheduled by a Schedule task queued after the
+        // AddConnections: it runs when a worker reaches it, and ticks max_idle later.
+        run_task(task{task_kind::schedule_shrink});
+    }
+
+    /// getconn: deadline = now + timeout, then _getconn_with_check_loop (spec 4.3).
+    void acquire(std::uint32_t req) override {
+        client& r = client_of(req);
+        r = client{};
+        r.deadline = now() + p_.timeout;
+        getconn_unchecked(req);
+    }
+
+    /// putconn → _putconn(from_getconn=False) (spec 4.5).
+    void release(std::uint32_t c) override { putconn(c); }
+
+    /// The end of an AddConnection task's login (pool_async.py _add_connection, spec 4.4).
+    void on_connect_done(std::uint32_t c, bool ok) override {
+        adding add = adding_[c];
+        if (!ok) {
+            connection_failed(c);
+            // `now` in _add_connection is taken before connecting: the attempt's start time.
+            if (add.attempt.time_to_give_up(add.started)) {
+                // Give up: this slot is no longer being prepared; a growth chain ends, so the
+                // next client entering the queue may start a new one. reconnect_failed(pool)
+                // is a user callback: nothing to model.
+                --nconns_;
+                if (add.growing && growing_) growing_ = false;
+            } else {
+                add.attempt.update_delay(add.started, rng_);
+                // schedule_task(AddConnection(attempt, growing), delay): the scheduler's tick
+                // queues the task for a worker.
+                const std::uint32_t slot = retry_slot();
+                retries_[slot] = task{task_kind::add_connection, add.growing, npos32, true, add.attempt};
+                host_.pool_timer(index_, now() + add.attempt.delay, timer_retry, slot);
+            }
+            worker_done();
+            return;
+        }
+        connection_opened(c);
+        // _connect → _set_connection_expiry_date: created + max_lifetime * (1 - U[0, 0.05)).
+        conn(c).expires_at = now() + jitter(p_.max_lifetime, -0.05, 0.0, rng_);
+        add_to_pool(c);
+        if (add.growing) {
+            // Keep growing, one connection at a time, while below min_size or while clients
+            // wait (timed-out ones still in the deque count) and the pool can extend.
+            if (nconns_ < p_.min_size || (nconns_ < max_size_ && !waiting_.empty())) {
+                ++nconns_;
+                run_task(task{task_kind::add_connection, true});
+            } else {
+                growing_ = false;
+            }
+        }
+        worker_done();
+    }
+
+    void on_round_trip_done(std::uint32_t c, bool ok) override {
+        connection& k = conn(c);
+        ok = ok && !k.broken;
+        if (k.check_tag == tag_check) {
+            // _getconn_with_check_loop: the check callback ran in the client.
+            const std::uint32_t req = k.holder;
+            if (ok) {
+                grant(req, c);
+                return;
+            }
+            putconn(c);  // _putconn(conn, from_getconn=True): same return path (4.3 step 5)
+            // The first retry is immediate (asleep(0)); later ones back off (1 s +-10 %, x2)
+            // with a give-up time fixed at the second failure: now + the time that was left
+            // at the first one. The getconn deadline still applies on every retry.
+            client& r = client_of(req);
+            const double t = now();
+            if (!r.check_attempt_started) {
+                r.check_attempt_started = true;
+                r.check_attempt = attempt_with_backoff{};
+                r.check_attempt.timeout = r.deadline - t;
+            } else {
+                r.check_attempt.update_delay(t, rng_);
+            }
+            if (r.check_attempt.time_to_give_up(t)) {
+                fail(req, fail_reason::acquire_timeout);
+                return;
+            }
+            host_.pool_timer(index_, t + r.check_attempt.delay, timer_check_retry, req);
+            return;
+        }
+        // tag_reset: ReturnConnection in a worker ran the reset callback (_reset_connection).
+        // A failing callback closes the connection, which _return_connection then finds
+        // broken (returns_bad) and replaces.
+        if (!ok) {
+            close(c, close_reason::broken);
+            run_task(task{task_kind::add_connection});
+        } else {
+            return_connection(c);
+        }
+        worker_done();
+    }
+
+    /// The client's query failed: the `connection()` block exits with the error and putconn
+    /// finds the connection broken (status UNKNOWN): closed and replaced (spec 4.5 step 3).
+    void on_broken_in_use(std::uint32_t c) override {
+        conn(c).broken = true;
+        putconn(c);
+    }
+
+    double acquire_timeout() const override { return p_.timeout; }
+    double max_size() const override { return max_size_; }
+
+private:
+    static constexpr std::uint32_t timer_retry = 1, timer_shrink = 2, timer_check_retry = 3;
+    static constexpr std::uint32_t tag_check = 1, tag_reset = 2;
+
+    // ---- the task queue and its workers (pool_async.py run_task, worker) -------------------
+    enum class task_kind : std::uint8_t {
+        add_connection,     // AddConnection(attempt, growing)
+        return_connection,  // ReturnConnection (only with a reset callback)
+        shrink_pool,        // ShrinkPool
+        schedule_shrink,    // Schedule(ShrinkPool, max_idle), queued once at open
+    };
+    struct task {
+        task_kind kind = task_kind::add_connection;
+        bool growing = false;
+        std::uint32_t conn = npos32;
+        bool has_attempt = false;  // a retry carries its AttemptWithBackoff
+        attempt_with_backoff attempt{};
+    };
+
+    /// run_task: put a task on the queue; an idle worker takes it at once.
+    void run_task(const task& t) {
+        tasks_.push_back(t);
+        pump();
+    }
+
+    /// Workers take tasks in FIFO order, one each, num_workers at a time.
+    void pump() {
+        if (pumping_) return;
+        pumping_ = true;
+        while (busy_ < p_.num_workers && !tasks_.empty()) {
+            const task t = tasks_.front();
+            tasks_.pop_front();
+            ++busy_;
+            execute(t);
+        }
+        pumping_ = false;
+    }
+
+    /// The task running on a worker finished: the worker takes the next one.
+    void worker_done() {
+        --busy_;
+        pump();
+    }
+
+    void execute(const task& t) {
+        switch (t.kind) {
+            case task_kind::add_connection: {
+                // _add_connection: a fresh AttemptWithBackoff(timeout=reconnect_timeout)
+                // unless this is a retry; connect (the worker waits for the login).
+                adding a{t.attempt, t.growing, now()};
+                if (!t.has_attempt) {
+                    a.attempt = attempt_with_backoff{};
+                    a.attempt.timeout = p_.reconnect_timeout;
+                }
+                const std::uint32_t c = open_connection();
+                if (c >= adding_.size()) adding_.resize(std::max<std::size_t>(c + 1, adding_.size() * 2));
+                adding_[c] = a;
+                return;
+            }
+            case task_kind::return_connection:
+                // _return_connection → _reset_connection: a broken connection (status
+                // UNKNOWN) skips the reset callback and is replaced.
+                if (conn(t.conn).broken) {
+                    return_connection(t.conn);
+                    worker_done();
+                } else {
+                    start_round_trip(t.conn, tag_reset);
+                }
+                return;
+            case task_kind::shrink_pool:
+                // ShrinkPool._run: reschedule first (max_idle after this run), then shrink.
+                host_.pool_timer(index_, now() + p_.max_idle, timer_shrink, 0);
+                shrink_pool();
+                worker_done();
+                return;
+            case task_kind::schedule_shrink:
+                host_.pool_timer(index_, now() + p_.max_idle, timer_shrink, 0);
+                worker_done();
+                return;
+        }
+    }
+
+    void on_policy_timer(std::uint32_t kind, std::uint32_t arg) override {
+        switch (kind) {
+            case timer_retry: {
+                // MaintenanceTask.tick: the scheduler hands the task to the workers.
+                const task t = retries_[arg];
+                free_retries_.push_back(arg);
+                run_task(t);
+                break;
+            }
+            case timer_shrink: run_task(task{task_kind::shrink_pool}); break;
+            case timer_check_retry: getconn_unchecked(arg); break;
+            default: DBPOOLSIM_ASSERT(false, "unknown psycopg_pool timer");
+        }
+    }
+
+    std::uint32_t retry_slot() {
+        if (!free_retries_.empty()) {
+            const std::uint32_t s = free_retries_.back();
+            free_retries_.pop_back();
+            return s;
+        }
+        retries_.emplace_back();
+        return static_cast<std::uint32_t>(retries_.size() - 1);
+    }
+
+    // ---- checkout (spec 4.3) -----------------------------------------------------------
+    /// _getconn_unchecked → _get_ready_connection.
+    void getconn_unchecked(std::uint32_t req) {
+        client& r = client_of(req);
+        const double remaining = r.deadline - now();
+        if (remaining <= 0) {
+            fail(req, fail_reason::acquire_timeout);  // PoolTimeout before even looking
+            return;
+        }
+        if (idle_front() != npos32) {
+            const std::uint32_t c = pop_idle_front();  // popleft: the oldest returned
+            nconns_min_ = std::min(nconns_min_, static_cast<int>(n_.idle));
+            checked_out(req, c);
+            return;
+        }
+        if (p_.max_waiting > 0 && waiting_.size() >= static_cast<std::size_t>(p_.max_waiting)) {
+            fail(req, fail_reason::pool_rejected);  // TooManyRequests, at once
+            return;
+        }
+        r.waiting_seq = ++seq_;
+        waiting_.push_back(waiting_client{req, r.waiting_seq});
+        enqueue_waiter(req, remaining);
+        maybe_grow_pool();
+    }
+
+    /// The client has a connection: run the check callback if any (one round trip).
+    void checked_out(std::uint32_t req, std::uint32_t c) {
+        if (p_.check) start_round_trip(c, tag_check, req);
+        else grant(req, c);
+    }
+
+    /// _maybe_grow_pool: one growth connection at a time, only up to max_size.
+    void maybe_grow_pool() {
+        if (nconns_ >= max_size_ || growing_) return;
+        ++nconns_;
+        growing_ = true;
+        run_task(task{task_kind::add_connection, true});
+    }
+
+    /// WaitingClient.wait timed out: PoolTimeout. The entry stays in `_waiting` (dead) until
+    /// _add_to_pool pops and skips it.
+    void on_waiter_timeout(std::uint32_t req) override {
+        client_of(req).waiting_seq = 0;
+        fail(req, fail_reason::acquire_timeout);
+    }
+
+    // ---- return (spec 4.5) -------------------------------------------------------------
+    /// _putconn: inline, or through a worker (ReturnConnection) when a reset callback is set.
+    void putconn(std::uint32_t c) {
+        if (!p_.reset) {
+            return_connection(c);
+            return;
+        }
+        park(c);
+        run_task(task{task_kind::return_connection, false, c});
+    }
+
+    /// Out of the client's hands, waiting for a worker: neither idle nor in use. (pool_base
+    /// has no "set state" primitive; passing through the idle list does it in O(1) at the
+    /// same instant.)
+    void park(std::uint32_t c) {
+        push_idle_back(c);
+        unlink_idle(c, conn_state::checking);
+    }
+
+    /// _return_connection after _reset_connection. The world's transactions end committed,
+    /// so the status is IDLE (no rollback) unless the connection broke.
+    void return_connection(std::uint32_t c) {
+        const connection& k = conn(c);
+        if (k.broken) {
+            close(c, close_reason::broken);  // returns_bad / connections_lost
+            run_task(task{task_kind::add_connection});
+            return;
+        }
+        // The only expiry check: past its best-before date → close, replace in a worker.
+        if (k.expires_at <= now()) {
+            close(c, close_reason::lifetime);
+            run_task(task{task_kind::add_connection});
+            return;
+        }
+        add_to_pool(c);
+    }
+
+    /// _add_to_pool: the first waiter still waiting gets it; timed-out entries are popped
+    /// and skipped; with no one waiting it goes to the tail of the idle deque.
+    void add_to_pool(std::uint32_t c) {
+        while (!waiting_.empty()) {
+            const waiting_client w = waiting_.front();
+            waiting_.pop_front();
+            if (client_of(w.req).waiting_seq != w.seq) continue;  // timed out: set() is False
+            const std::uint32_t req = pop_waiter();
+            DBPOOLSIM_ASSERT(req == w.req, "psycopg_pool: waiter queues out of step");
+            client_of(req).waiting_seq = 0;
+            checked_out(req, c);
+            return;
+        }
+        push_idle_back(c);
+    }
+
+    // ---- shrink (spec 4.6, pool_async.py _shrink_pool) ----------------------------------
+    void shrink_pool() {
+        const int nconns_min = nconns_min_;
+        nconns_min_ = static_cast<int>(n_.idle);
+        if (nconns_ > p_.min_size && nconns_min > 0 && idle_front() != npos32) {
+            close(idle_front(), close_reason::idle);  // popleft: the least recently returned
+            --nconns_;
+            --nconns_min_;
+        }
+    }
+
+    // ---- state ---------------------------------------------------------------------------
+    struct client {
+        double deadline = 0;
+        std::uint64_t waiting_seq = 0;  // its live entry in waiting_ (0: not waiting)
+        bool check_attempt_started = false;
+        attempt_with_backoff check_attempt{};
+    };
+    struct waiting_client {
+        std::uint32_t req;
+        std::uint64_t seq;
+    };
+    struct adding {
+        attempt_with_backoff attempt{};
+        bool growing = false;
+        double started = 0;
+    };
+
+    client& client_of(std::uint32_t req) {
+        if (req >= clients_.size()) clients_.resize(std::max<std::size_t>(req + 1, clients_.size() * 2));
+        return clients_[req];
+    }
+
+    psycopg_pool_params p_;
+    int max_size_;
+    int nconns_;      // _nconns: in the pool + out + being prepared (including backoff waits)
+    int nconns_min_;  // _nconns_min: fewest idle seen after a checkout since the last shrink
+    bool growing_ = false;
+    std::deque<waiting_client> waiting_;  // `_waiting`, dead entries included
+    std::uint64_t seq_ = 0;
+    std::vector<client> clients_;
+    std::deque<task> tasks_;
+    int busy_ = 0;
+    bool pumping_ = false;
+    std::vector<adding> adding_;  // per connection slot: the AddConnection it serves
+    std::vector<task> retries_;   // AddConnection tasks waiting in the scheduler
+    std::vector<std::uint32_t> free_retries_;
+};
+
+}  // namespace
+
+std::unique_ptr<pool_policy> make_psycopg_pool(const psycopg_pool_params& p, pool_host& host,
+                                               std::uint32_t index, pool_metrics& metrics,
+                                               sim::random_stream rng) {
+    return std::make_unique<psycopg_pool>(p, host, index, metrics, std::move(rng));
+}
+
+namespace detail {
+namespace {
+
+std::shared_ptr<const pool_params> parse_psycopg_pool(object_reader& r) {
+    auto p = std::make_shared<psycopg_pool_params>();
+    const std::size_t before = r.sink().list.size();
+    r.integer("min_size", p->min_size, 0, 1 << 24);
+    const json* max = r.raw("max_size");
+    if (max && !max->is_null()) {  // null is the library's None: = min_size
+        int x = -1;
+        r.integer("max_size", x, 0, 1 << 24);
+        if (x >= 0) p->max_size = x;
+    }
+    // BasePool._check_size (only when both sizes read cleanly).
+    if (r.sink().list.size() == before) {
+        const int mx = p->resolved_max_size();
+        if (mx < p->min_size)
+            r.sink().add(r.at("max_size"), "must be >= min_size (" + std::to_string(p->min_size) +
+                                               "), got " + std::to_string(mx));
+        else if (mx == 0 && p->max_size)
+            r.sink().add(r.at("max_size"), "must be > 0 when min_size is 0, got 0");
+        else if (mx == 0)
+            r.sink().add(r.at("min_size"),
+                         "must be > 0 when max_size is null (max_size defaults to min_size), got 0");
+    }
+    r.number("timeout", p->timeout, 0);
+    r.integer("max_waiting", p->max_waiting, 0, 1 << 24);
+    r.number("max_lifetime", p->max_lifetime, 0);
+    r.number("max_idle", p->max_idle, 0, false);
+    r.number("reconnect_timeout", p->reconnect_timeout, 0);
+    r.integer("num_workers", p->num_workers, 1, 1 << 16);
+    r.boolean("check", p->check);
+    r.boolean("reset", p->reset);
+    return p;
+}
+
+void write_psycopg_pool(const pool_params& base, json& o) {
+    const auto& p = static_cast<const psycopg_pool_params&>(base);
+    o["min_size"] = p.min_size;
+    if (p.max_size) o["max_size"] = *p.max_size;
+    else o["max_size"] = nullptr;
+    o["timeout"] = p.timeout;
+    o["max_waiting"] = p.max_waiting;
+    o["max_lifetime"] = p.max_lifetime;
+    o["max_idle"] = p.max_idle;
+    o["reconnect_timeout"] = p.reconnect_timeout;
+    o["num_workers"] = p.num_workers;
+    o["check"] = p.check;
+    o["reset"] = p.reset;
+}
+
+std::unique_ptr<pool_policy> make_psycopg_pool_kind(const pool_params& p, pool_host& host,
+                                                    std::uint32_t index, pool_metrics& metrics,
+                                                    sim::random_stream rng) {
+    return make_psycopg_pool(static_cast<const psycopg_pool_params&>(p), host, index, metrics,
+                             std::move(rng));
+}
+
+}  // namespace
+
+const pool_kind& psycopg_pool_pool_kind() {
+    static const pool_kind k{"psycopg_pool",
+                             "psycopg_pool 3.3 ConnectionPool / AsyncConnectionPool: background "
+                             "workers, growth one connection at a time, shrink one per max_idle",
+                             parse_psycopg_pool, write_psycopg_pool, make_psycopg_pool_kind};
+    return k;
+}
+
+}  // namespace detail
+}  // namespace dbpoolsim::models
