@@ -42,7 +42,7 @@ public:
     /// Numbers: `rule` checks the value; on failure the message is "must be <rule text>".
     void number(const std::string& key, double& out, double min, bool min_inclusive = true,
                 double max = 1e300);
-    void integer(const std::string& key, int& out, long long min, long long max = 1LL << 31);
+    void integer(const std::string& key, int& out, long long min, long long max = 2147483647LL);
     void uint64(const std::string& key, std::uint64_t& out);
     void boolean(const std::string& key, bool& out);
     void string(const std::string& key, std::string& out,

@@ -4,6 +4,7 @@
 
 #include "models/pool/generic_pool.hpp"
 #include "models/pool/pgbouncer.hpp"
+#include "models/pool/hikaricp.hpp"
 #include "models/pool/psycopg_pool.hpp"
 #include "models/scenario.hpp"
 #include "sim/format.hpp"
@@ -149,6 +150,7 @@ const std::vector<pool_kind>& pool_kinds() {
     static const std::vector<pool_kind> kinds = {
         // <pool kinds: one line each>
         psycopg_pool_pool_kind(),
+        hikaricp_pool_kind(),
         generic_pool_kind(),
     };
     return kinds;

@@ -30,6 +30,7 @@ const pool_kind* find_pooler_kind(std::string_view name);
 // Each policy file defines its registry entry; registry.cpp lists them (one line each).
 // <pool kind declarations: one line each>
 const pool_kind& psycopg_pool_pool_kind();
+const pool_kind& hikaricp_pool_kind();
 const pool_kind& generic_pool_kind();
 const pool_kind* find_pool_kind(std::string_view name);
 

@@ -1,0 +1,612 @@
+// HikariCP 6.x as a dbpoolsim pool policy. Every rule cites ../shared/spec/pool-algorithms.md
+// ("§1.x") and the HikariCP function it paraphrases (brettwooldridge/HikariCP,
+// src/main/java/com/zaxxer/hikari/...). No HikariCP code is copied.
+//
+// What is modelled, in the simulator's vocabulary:
+//
+// * The bag (util/ConcurrentBag): the open connections, each with a creation sequence number.
+//   Idle connections (NOT_IN_USE) live in pool_base's idle list *and* in `idle_` ordered by
+//   creation, because HikariCP's sharedList is scanned in creation order (§1.2, §1.3 step 2.3)
+//   and the housekeeper walks it newest first (§1.6). RESERVED (keepalive) and the IN_USE time
+//   a borrower spends in isValid() are the `checking` state.
+// * Waiters: pool_base's FIFO queue is the fair SynchronousQueue (§1.2, §1.8). A connection that
+//   becomes NOT_IN_USE (return, new connection, keepalive done) goes to the head waiter at
+//   once; an arriving request scans the idle connections before it queues (barging, §1.8).
+//   Because the hand-off takes no simulated time, an idle connection and a queued waiter never
+//   coexist, so the microsecond barging window of the real pool (issue #1909) does not appear.
+// * The thread-local list (§1.3 step 2.1) has no equivalent: the world's requests carry no
+//   thread identity, so every borrow is the shared-list scan in creation order. In a real
+//   application a thread that borrows again takes the connection it returned last (when no
+//   one waited at its return); here it takes the oldest-created idle connection. Both
+//   concentrate use on a subset and leave the rest idle; which subset differs.
+// * The connection adder (HikariPool constructor, PoolEntryCreator): one thread, a task queue
+//   bounded at maximumPoolSize (extra submits discarded). `adder_busy_` is the thread,
+//   `queued_` the queue length. A task loops while shouldContinueCreating(); each success adds
+//   one connection and sleeps 30 ms; each failure sleeps 10 ms doubling to 5 s (§1.4).
+// * The closer thread: after every closeConnection it runs fillPool (§1.4, §1.6). That is a
+//   zero-delay timer here, so it runs after the code that closed (another thread in Java).
+// * Per-connection timers: MaxLifetimeTask in pool_base's `connection.timer`, KeepaliveTask in
+//   `keepalive_`. Jitter comes from the policy's `rng_` stream, drawn as createPoolEntry draws
+//   (lifetime first, then keepalive) with Java's integer-millisecond nextLong(bound).
+// * Durations compare as HikariCP's elapsedMillis does: whole milliseconds.
+//
+// Not modelled (no effect in today's world or not a pool decision): autoCommit/rollback and
+// state reset on return (a well-behaved application leaves nothing dirty), leak detection
+// (logs only, §1.6), the housekeeper's clock-jump checks, the blockUntilFilled system property,
+// the housekeeping thread's serialization of keepalive round trips (each keepalive runs on its
+// own), and validationTimeout: the world's round trips always answer after network_rtt_s, so a
+// check never times out (the parameter is parsed and validated for paste-compatibility).
+#include "models/pool/hikaricp.hpp"
+
+#include <algorithm>
+#include <climits>
+#include <cmath>
+#include <set>
+#include <utility>
+#include <vector>
+
+#include "models/json_reader.hpp"
+#include "models/pool/registry.hpp"
+
+namespace dbpoolsim::models {
+namespace {
+
+constexpr double ms = 1e-3;
+
+class hikaricp_pool final : public pool_base {
+public:
+    hikaricp_pool(const hikaricp_params& p, pool_host& host, std::uint32_t index,
+                  pool_metrics& metrics, sim::random_stream rng)
+        : pool_base(host, index, metrics, std::move(rng)),
+          p_(p),
+          max_(static_cast<std::uint32_t>(p.maximumPoolSize)),
+          min_idle_(static_cast<std::uint32_t>(p.minimumIdle)),
+          timeout_s_(static_cast<double>(p.connectionTimeout) * ms) {}
+
+    // §1.4 "Startup" (HikariPool constructor → checkFailFast). The constructor is synchronous:
+    // requests that arrive before it returns wait for it (as callers of a lazily initialised
+    // HikariDataSource block on its monitor), then borrow with their full connectionTimeout.
+    void start() override {
+        if (p_.initializationFailTimeout < 0) {  // checkFailFast: < 0 skips the check
+            constructed();
+            return;
+        }
+        init_started_ = now();
+        startup_conn_ = open_connection();
+    }
+
+    void acquire(std::uint32_t req) override {
+        switch (state_) {
+            case pool_state::constructing: enqueue_waiter(req, sim::infinity); return;
+            case pool_state::failed: fail(req, fail_reason::connect_error); return;
+            case pool_state::normal:
+                deadline_of(req) = now() + timeout_s_;  // getConnection: one hardTimeout
+                borrow(req);
+                return;
+        }
+    }
+
+    // §1.5 (ProxyConnection.close → PoolEntry.recycle → HikariPool.recycle → requite).
+    void release(std::uint32_t c) override {
+        connection& k = conn(c);
+        k.last_returned_at = now();  // PoolEntry.recycle: lastAccessed = now
+        if (k.evict) {
+            // 6.0.0 (#2157): an entry marked evicted while in use is closed at return.
+            close_conn(c, close_reason::lifetime);
+            return;
+        }
+        make_available(c);
+    }
+
+    void on_connect_done(std::uint32_t c, bool ok) override {
+        if (c == startup_conn_) {
+            startup_conn_ = npos32;
+            startup_done(c, ok);
+            return;
+        }
+        DBPOOLSIM_ASSERT(c == adder_conn_, "login done for a connection the adder did not open");
+        adder_conn_ = npos32;
+        if (!ok) {
+            // PoolEntryCreator.call: createPoolEntry returned null → sleep backoffMs and loop;
+            // backoffMs starts at 10 and doubles up to 5 s (≥ 5.0.0, §1.4).
+            connection_failed(c);
+            host_.pool_timer(index_, now() + static_cast<double>(backoff_ms_) * ms,
+                             timer_adder_backoff, 0);
+            backoff_ms_ = std::min<long long>(5000, backoff_ms_ * 2);
+            return;
+        }
+        created(c);
+        make_available(c);  // ConcurrentBag.add: offered to waiters, else NOT_IN_USE
+        // ... then quietlySleep(30 ms) and the task ends (one connection per task, §1.4).
+        host_.pool_timer(index_, now() + 30 * ms, timer_adder_pause, 0);
+    }
+
+    void on_round_trip_done(std::uint32_t c, bool ok) override {
+        connection& k = conn(c);
+        const bool alive = ok && !k.broken;
+        if (!alive) ++m_.round_trip_failures;
+        if (k.check_tag == tag_validate) {
+            // §1.3 step 4: isConnectionDead on borrow.
+            const std::uint32_t req = k.holder;
+            if (alive) {
+                grant(req, c);
+                return;
+            }
+            close_conn(c, close_reason::validation);  // "(connection is dead)"
+            retry(req);                                // within the same hardTimeout
+            return;
+        }
+        DBPOOLSIM_ASSERT(k.check_tag == tag_keepalive, "unknown round trip");
+        // §1.6 KeepaliveTask, after isConnectionDead.
+        if (!alive) {
+            k.evict = true;  // softEvictConnection(owner = true): closed now
+            close_conn(c, close_reason::broken);
+            add_bag_item(waiter_count());
+            return;
+        }
+        // Fixed delay: the next run is one period after this one ended.
+        keepalive(c) = host_.pool_timer(index_, now() + keepalive_period_[c], timer_keepalive, c);
+        make_available(c);  // ConcurrentBag.unreserve: hands it to a waiter, else NOT_IN_USE
+    }
+
+    // §1.5 step 6: a connection that breaks in use is closed at once (removed from the bag).
+    void on_broken_in_use(std::uint32_t c) override { close_conn(c, close_reason::broken); }
+
+    double acquire_timeout() const override { return timeout_s_; }
+    double max_size() const override { return p_.maximumPoolSize; }
+
+private:
+    enum class pool_state : std::uint8_t { constructing, normal, failed };
+    static constexpr std::uint32_t timer_housekeeper = 1, timer_adder_pause = 2,
+                                   timer_adder_backoff = 3, timer_lifetime = 4,
+                                   timer_keepalive = 5, timer_closer_fill = 6,
+                                   timer_init_retry = 7;
+    static constexpr std::uint32_t tag_validate = 1, tag_keepalive = 2;
+
+    /// elapsedMillis(since, now): whole milliseconds (the epsilon absorbs binary rounding of
+    /// decimal times such as 1.015 - 0.015).
+    long long elapsed_ms(double since) { return static_cast<long long>(std::floor((now() - since) * 1e3 + 1e-6)); }
+
+    double& deadline_of(std::uint32_t req) {
+        if (req >= deadlines_.size()) deadlines_.resize(std::max<std::size_t>(req + 1, deadlines_.size() * 2));
+        return deadlines_[req];
+    }
+    sim::timer_handle& keepalive(std::uint32_t c) { return keepalive_[c]; }
+    std::pair<std::uint64_t, std::uint32_t> key(std::uint32_t c) const { return {seq_[c], c}; }
+
+    // ---- start-up (checkFailFast, §1.4) --------------------------------------------------
+
+    void startup_done(std::uint32_t c, bool ok) {
+        if (ok) {
+            created(c);
+            push_idle_back(c);  // ConcurrentBag.add: nobody can be waiting in the bag yet
+            if (p_.minimumIdle > 0) {
+                idle_.insert(key(c));
+            } else {
+                // "(initialization check complete and minimumIdle is zero)": closed directly,
+                // not through closeConnection, so no fillPool follows.
+                close_conn(c, close_reason::overflow, false);
+            }
+            constructed();
+            return;
+        }
+        // A refused login is an ordinary SQLException (not a ConnectionSetupException): sleep
+        // 1 s, then try again while elapsed < initializationFailTimeout.
+        connection_failed(c);
+        host_.pool_timer(index_, now() + 1.0, timer_init_retry, 0);
+    }
+
+    void init_retry() {
+        if (elapsed_ms(init_started_) < p_.initializationFailTimeout) {
+            startup_conn_ = open_connection();
+            return;
+        }
+        if (p_.initializationFailTimeout > 0) {
+            // throwPoolInitializationException: the pool (and the application) never starts;
+            // every request fails with the connection error.
+            state_ = pool_state::failed;
+            for (std::uint32_t req = pop_waiter(); req != npos32; req = pop_waiter())
+                fail(req, fail_reason::connect_error);
+            return;
+        }
+        constructed();  // initializationFailTimeout = 0: start anyway, empty
+    }
+
+    void constructed() {
+        state_ = pool_state::normal;
+        // houseKeepingExecutorService.scheduleWithFixedDelay(HouseKeeper, 100 ms, period).
+        host_.pool_timer(index_, now() + 0.1, timer_housekeeper, 0);
+        std::vector<std::uint32_t> held;
+        for (std::uint32_t req = pop_waiter(); req != npos32; req = pop_waiter()) held.push_back(req);
+        for (const std::uint32_t req : held) {
+            deadline_of(req) = now() + timeout_s_;
+            borrow(req);
+        }
+    }
+
+    // ---- checkout (§1.3) -------------------------------------------------------------------
+
+    /// ConcurrentBag.borrow (after the thread-local step, which has no equivalent here).
+    void borrow(std::uint32_t req) {
+        const std::uint32_t waiting = waiter_count() + 1;  // waiters.incrementAndGet()
+        if (!idle_.empty()) {
+            // Shared-list scan in creation order: the oldest-created NOT_IN_USE entry.
+            const std::uint32_t c = idle_.begin()->second;
+            idle_.erase(idle_.begin());
+            if (waiting > 1) add_bag_item(waiting - 1);  // "may have stolen a waiter's entry"
+            hand_out(req, c);
+            return;
+        }
+        // Nothing idle: block on the fair hand-off queue for the rest of the timeout, after
+        // addBagItem(waiting) (queued first, so the adder sees this waiter).
+        enqueue_waiter(req, deadline_of(req) - now());
+        add_bag_item(waiting);
+    }
+
+    /// HikariPool.getConnection after borrow returned c: evicted, or idle longer than
+    /// aliveBypassWindowMs since its last return and dead → close and borrow again.
+    void hand_out(std::uint32_t req, std::uint32_t c) {
+        connection& k = conn(c);
+        if (k.evict) {
+            close_conn(c, close_reason::lifetime);  // "(connection was evicted)"
+            retry(req);
+            return;
+        }
+        if (elapsed_ms(k.last_returned_at) > p_.aliveBypassWindowMs) {
+            start_round_trip(c, tag_validate, req);  // isValid(): one round trip
+            return;
+        }
+        grant(req, c);
+    }
+
+    /// The do/while of getConnection: timeout = hardTimeout - elapsed; loop while > 0.
+    void retry(std::uint32_t req) {
+        if (deadline_of(req) - now() <= 0) {
+            fail(req, fail_reason::acquire_timeout);
+            return;
+        }
+        borrow(req);
+    }
+
+    /// A connection became NOT_IN_USE (requite, add, unreserve): the longest-waiting blocked
+    /// borrower gets it (fair SynchronousQueue); with nobody waiting it stays in the bag.
+    void make_available(std::uint32_t c) {
+        const std::uint32_t req = pop_waiter();
+        if (req != npos32) {
+            hand_out(req, c);
+            return;
+        }
+        push_idle_back(c);
+        idle_.insert(key(c));
+    }
+
+    // ---- creation (§1.4) -------------------------------------------------------------------
+
+    /// HikariPool.addBagItem (5.x/6.x): submit a creator if waiting > tasks queued.
+    void add_bag_item(std::uint32_t waiting) {
+        if (waiting > queued_) submit();
+    }
+
+    /// addConnectionExecutor.submit: one thread; a LinkedBlockingQueue(maximumPoolSize);
+    /// submits to a full queue are discarded (CustomDiscardPolicy).
+    void submit() {
+        if (!adder_busy_) {
+            start_task();
+            return;
+        }
+        if (queued_ < max_) ++queued_;
+    }
+
+    void start_task() {
+        adder_busy_ = true;
+        backoff_ms_ = 10;
+        if (!task_step()) adder_busy_ = false;
+    }
+
+    /// One turn of PoolEntryCreator.call's loop. Returns false when the task ends.
+    bool task_step() {
+        if (!should_continue_creating()) return false;
+        adder_conn_ = open_connection();
+        return true;
+    }
+
+    /// The task ended: the adder thread takes the next queued task (which may end at once).
+    void task_done() {
+        adder_busy_ = false;
+        while (!adder_busy_ && queued_ > 0) {
+            --queued_;
+            start_task();
+        }
+    }
+
+    /// Connections in the bag: the one being created is not in it yet.
+    std::uint32_t bag_size() const { return n_.total - n_.creating; }
+
+    /// PoolEntryCreator.shouldContinueCreating.
+    bool should_continue_creating() const {
+        return state_ == pool_state::normal && bag_size() < max_ &&
+               (n_.idle < min_idle_ || n_.waiters > n_.idle);
+    }
+
+    /// HikariPool.fillPool: with total < max and idle < minIdle, submit (minIdle - idle)
+    /// creators; the extras are discarded by the full queue or end at once.
+    void fill_pool() {
+        if (state_ != pool_state::normal) return;
+        if (bag_size() < max_ && n_.idle < min_idle_) {
+            const std::uint32_t count = min_idle_ - n_.idle;
+            for (std::uint32_t i = 0; i < count; ++i) submit();
+        }
+    }
+
+    /// createPoolEntry succeeded: schedule MaxLifetimeTask, then KeepaliveTask.
+    void created(std::uint32_t c) {
+        connection_opened(c);
+        if (c >= seq_.size()) {
+            seq_.resize(c + 1);
+            keepalive_.resize(c + 1);
+            keepalive_period_.resize(c + 1);
+        }
+        seq_[c] = next_seq_++;
+        keepalive_[c] = {};
+        connection& k = conn(c);
+        if (p_.maxLifetime > 0) {
+            // Up to 2.5 % earlier (maxLifetime / 40), only when maxLifetime > 10 s.
+            const long long bound = p_.maxLifetime / 40;
+            const long long variance =
+                p_.maxLifetime > 10000 && bound > 0 ? static_cast<long long>(rng_.below(static_cast<std::uint64_t>(bound))) : 0;
+            k.expires_at = now() + static_cast<double>(p_.maxLifetime - variance) * ms;
+            k.timer = host_.pool_timer(index_, k.expires_at, timer_lifetime, c);
+        }
+        if (p_.keepaliveTime > 0) {
+            // Up to 10 % earlier; the same period between all later runs (fixed delay).
+            const long long bound = p_.keepaliveTime / 10;
+            const long long variance = bound > 0 ? static_cast<long long>(rng_.below(static_cast<std::uint64_t>(bound))) : 0;
+            keepalive_period_[c] = static_cast<double>(p_.keepaliveTime - variance) * ms;
+            keepalive_[c] = host_.pool_timer(index_, now() + keepalive_period_[c], timer_keepalive, c);
+        }
+    }
+
+    // ---- closing ---------------------------------------------------------------------------
+
+    /// HikariPool.closeConnection: out of the bag now; the closer thread then runs fillPool
+    /// (a zero-delay timer: it follows whatever the closing code does next).
+    void close_conn(std::uint32_t c, close_reason why, bool refill = true) {
+        idle_.erase(key(c));
+        host_.simulation().cancel(keepalive_[c]);
+        close(c, why);
+        if (refill && state_ == pool_state::normal)
+            host_.pool_timer(index_, now(), timer_closer_fill, 0);
+    }
+
+    // ---- timers ----------------------------------------------------------------------------
+
+    void on_policy_timer(std::uint32_t kind, std::uint32_t arg) override {
+        switch (kind) {
+            case timer_housekeeper: housekeeper(); break;
+            case timer_adder_pause: task_done(); break;
+            case timer_adder_backoff:
+                if (!task_step()) task_done();
+                break;
+            case timer_lifetime: lifetime_reached(arg); break;
+            case timer_keepalive: keepalive_due(arg); break;
+            case timer_closer_fill: fill_pool(); break;
+            case timer_init_retry: init_retry(); break;
+            default: DBPOOLSIM_ASSERT(false, "unknown HikariCP timer");
+        }
+    }
+
+    /// §1.6 HouseKeeper.run (fixed delay housekeepingPeriodMs, first run 100 ms after start).
+    void housekeeper() {
+        if (p_.idleTimeout > 0 && p_.minimumIdle < p_.maximumPoolSize) {
+            // values(NOT_IN_USE): newest-created first; keep at least minimumIdle idle.
+            std::vector<std::uint32_t> not_in_use;
+            not_in_use.reserve(idle_.size());
+            for (auto it = idle_.rbegin(); it != idle_.rend(); ++it) not_in_use.push_back(it->second);
+            long long max_to_remove = static_cast<long long>(not_in_use.size()) - p_.minimumIdle;
+            for (const std::uint32_t c : not_in_use) {
+                if (max_to_remove > 0 && elapsed_ms(conn(c).last_returned_at) > p_.idleTimeout &&
+                    conn(c).state == conn_state::idle) {  // connectionBag.reserve succeeds
+                    close_conn(c, close_reason::idle);   // "(connection has passed idleTimeout)"
+                    --max_to_remove;
+                }
+            }
+        }
+        fill_pool();  // fillPool(true)
+        host_.pool_timer(index_, now() + static_cast<double>(p_.housekeepingPeriodMs) * ms,
+                         timer_housekeeper, 0);
+    }
+
+    /// §1.6 MaxLifetimeTask: softEvictConnection(owner = false).
+    void lifetime_reached(std::uint32_t c) {
+        connection& k = conn(c);
+        k.timer = {};
+        k.evict = true;  // markEvicted: in use → closed at return (6.0), reserved → at borrow
+        if (k.state == conn_state::idle) {  // connectionBag.reserve succeeds
+            close_conn(c, close_reason::lifetime);  // "(connection has passed maxLifetime)"
+            add_bag_item(waiter_count());
+        }
+    }
+
+    /// §1.6 KeepaliveTask: reserve an idle connection for one isConnectionDead round trip;
+    /// connections not idle are skipped until the next period.
+    void keepalive_due(std::uint32_t c) {
+        keepalive_[c] = {};
+        if (conn(c).state == conn_state::idle) {
+            idle_.erase(key(c));
+            start_round_trip(c, tag_keepalive);
+            return;
+        }
+        keepalive_[c] = host_.pool_timer(index_, now() + keepalive_period_[c], timer_keepalive, c);
+    }
+
+    hikaricp_params p_;
+    std::uint32_t max_, min_idle_;
+    double timeout_s_;
+    pool_state state_ = pool_state::constructing;
+    double init_started_ = 0;
+    std::uint32_t startup_conn_ = npos32;
+
+    // the adder thread
+    bool adder_busy_ = false;
+    std::uint32_t queued_ = 0;
+    std::uint32_t adder_conn_ = npos32;
+    long long backoff_ms_ = 10;
+
+    // the bag
+    std::uint64_t next_seq_ = 0;
+    std::vector<std::uint64_t> seq_;                          // creation order, per slot
+    std::set<std::pair<std::uint64_t, std::uint32_t>> idle_;  // NOT_IN_USE, by creation
+    std::vector<sim::timer_handle> keepalive_;
+    std::vector<double> keepalive_period_;
+    std::vector<double> deadlines_;
+};
+
+}  // namespace
+
+std::unique_ptr<pool_policy> make_hikaricp_pool(const hikaricp_params& p, pool_host& host,
+                                                std::uint32_t index, pool_metrics& metrics,
+                                                sim::random_stream rng) {
+    return std::make_unique<hikaricp_pool>(p, host, index, metrics, std::move(rng));
+}
+
+// ---- registry entry: parameters as HikariCP users write them ----------------------------
+
+namespace detail {
+namespace {
+
+constexpr long long max_ms = 1LL << 53;  // exact in a double
+
+const char* json_type(const json& v) {
+    switch (v.type()) {
+        case json::value_t::null: return "null";
+        case json::value_t::boolean: return "a boolean";
+        case json::value_t::string: return "a string";
+        case json::value_t::array: return "an array";
+        case json::value_t::object: return "an object";
+        default: return "a number";
+    }
+}
+
+/// A HikariCP duration: a Java long of milliseconds, given as a JSON integer (20.0 counts as
+/// 20). Returns true and sets `out` when present and valid.
+bool read_ms(object_reader& r, const std::string& key, long long& out) {
+    const json* v = r.raw(key);
+    if (!v) return false;
+    long long x = 0;
+    bool ok = false;
+    if (v->is_number_unsigned()) {
+        ok = v->get<unsigned long long>() <= static_cast<unsigned long long>(max_ms);
+        x = ok ? static_cast<long long>(v->get<unsigned long long>()) : 0;
+        if (!ok) {
+            r.sink().add(r.at(key), "must be <= " + std::to_string(max_ms) + " (ms), got " + show(*v));
+            return false;
+        }
+    } else if (v->is_number_integer()) {
+        x = v->get<long long>();
+        ok = true;
+    } else if (v->is_number_float() && std::isfinite(v->get<double>()) &&
+               v->get<double>() == std::floor(v->get<double>())) {
+        x = std::abs(v->get<double>()) <= static_cast<double>(max_ms) ? static_cast<long long>(v->get<double>()) : max_ms + 1;
+        ok = true;
+    }
+    if (!ok) {
+        r.sink().add(r.at(key), std::string("must be an integer number of milliseconds, got ") +
+                                    json_type(*v) + " " + show(*v));
+        return false;
+    }
+    if (x > max_ms || x < -max_ms) {
+        r.sink().add(r.at(key), "must be between -" + std::to_string(max_ms) + " and " +
+                                    std::to_string(max_ms) + " (ms), got " + show(*v));
+        return false;
+    }
+    out = x;
+    return true;
+}
+
+std::shared_ptr<const pool_params> parse_hikaricp(object_reader& r) {
+    auto p = std::make_shared<hikaricp_params>();
+    problems& out = r.sink();
+    // HikariConfig setters: they throw IllegalArgumentException, so these are errors.
+    r.integer("maximumPoolSize", p->maximumPoolSize, 1, 1 << 24);  // "maxPoolSize cannot be less than 1"
+    int min_idle = -1;  // HikariConfig's "not set"
+    r.integer("minimumIdle", min_idle, 0, 1 << 24);                // "minimumIdle cannot be negative"
+    long long v = 0;
+    if (read_ms(r, "connectionTimeout", v)) {
+        if (v == 0) p->connectionTimeout = INT_MAX;  // setConnectionTimeout(0): Integer.MAX_VALUE
+        else if (v < 250)
+            out.add(r.at("connectionTimeout"),
+                    "must be 0 (no timeout) or >= 250: HikariCP rejects it (\"connectionTimeout "
+                    "cannot be less than 250ms\"), got " + std::to_string(v));
+        else p->connectionTimeout = v;
+    }
+    if (read_ms(r, "validationTimeout", v)) {
+        if (v < 250)
+            out.add(r.at("validationTimeout"),
+                    "must be >= 250: HikariCP rejects it (\"validationTimeout cannot be less than "
+                    "250ms\"), got " + std::to_string(v));
+        else p->validationTimeout = v;
+    }
+    if (read_ms(r, "idleTimeout", v)) {
+        if (v < 0)
+            out.add(r.at("idleTimeout"), "must be >= 0: HikariCP rejects it (\"idleTimeout cannot "
+                                         "be negative\"), got " + std::to_string(v));
+        else p->idleTimeout = v;
+    }
+    read_ms(r, "maxLifetime", p->maxLifetime);
+    read_ms(r, "keepaliveTime", p->keepaliveTime);
+    read_ms(r, "initializationFailTimeout", p->initializationFailTimeout);
+    if (read_ms(r, "housekeepingPeriodMs", v)) {
+        if (v <= 0)
+            out.add(r.at("housekeepingPeriodMs"),
+                    "must be > 0 (the housekeeper's fixed delay), got " + std::to_string(v));
+        else p->housekeepingPeriodMs = v;
+    }
+    read_ms(r, "aliveBypassWindowMs", p->aliveBypassWindowMs);
+
+    // HikariConfig.validateNumerics: silent resets (a log warning in HikariCP), in its order.
+    if (p->maxLifetime != 0 && p->maxLifetime < 30000) p->maxLifetime = 1800000;
+    if (p->keepaliveTime != 0 && p->keepaliveTime < 30000) p->keepaliveTime = 0;
+    if (p->keepaliveTime != 0 && p->maxLifetime != 0 && p->keepaliveTime >= p->maxLifetime)
+        p->keepaliveTime = 0;
+    p->minimumIdle = (min_idle < 0 || min_idle > p->maximumPoolSize) ? p->maximumPoolSize : min_idle;
+    const bool variable = p->minimumIdle < p->maximumPoolSize;
+    if (p->idleTimeout + 1000 > p->maxLifetime && p->maxLifetime > 0 && variable)
+        p->idleTimeout = 0;  // "idleTimeout is close to or more than maxLifetime, disabling it"
+    else if (p->idleTimeout != 0 && p->idleTimeout < 10000 && variable)
+        p->idleTimeout = 600000;  // "idleTimeout is less than 10000ms, setting to default"
+    return p;
+}
+
+void write_hikaricp(const pool_params& base, json& o) {
+    const auto& p = static_cast<const hikaricp_params&>(base);
+    o["maximumPoolSize"] = p.maximumPoolSize;
+    o["minimumIdle"] = p.minimumIdle;
+    o["connectionTimeout"] = p.connectionTimeout;
+    o["validationTimeout"] = p.validationTimeout;
+    o["idleTimeout"] = p.idleTimeout;
+    o["maxLifetime"] = p.maxLifetime;
+    o["keepaliveTime"] = p.keepaliveTime;
+    o["initializationFailTimeout"] = p.initializationFailTimeout;
+    o["housekeepingPeriodMs"] = p.housekeepingPeriodMs;
+    o["aliveBypassWindowMs"] = p.aliveBypassWindowMs;
+}
+
+std::unique_ptr<pool_policy> make_hikaricp(const pool_params& p, pool_host& host, std::uint32_t index,
+                                           pool_metrics& metrics, sim::random_stream rng) {
+    return make_hikaricp_pool(static_cast<const hikaricp_params&>(p), host, index, metrics,
+                              std::move(rng));
+}
+
+}  // namespace
+
+const pool_kind& hikaricp_pool_kind() {
+    static const pool_kind k{
+        "hikaricp",
+        "HikariCP 6.x: one serialized connection adder (+30 ms per connection), FIFO hand-off, "
+        "housekeeper every 30 s, parameters in ms as in HikariConfig",
+        parse_hikaricp, write_hikaricp, make_hikaricp};
+    return k;
+}
+
+}  // namespace detail
+}  // namespace dbpoolsim::models

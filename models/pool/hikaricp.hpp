@@ -1,0 +1,53 @@
+// dbpoolsim models: HikariCP 6.x (brettwooldridge/HikariCP), as read from its source in
+// ../shared/spec/pool-algorithms.md section 1 ("spec §1.x" below).
+//
+// Parameters keep HikariCP's own names and units (milliseconds, camelCase), so a user can paste
+// the numbers of a HikariConfig / `spring.datasource.hikari.*` block. The two system properties
+// that shape the algorithm are parameters too: `housekeepingPeriodMs`
+// (com.zaxxer.hikari.housekeeping.periodMs) and `aliveBypassWindowMs`
+// (com.zaxxer.hikari.aliveBypassWindowMs).
+//
+// Values are stored *after* HikariCP's own validation (HikariConfig setters, which throw, and
+// HikariConfig.validateNumerics, which silently resets); the parser in hikaricp.cpp applies
+// both, so the resolved scenario shows what the pool really runs with:
+//   maximumPoolSize       10       setter rejects < 1
+//   minimumIdle           = max    setter rejects < 0; > maximumPoolSize is reset to it
+//   connectionTimeout     30000    0 means Integer.MAX_VALUE ms; setter rejects other values < 250
+//   validationTimeout     5000     setter rejects < 250 (no effect here: see hikaricp.cpp)
+//   idleTimeout           600000   setter rejects < 0; reset to 0 (disabled) if
+//                                  idleTimeout + 1 s > maxLifetime > 0 and minimumIdle < max;
+//                                  else reset to 600000 if in (0, 10 s) and minimumIdle < max
+//   maxLifetime           1800000  0 = infinite; other values < 30 s are reset to 1800000
+//   keepaliveTime         0        6.0.0 default (later releases: 120000, see the spec's version
+//                                  caveat); values in (-inf, 30 s) other than 0, or >= a
+//                                  non-zero maxLifetime, are reset to 0 (disabled)
+//   initializationFailTimeout 1    < 0 skip the start-up check, 0 one attempt then start anyway,
+//                                  > 0 retry (1 s apart) until it has elapsed, then fail
+//   housekeepingPeriodMs  30000    must be > 0 (scheduleWithFixedDelay rejects <= 0)
+//   aliveBypassWindowMs   500      any value
+#pragma once
+
+#include <memory>
+
+#include "models/pool/pool.hpp"
+
+namespace dbpoolsim::models {
+
+struct hikaricp_params : pool_params {
+    int maximumPoolSize = 10;
+    int minimumIdle = 10;                     // resolved (default: maximumPoolSize)
+    long long connectionTimeout = 30000;      // ms (0 in a config becomes 2147483647)
+    long long validationTimeout = 5000;       // ms
+    long long idleTimeout = 600000;           // ms; 0 = never retire
+    long long maxLifetime = 1800000;          // ms; 0 = infinite
+    long long keepaliveTime = 0;              // ms; 0 = off (HikariCP 6.0.0 default)
+    long long initializationFailTimeout = 1;  // ms
+    long long housekeepingPeriodMs = 30000;   // ms (system property)
+    long long aliveBypassWindowMs = 500;      // ms (system property)
+};
+
+std::unique_ptr<pool_policy> make_hikaricp_pool(const hikaricp_params& p, pool_host& host,
+                                                std::uint32_t index, pool_metrics& metrics,
+                                                sim::random_stream rng);
+
+}  // namespace dbpoolsim::models

@@ -1,0 +1,793 @@
+// HikariCP 6.x, event by event (../shared/spec/pool-algorithms.md §1; "what a simulator must
+// reproduce" is §1.9, items 1-9). Constant times make every number exact.
+//
+// Two kinds of test:
+// - timelines in the real world (models::run_replication on a scenario), read through the
+//   metrics and the time series;
+// - a small fake world (`fake_world` below) that drives the policy directly, for what today's
+//   world cannot produce (failed checks, broken connections, a database that refuses the
+//   start-up login) and for checks that need connection identities (which one was retired).
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <functional>
+#include <set>
+#include <sstream>
+
+#include "models/pool/hikaricp.hpp"
+#include "sim/error.hpp"
+#include "sim/random.hpp"
+#include "support/scenarios.hpp"
+
+using namespace dbpoolsim;
+
+namespace {
+
+models::scenario scenario(const std::string& arrivals, const std::string& pool,
+                          const std::string& database, double query_s, double horizon_s,
+                          double sample_s = 0.01) {
+    return models::scenario_from_json(
+        R"({"run": {"horizon_s": )" + std::to_string(horizon_s) +
+        R"(, "warmup_s": 0, "replications": 1, "seed": 1, "sample_interval_s": )" +
+        std::to_string(sample_s) + R"(},
+         "workload": {"arrivals": )" + arrivals + R"(, "transactions": [{"query_time": {"kind": "constant", "value_s": )" +
+        std::to_string(query_s) + R"(}}]},
+         "pool": )" + pool + R"(, "database": )" + database + "}");
+}
+
+/// A database with constant connection set-up and round-trip times.
+std::string db(double connect_s, double rtt_s, int max_connections = 1000) {
+    return R"({"cores": 0, "max_connections": )" + std::to_string(max_connections) +
+           R"(, "connect_time": {"kind": "constant", "value_s": )" + std::to_string(connect_s) +
+           R"(}, "network_rtt_s": )" + std::to_string(rtt_s) + "}";
+}
+
+/// Value of series column `col` at the sample taken at time t.
+double at(const models::replication_result& r, const std::string& col, double t) {
+    const std::size_t c = test::column(r, col), tc = test::column(r, "t_s");
+    for (std::size_t i = 0; i < r.series.rows(); ++i)
+        if (std::abs(r.series.at(i, tc) - t) < 1e-9) return r.series.at(i, c);
+    throw std::runtime_error("no sample at t");
+}
+
+std::vector<std::string> problems_of(const std::string& pool) {
+    try {
+        models::scenario_from_json(R"({"pool": )" + pool + "}");
+    } catch (const config_error& e) {
+        return e.problems();
+    }
+    return {};
+}
+
+const models::hikaricp_params& params_of(const std::string& pool) {
+    static models::scenario s;  // keeps the parameters alive
+    s = models::scenario_from_json(R"({"pool": )" + pool + "}");
+    return dynamic_cast<const models::hikaricp_params&>(*s.pool.params);
+}
+
+/// The pool's jitter stream in the world for seed 1, replication 0 (run.cpp: "pool/0").
+sim::random_stream pool_stream() { return sim::random_stream(1, 0, "pool/0"); }
+
+/// Drives the policy directly: logins take connect_s (a refused one rtt_s), round trips
+/// rtt_s, a granted request holds its connection for hold(req) and then returns it (or
+/// reports it broken). Everything the pool does is logged with its time.
+struct fake_world final : models::pool_host {
+    enum : std::uint32_t { ev_connect = 1, ev_round_trip, ev_done, ev_arrive, ev_timer = 32 };
+    struct entry {
+        double t;
+        std::uint32_t id;   // request or connection
+        std::uint32_t arg;  // connection granted / fail_reason / login ok
+    };
+
+    sim::simulation sim;
+    models::pool_metrics metrics;
+    std::unique_ptr<models::pool_policy> pool;
+    double connect_s = 0.1, rtt_s = 0.001;
+    std::function<bool(int)> login_ok = [](int) { return true; };  // by login number, from 0
+    std::function<bool(int)> check_ok = [](int) { return true; };  // by round trip number
+    std::function<double(std::uint32_t)> hold = [](std::uint32_t) { return 1.0; };
+    std::set<std::uint32_t> breaks;  // requests whose connection breaks in use
+    int logins = 0, checks = 0;
+    std::vector<entry> grants, fails, opens, closes;
+
+    explicit fake_world(const models::hikaricp_params& p, double connect = 0.1, double rtt = 0.001)
+        : connect_s(connect), rtt_s(rtt) {
+        pool = models::make_hikaricp_pool(p, *this, 0, metrics, pool_stream());
+    }
+    void start() { pool->start(); }
+    void arrive_at(double t, std::uint32_t req) { sim.schedule_at(t, ev_arrive, req); }
+    models::pool_counts counts() const { return pool->counts(); }
+
+    void run_until(double t) {
+        sim.run_until(t, [this](const sim::event& e) {
+            switch (e.kind) {
+                case ev_connect: pool->on_connect_done(e.target, login_[e.target] != 0); break;
+                case ev_round_trip:
+                    pool->on_round_trip_done(e.target & 0xffffff, (e.target >> 31) == 0);
+                    break;
+                case ev_done:
+                    if (breaks.count(holder_[e.target])) pool->on_broken_in_use(e.target);
+                    else pool->release(e.target);
+                    break;
+                case ev_arrive: pool->acquire(e.target); break;
+                default: pool->on_timer(e.kind - ev_timer, e.target);
+            }
+        });
+    }
+
+    // ---- pool_host ----
+    sim::simulation& simulation() override { return sim; }
+    void grant(std::uint32_t, std::uint32_t req, std::uint32_t c) override {
+        grants.push_back({sim.now(), req, c});
+        if (c >= holder_.size()) holder_.resize(c + 1);
+        holder_[c] = req;
+        sim.schedule_after(hold(req), ev_done, c);
+    }
+    void fail(std::uint32_t, std::uint32_t req, models::fail_reason why) override {
+        fails.push_back({sim.now(), req, static_cast<std::uint32_t>(why)});
+    }
+    void open_connection(std::uint32_t, std::uint32_t c) override {
+        if (c >= login_.size()) login_.resize(c + 1);
+        const bool ok = login_ok(logins++);
+        login_[c] = ok;
+        opens.push_back({sim.now(), c, ok});
+        sim.schedule_after(ok ? connect_s : rtt_s, ev_connect, c);
+    }
+    void round_trip(std::uint32_t, std::uint32_t c) override {
+        sim.schedule_after(rtt_s, ev_round_trip, c | (check_ok(checks++) ? 0u : 1u << 31));
+    }
+    void close_connection(std::uint32_t, std::uint32_t c) override {
+        closes.push_back({sim.now(), c, 0});
+    }
+    sim::timer_handle pool_timer(std::uint32_t, double t, std::uint32_t kind,
+                                 std::uint32_t arg) override {
+        return sim.timer_at(t, ev_timer + kind, arg);
+    }
+
+private:
+    std::vector<std::uint8_t> login_;
+    std::vector<std::uint32_t> holder_;
+};
+
+models::hikaricp_params fixed(int n) {
+    models::hikaricp_params p;
+    p.maximumPoolSize = p.minimumIdle = n;
+    return p;
+}
+
+std::size_t closed(const models::pool_metrics& m, models::close_reason why) {
+    return m.closed[static_cast<std::size_t>(why)];
+}
+
+constexpr auto acquire_timeout = static_cast<std::uint32_t>(models::fail_reason::acquire_timeout);
+constexpr auto connect_error = static_cast<std::uint32_t>(models::fail_reason::connect_error);
+
+}  // namespace
+
+// ---- the acceptance timeline of the issue --------------------------------------------------
+
+TEST_CASE("the issue's spike: a warm 5/50 pool serves 50 requests within 20 ms and adds one connection",
+          "[pool][hikaricp]") {
+    // minimumIdle 5 / maximumPoolSize 50, 150 ms set-up, 2 ms queries, no network delay.
+    // Warm-up: the start-up connection is ready at 0.15 s; the housekeeper's first run (0.25 s)
+    // queues 4 creators, which the single adder runs one by one (150 ms + 30 ms pause):
+    // connections 2-5 are ready at 0.40, 0.58, 0.76 and 0.94 s.
+    // Burst of 50 at 2.0 s. Requests 1-5 take the 5 idle connections (idle > 500 ms, so each
+    // gets an isValid round trip, instantaneous here: 5 round trips). Request 6 finds nothing
+    // idle: waiting = 1 > 0 queued, so a creator is submitted; the adder is free and starts
+    // connection 6 at once (idle 0 < minimumIdle 5). Requests 7-50 see waiting = k > k-2
+    // queued and each queue one more creator (44 queued). The 5 connections then serve the
+    // 50 requests FIFO in 10 rounds of 2 ms: the last waits 18 ms and finishes at 20 ms.
+    // Connection 6 arrives at 2.15 s when nobody waits: it stays idle. After its 30 ms pause
+    // (2.18 s) each of the 44 queued creators finds shouldContinueCreating false (idle 6 >=
+    // minimumIdle 5, waiters 0) and ends at once. So the pool ends with exactly 6 connections.
+    const auto r = models::run_replication(
+        scenario(R"({"kind": "burst", "count": 50, "at_s": 2.0})",
+                 R"({"kind": "hikaricp", "minimumIdle": 5, "maximumPoolSize": 50})",
+                 db(0.15, 0), 0.002, 3.0),
+        0);
+    CHECK(at(r, "total_connections", 1.99) == 5);
+    CHECK(at(r, "idle_connections", 1.99) == 5);
+    CHECK(r.metric("completed") == 50);
+    CHECK(r.metric("wait_time_max_ms") == Approx(18.0).margin(1e-6));
+    CHECK(r.metric("latency_max_ms") == Approx(20.0).margin(1e-6));
+    CHECK(r.metric("round_trips") == 5);
+    CHECK(at(r, "creating_connections", 2.01) == 1);
+    CHECK(at(r, "total_connections", 2.10) == 6);
+    CHECK(at(r, "idle_connections", 2.10) == 5);  // all 50 served by 2.02 s
+    CHECK(at(r, "idle_connections", 2.16) == 6);
+    CHECK(at(r, "total_connections", 2.90) == 6);
+    CHECK(at(r, "creating_connections", 2.90) == 0);
+    CHECK(r.metric("connections_created") == 6);  // start-up 1 + fill 4 + spike 1
+    CHECK(r.metric("peak_connections") == 6);
+}
+
+// ---- §1.9 item 1: the single serialized creator ----------------------------------------------
+
+TEST_CASE("the single adder opens one connection at a time and pauses 30 ms after each", "[pool][hikaricp]") {
+    // minimumIdle 1 / max 5, 100 ms set-up; 5 requests at 1.0 s hold their connection 10 s.
+    // Request 1 takes the start-up connection. Request 2 starts the adder at once (2 at 1.0
+    // - 1.1 s); requests 3-5 queue 3 more creators (waiting 2, 3, 4 > queued 0, 1, 2). Each
+    // task: 100 ms login, hand-off to the head waiter, 30 ms pause. Grants at 1.0, 1.1, 1.23,
+    // 1.36, 1.49 s: waits 0, 100, 230, 360, 490 ms. Never more than one login at a time.
+    const auto r = models::run_replication(
+        scenario(R"({"kind": "burst", "count": 5, "at_s": 1.0})",
+                 R"({"kind": "hikaricp", "minimumIdle": 1, "maximumPoolSize": 5})", db(0.1, 0),
+                 10.0, 2.0),
+        0);
+    CHECK(r.metric("wait_time_max_ms") == Approx(490).margin(1e-6));
+    CHECK(r.metric("wait_time_avg_ms") == Approx((0 + 100 + 230 + 360 + 490) / 5.0).margin(1e-6));
+    CHECK(r.metric("connections_created") == 5);
+    CHECK(at(r, "total_connections", 1.12) == 2);  // connection 2 done, adder pausing
+    CHECK(at(r, "creating_connections", 1.12) == 0);
+    CHECK(at(r, "total_connections", 1.14) == 3);  // connection 3 started at 1.13 s
+    CHECK(at(r, "creating_connections", 1.14) == 1);
+    CHECK(at(r, "total_connections", 1.60) == 5);
+    double most = 0;
+    for (int i = 1; i <= 199; ++i) most = std::max(most, at(r, "creating_connections", i * 0.01));
+    CHECK(most == 1);
+}
+
+// ---- §1.9 item 2: FIFO hand-off, a waiter is not tied to its connection ------------------------
+
+TEST_CASE("a returned connection goes to the longest waiter; one created meanwhile stays idle", "[pool][hikaricp]") {
+    // minimumIdle 1 / max 2, 150 ms set-up; 3 requests at 1.0 s hold 50 ms each. Request 0
+    // takes connection 0; request 1 starts a login (connection 1) and request 2 queues one more
+    // creator. Connection 0 comes back at 1.05 s and goes to request 1 (the longest waiter),
+    // then at 1.10 s to request 2. Connection 1 arrives at 1.15 s with nobody waiting and
+    // stays idle; the queued creator then ends (total 2 = max).
+    auto p = fixed(2);
+    p.minimumIdle = 1;
+    fake_world w(p, 0.15, 0);
+    w.hold = [](std::uint32_t) { return 0.05; };
+    w.start();
+    for (std::uint32_t i = 0; i < 3; ++i) w.arrive_at(1.0, i);
+    w.run_until(2.0);
+    REQUIRE(w.grants.size() == 3);
+    CHECK(w.grants[0].t == Approx(1.0));
+    CHECK(w.grants[0].id == 0);
+    CHECK(w.grants[1].t == Approx(1.05));
+    CHECK(w.grants[1].id == 1);
+    CHECK(w.grants[1].arg == w.grants[0].arg);  // the returned connection, not the new one
+    CHECK(w.grants[2].t == Approx(1.10));
+    CHECK(w.grants[2].id == 2);
+    CHECK(w.grants[2].arg == w.grants[0].arg);
+    REQUIRE(w.opens.size() == 2);
+    CHECK(w.opens[1].t == Approx(1.0));
+    CHECK(w.counts().total == 2);
+    CHECK(w.counts().idle == 2);
+    CHECK(w.logins == 2);
+}
+
+TEST_CASE("a borrower takes the oldest-created idle connection (the shared-list scan)", "[pool][hikaricp]") {
+    // Fixed pool of 3, instant logins: connection 0 at 0 s, 1 at 0.1 s, 2 at 0.13 s (the
+    // first housekeeper run). Requests 0-2 at 1.0 s take them in that order and return them at
+    // 2.5 (connection 0), 2.0 (1) and 3.0 s (2). Request 3 at 3.5 s finds all three idle and
+    // takes connection 0: the first in creation order, neither the least recently returned (1,
+    // FIFO) nor the most recently returned (2, LIFO). (HikariCP's per-thread list has no
+    // equivalent here: requests carry no thread identity.)
+    fake_world w(fixed(3), 0, 0);
+    w.hold = [](std::uint32_t req) { return std::vector<double>{1.5, 1.0, 2.0, 1.0}[req]; };
+    w.start();
+    for (std::uint32_t i = 0; i < 3; ++i) w.arrive_at(1.0, i);
+    w.arrive_at(3.5, 3);
+    w.run_until(5.0);
+    REQUIRE(w.grants.size() == 4);
+    CHECK(w.grants[0].arg == 0);
+    CHECK(w.grants[1].arg == 1);
+    CHECK(w.grants[2].arg == 2);
+    CHECK(w.grants[3].t == Approx(3.5));
+    CHECK(w.grants[3].arg == 0);
+}
+
+// ---- §1.9 item 3: validation on borrow ---------------------------------------------------------
+
+TEST_CASE("a borrow pays an isValid round trip only if the connection was idle more than 500 ms", "[pool][hikaricp]") {
+    // One connection (made at t = 0), 10 ms round trips, 5 ms queries: a transaction holds the
+    // connection 15 ms (query + response). One request per period from 1.0 s.
+    auto run = [](double every_s) {
+        return models::run_replication(
+            scenario(R"({"kind": "burst", "count": 1, "at_s": 1.0, "every_s": )" + std::to_string(every_s) + "}",
+                     R"({"kind": "hikaricp", "minimumIdle": 1, "maximumPoolSize": 1})",
+                     db(0, 0.01), 0.005, 3.05, 0.05),
+            0);
+    };
+    SECTION("every 0.4 s: idle 385 ms, only the first borrow (idle since creation) is checked") {
+        const auto r = run(0.4);  // arrivals 1.0, 1.4, ..., 3.0
+        CHECK(r.metric("completed") == 6);
+        CHECK(r.metric("round_trips") == 1);
+        CHECK(r.metric("wait_time_max_ms") == Approx(10));
+        CHECK(r.metric("wait_time_avg_ms") == Approx(10 / 6.0));
+    }
+    SECTION("every 0.515 s: idle exactly 500 ms is not more than 500 ms (whole milliseconds)") {
+        const auto r = run(0.515);  // arrivals 1.0, 1.515, 2.03, 2.545
+        CHECK(r.metric("completed") == 4);
+        CHECK(r.metric("round_trips") == 1);
+    }
+    SECTION("every 0.6 s: idle 575 ms, every borrow waits one round trip") {
+        const auto r = run(0.6);  // arrivals 1.0, 1.6, 2.2, 2.8
+        CHECK(r.metric("completed") == 4);
+        CHECK(r.metric("round_trips") == 4);
+        CHECK(r.metric("wait_time_avg_ms") == Approx(10));
+        CHECK(r.metric("latency_avg_ms") == Approx(10 + 5 + 10));
+    }
+}
+
+TEST_CASE("a connection that fails the check is closed and the borrow retried within the same timeout", "[pool][hikaricp]") {
+    SECTION("the retry waits for a new connection") {
+        // One connection, ready at 0.1 s. The request at 2.0 s checks it (idle 1.9 s): dead at
+        // 2.001 s → closed ("validation"); the retry finds nothing idle, waits, and its
+        // addBagItem starts a login at 2.001 s that is handed to it at 2.101 s.
+        fake_world w(fixed(1));
+        w.check_ok = [](int n) { return n != 0; };
+        w.start();
+        w.arrive_at(2.0, 0);
+        w.run_until(3.0);
+        REQUIRE(w.grants.size() == 1);
+        CHECK(w.grants[0].t == Approx(2.101));
+        CHECK(closed(w.metrics, models::close_reason::validation) == 1);
+        CHECK(w.metrics.round_trip_failures == 1);
+        CHECK(w.metrics.created == 2);
+        CHECK(w.logins == 2);  // the closer's fillPool creator found the pool full and ended
+    }
+    SECTION("the deadline is the first borrow's: connectionTimeout 250 ms from 2.0 s") {
+        // Logins take 300 ms. The retry at 2.001 s waits with 249 ms left and fails at
+        // exactly 2.25 s, before the new connection (2.301 s), which then stays idle.
+        auto p = fixed(1);
+        p.connectionTimeout = 250;
+        fake_world w(p, 0.3);
+        w.check_ok = [](int n) { return n != 0; };
+        w.start();
+        w.arrive_at(2.0, 0);
+        w.run_until(3.0);
+        CHECK(w.grants.empty());
+        REQUIRE(w.fails.size() == 1);
+        CHECK(w.fails[0].t == Approx(2.25));
+        CHECK(w.fails[0].arg == acquire_timeout);
+        CHECK(w.counts().idle == 1);
+    }
+}
+
+// ---- §1.9 item 4: lifetime and keepalive timers -----------------------------------------------
+
+TEST_CASE("an idle connection closes at maxLifetime minus up to 2.5 % and the pool refills", "[pool][hikaricp]") {
+    SECTION("the jitter is maxLifetime - nextLong(maxLifetime / 40) ms, drawn at creation") {
+        // Fixed pool of 2, maxLifetime 30 s, instant logins. Connection 0 is made at 0 and
+        // connection 1 by the first housekeeper run at 0.1 s; the policy's stream draws their
+        // variances in that order.
+        auto p = fixed(2);
+        p.maxLifetime = 30000;
+        fake_world w(p, 0, 0);
+        w.start();
+        w.run_until(40.0);
+        auto rs = pool_stream();
+        const double v0 = static_cast<double>(rs.below(750)), v1 = static_cast<double>(rs.below(750));
+        std::vector<double> expected{30.0 - v0 / 1000, 30.1 - v1 / 1000}, got;
+        std::sort(expected.begin(), expected.end());
+        for (const auto& c : w.closes) got.push_back(c.t);
+        REQUIRE(got.size() == 2);  // the replacements live at least 29.25 s
+        CHECK(got[0] == Approx(expected[0]).margin(1e-9));
+        CHECK(got[1] == Approx(expected[1]).margin(1e-9));
+        CHECK(v0 != v1);
+        CHECK(closed(w.metrics, models::close_reason::lifetime) == 2);
+        CHECK(w.counts().total == 2);  // each close's fillPool replaced it at once
+        CHECK(w.metrics.created == 4);
+    }
+    SECTION("no jitter when maxLifetime <= 10 s (only reachable by bypassing HikariConfig)") {
+        auto p = fixed(1);
+        p.maxLifetime = 10000;
+        fake_world w(p, 0, 0);
+        w.start();
+        w.run_until(15.0);
+        REQUIRE(w.closes.size() == 1);
+        CHECK(w.closes[0].t == Approx(10.0).margin(1e-12));
+    }
+    SECTION("in the world: three lifetimes in 100 s") {
+        // Each lifetime is in (29.25, 30] s, so closes happen near 30, 60 and 90 s.
+        const auto r = models::run_replication(
+            scenario(R"({"kind": "burst", "count": 1, "at_s": 500})",
+                     R"({"kind": "hikaricp", "minimumIdle": 1, "maximumPoolSize": 1, "maxLifetime": 30000})",
+                     db(0, 0), 0.005, 100.0, 1.0),
+            0);
+        CHECK(r.metric("connections_closed_lifetime") == 3);
+        CHECK(r.metric("connections_created") == 4);
+        CHECK(at(r, "total_connections", 99.0) == 1);
+    }
+}
+
+TEST_CASE("a connection whose lifetime ends in use is closed when it is returned", "[pool][hikaricp]") {
+    // One connection made at 0, maxLifetime 30 s: its timer fires in [29.251, 30] s while a
+    // request holds it from 29.0 to 31.0 s. HikariCP 6.0 marks it evicted and closes it at
+    // return (31.0 s); the closer's fillPool opens the replacement at once.
+    const auto r = models::run_replication(
+        scenario(R"({"kind": "burst", "count": 1, "at_s": 29.0})",
+                 R"({"kind": "hikaricp", "minimumIdle": 1, "maximumPoolSize": 1, "maxLifetime": 30000})",
+                 db(0, 0), 2.0, 32.0, 0.5),
+        0);
+    CHECK(r.metric("completed") == 1);
+    CHECK(r.metric("latency_max_ms") == Approx(2000));  // never interrupted
+    CHECK(at(r, "active_connections", 30.5) == 1);
+    CHECK(at(r, "total_connections", 30.5) == 1);
+    CHECK(r.metric("connections_closed_lifetime") == 1);
+    CHECK(r.metric("connections_created") == 2);
+    CHECK(at(r, "idle_connections", 31.5) == 1);
+}
+
+TEST_CASE("keepalive reserves an idle connection for one round trip, keepaliveTime minus up to 10 %", "[pool][hikaricp]") {
+    // One connection made at 0, keepaliveTime 30 s (maxLifetime 0, so the only draw is the
+    // keepalive variance): its KeepaliveTask runs at P = 30 s - nextLong(3000) ms. Round trips
+    // take 200 ms. A request at P + 0.1 s finds the connection RESERVED and waits; at P + 0.2
+    // the keepalive succeeds and unreserve hands it over. It was last returned at creation
+    // (> 500 ms ago), so the borrower checks it too: granted at P + 0.4 s, a 300 ms wait.
+    auto rs = pool_stream();
+    const double P = (30000.0 - static_cast<double>(rs.below(3000))) / 1000;
+    const auto r = models::run_replication(
+        scenario(R"({"kind": "burst", "count": 1, "at_s": )" + std::to_string(P + 0.1) + "}",
+                 R"({"kind": "hikaricp", "minimumIdle": 1, "maximumPoolSize": 1, "maxLifetime": 0, "keepaliveTime": 30000})",
+                 db(0, 0.2), 0.005, P + 1.0, 0.1),
+        0);
+    CHECK(P > 27.0);
+    CHECK(P <= 30.0);
+    CHECK(r.metric("completed") == 1);
+    CHECK(r.metric("wait_time_max_ms") == Approx(300).margin(1e-6));
+    CHECK(r.metric("latency_max_ms") == Approx(300 + 5 + 200).margin(1e-6));
+    CHECK(r.metric("round_trips") == 2);  // keepalive + isValid
+}
+
+TEST_CASE("a keepalive that finds the connection dead closes it and the pool replaces it", "[pool][hikaricp]") {
+    auto p = fixed(1);
+    p.maxLifetime = 0;
+    p.keepaliveTime = 30000;
+    fake_world w(p, 0, 0.001);
+    w.check_ok = [](int) { return false; };
+    w.start();
+    w.run_until(31.0);
+    auto rs = pool_stream();
+    const double P = (30000.0 - static_cast<double>(rs.below(3000))) / 1000;
+    REQUIRE(w.closes.size() == 1);
+    CHECK(w.closes[0].t == Approx(P + 0.001).margin(1e-9));
+    CHECK(closed(w.metrics, models::close_reason::broken) == 1);
+    REQUIRE(w.opens.size() == 2);
+    CHECK(w.opens[1].t == Approx(P + 0.001).margin(1e-9));  // the closer's fillPool
+    CHECK(w.counts().idle == 1);
+}
+
+// ---- §1.9 item 5: the housekeeper -------------------------------------------------------------
+
+TEST_CASE("the housekeeper retires idle connections past idleTimeout down to minimumIdle", "[pool][hikaricp]") {
+    // minimumIdle 2 / max 10, idleTimeout 10 s, housekeeper every 5 s (runs at 0.1, 5.1, 10.1,
+    // 15.1 s), instant logins. Ten 1 s requests at 1.0 s: two take the idle connections, the
+    // adder makes the other eight one every 30 ms (1.00 ... 1.21 s). All are back by 2.21 s.
+    // At 10.1 s they have been idle < 8.1 s; at 15.1 s > 12.8 s: the housekeeper closes the
+    // newest-created 8 (maxToRemove = 10 idle - 2), leaving 2.
+    const auto r = models::run_replication(
+        scenario(R"({"kind": "burst", "count": 10, "at_s": 1.0})",
+                 R"({"kind": "hikaricp", "minimumIdle": 2, "maximumPoolSize": 10, "idleTimeout": 10000, "housekeepingPeriodMs": 5000})",
+                 db(0, 0), 1.0, 20.0, 0.5),
+        0);
+    CHECK(r.metric("wait_time_max_ms") == Approx(210).margin(1e-6));
+    CHECK(at(r, "total_connections", 10.5) == 10);
+    CHECK(at(r, "total_connections", 15.0) == 10);
+    CHECK(at(r, "total_connections", 15.5) == 2);
+    CHECK(r.metric("connections_closed_idle") == 8);
+    CHECK(r.metric("connections_created") == 10);
+}
+
+TEST_CASE("the housekeeper checks the newest-created idle connections first", "[pool][hikaricp]") {
+    // minimumIdle 1 / max 3, idleTimeout 10 s, housekeeper every 5 s. Connection 0 is the
+    // start-up one; requests at 1.0 s create connections 1 (1.00 s) and 2 (1.03 s). The oldest
+    // is returned first (2.0 s), the newest last (4.03 s), so at 15.1 s all three are past
+    // idleTimeout and connection 0 has been idle longest. HikariCP walks them newest first and
+    // closes 2 then 1 (maxToRemove = 2); a least-recently-used rule would close 0.
+    models::hikaricp_params p;
+    p.maximumPoolSize = 3;
+    p.minimumIdle = 1;
+    p.idleTimeout = 10000;
+    p.housekeepingPeriodMs = 5000;
+    p.maxLifetime = 0;
+    fake_world w(p, 0, 0);
+    w.hold = [](std::uint32_t req) { return 1.0 + req; };
+    w.start();
+    for (std::uint32_t i = 0; i < 3; ++i) w.arrive_at(1.0, i);
+    w.run_until(16.0);
+    REQUIRE(w.grants.size() == 3);
+    CHECK(w.grants[0].arg == 0);
+    CHECK(w.grants[1].arg == 1);
+    CHECK(w.grants[2].arg == 2);
+    REQUIRE(w.closes.size() == 2);
+    CHECK(w.closes[0].t == Approx(15.1));
+    CHECK(w.closes[0].id == 2);
+    CHECK(w.closes[1].id == 1);
+    CHECK(closed(w.metrics, models::close_reason::idle) == 2);
+    CHECK(w.counts().total == 1);
+}
+
+// ---- §1.9 item 6: fillPool after every close, toward minimumIdle only ----------------------------
+
+TEST_CASE("a close refills only toward minimumIdle; connections above it are not replaced", "[pool][hikaricp]") {
+    // minimumIdle 1 / max 3, maxLifetime 30 s (idleTimeout is then reset to 0: 601 s > 30 s).
+    // Three 1 s requests at 1.0 s grow the pool to 3 (connections made at 0, 1.00, 1.03 s).
+    // Their lifetimes end in (29.25, 30], (30.25, 31] and (30.28, 31.03] s, all idle. After
+    // the first two closes 2 and then 1 connection stay idle >= minimumIdle: no replacement;
+    // after the last one idle is 0 < 1 and fillPool opens one.
+    const auto r = models::run_replication(
+        scenario(R"({"kind": "burst", "count": 3, "at_s": 1.0})",
+                 R"({"kind": "hikaricp", "minimumIdle": 1, "maximumPoolSize": 3, "maxLifetime": 30000})",
+                 db(0, 0), 1.0, 35.0, 0.5),
+        0);
+    CHECK(at(r, "total_connections", 29.0) == 3);
+    CHECK(at(r, "total_connections", 32.0) == 1);
+    CHECK(r.metric("connections_closed_lifetime") == 3);
+    CHECK(r.metric("connections_created") == 4);
+}
+
+TEST_CASE("a connection that breaks in use is closed at once and fillPool replaces it", "[pool][hikaricp]") {
+    fake_world w(fixed(1));
+    w.breaks = {0};
+    w.start();
+    w.arrive_at(2.0, 0);  // checked (idle 1.9 s): granted at 2.001 s, breaks at 3.001 s
+    w.run_until(4.0);
+    REQUIRE(w.closes.size() == 1);
+    CHECK(w.closes[0].t == Approx(3.001));
+    CHECK(closed(w.metrics, models::close_reason::broken) == 1);
+    REQUIRE(w.opens.size() == 2);
+    CHECK(w.opens[1].t == Approx(3.001));
+    CHECK(w.counts().idle == 1);
+}
+
+// ---- §1.9 item 7: creation failures ----------------------------------------------------------
+
+TEST_CASE("failed logins back off 10 ms doubling to 5 s while idle < minimumIdle, and waiters time out after 30 s",
+          "[pool][hikaricp]") {
+    // The database takes one connection (max_connections 1); refusals take one 1 ms round
+    // trip. minimumIdle 1 / max 2. At 1.0 s request A takes the start-up connection for 100 s
+    // and request B waits: its creator's logins are refused at 1.0, 1.011, 1.032, 1.073,
+    // 1.154, 1.315, 1.636, 2.277, 3.558, 6.119, then every 5.001 s (11.12, 16.121, 21.122,
+    // 26.123, 31.124, 36.125): 16 by 40 s. B gets the timeout at exactly 31.0 s (no fast fail).
+    // The creator keeps going after that because idle 0 < minimumIdle 1.
+    const auto r = models::run_replication(
+        scenario(R"({"kind": "burst", "count": 2, "at_s": 1.0})",
+                 R"({"kind": "hikaricp", "minimumIdle": 1, "maximumPoolSize": 2})",
+                 db(0.1, 0.001, 1), 100.0, 40.0, 0.5),
+        0);
+    CHECK(r.metric("connection_errors") == 16);
+    CHECK(r.metric("rejected_logins") == 16);
+    CHECK(r.metric("failed_acquire_timeout") == 1);
+    CHECK(r.metric("failed_connect_error") == 0);
+    CHECK(r.metric("wait_time_all_avg_ms") == Approx((1 + 30000) / 2.0).margin(1e-6));  // A: 1 ms check
+    CHECK(at(r, "waiters", 30.5) == 1);
+    CHECK(at(r, "waiters", 31.5) == 0);
+}
+
+TEST_CASE("the creator stops retrying once no one waits and idle >= minimumIdle", "[pool][hikaricp]") {
+    // minimumIdle 0 / max 2: the start-up connection is closed at once ("minimumIdle is
+    // zero"). At 1.0 s request A's creator gets the database's only connection (1.1 s); after
+    // the 30 ms pause request B's creator is refused at 1.13, 1.141, ..., 26.253 s (14 times).
+    // B times out at 31.0 s; at the next wake-up (31.254 s) waiters 0 > idle 0 is false and
+    // idle 0 < minimumIdle 0 is false: the task ends. No more attempts.
+    const auto r = models::run_replication(
+        scenario(R"({"kind": "burst", "count": 2, "at_s": 1.0})",
+                 R"({"kind": "hikaricp", "minimumIdle": 0, "maximumPoolSize": 2})",
+                 db(0.1, 0.001, 1), 100.0, 60.0, 0.5),
+        0);
+    CHECK(r.metric("connection_errors") == 14);
+    CHECK(r.metric("failed_acquire_timeout") == 1);
+    CHECK(r.metric("wait_time_all_avg_ms") == Approx((100 + 30000) / 2.0).margin(1e-6));
+    CHECK(r.metric("connections_closed_overflow") == 1);
+    CHECK(r.metric("connections_created") == 2);
+}
+
+TEST_CASE("waiters time out after connectionTimeout, in arrival order", "[pool][hikaricp]") {
+    // A fixed pool of 1 with connectionTimeout 250 ms (the floor): three requests at 1.0 s,
+    // the first holds the connection 1 s; the other two fail at exactly 1.25 s.
+    const auto r = models::run_replication(
+        scenario(R"({"kind": "burst", "count": 3, "at_s": 1.0})",
+                 R"({"kind": "hikaricp", "minimumIdle": 1, "maximumPoolSize": 1, "connectionTimeout": 250})",
+                 db(0, 0), 1.0, 2.5, 0.05),
+        0);
+    CHECK(r.metric("completed") == 1);
+    CHECK(r.metric("failed_acquire_timeout") == 2);
+    CHECK(r.metric("wait_time_all_avg_ms") == Approx((0 + 250 + 250) / 3.0));
+    CHECK(at(r, "waiters", 1.2) == 2);
+    CHECK(at(r, "waiters", 1.3) == 0);
+}
+
+// ---- §1.9 items 8 and 9: default fixed-size pool, start-up -------------------------------------
+
+TEST_CASE("the default pool starts with one connection, fills to 10 one by one, and never retires", "[pool][hikaricp]") {
+    // Defaults: maximumPoolSize 10, minimumIdle 10, idleTimeout 600 s (inert: minIdle = max).
+    // 100 ms logins. Start-up connection 0 - 0.1 s; the housekeeper (0.2 s) queues 9 creators:
+    // connection k (2..10) is ready at 0.3 + (k - 2) * 0.13 s, the last at 1.34 s. A burst of
+    // 20 at 5 s cannot grow it; after 5.5 s all 10 stay idle to 700 s, none is retired.
+    const auto r = models::run_replication(
+        scenario(R"({"kind": "burst", "count": 20, "at_s": 5.0})", R"({"kind": "hikaricp"})",
+                 db(0.1, 0), 0.5, 700.0, 0.05),
+        0);
+    CHECK(at(r, "creating_connections", 0.05) == 1);
+    CHECK(at(r, "idle_connections", 0.15) == 1);
+    CHECK(at(r, "creating_connections", 0.15) == 0);
+    CHECK(at(r, "creating_connections", 0.25) == 1);
+    CHECK(at(r, "idle_connections", 0.35) == 2);
+    CHECK(at(r, "idle_connections", 1.30) == 9);
+    CHECK(at(r, "idle_connections", 1.35) == 10);
+    CHECK(r.metric("peak_connections") == 10);
+    CHECK(r.metric("wait_time_max_ms") == Approx(500).margin(1e-6));
+    CHECK(at(r, "idle_connections", 699.0) == 10);
+    CHECK(r.metric("connections_closed") == 0);
+    CHECK(r.metric("connections_created") == 10);
+}
+
+TEST_CASE("requests that arrive while the pool is being built wait for its constructor", "[pool][hikaricp]") {
+    // 150 ms logins, minimumIdle 1 / max 3; three 1 s requests at t = 0. The constructor's
+    // connection is ready at 0.15 s: the first request gets it, the second starts the adder
+    // (0.15 - 0.30 s), the third queues a creator (0.33 - 0.48 s): waits 150, 300, 480 ms.
+    const auto r = models::run_replication(
+        scenario(R"({"kind": "burst", "count": 3, "at_s": 0})",
+                 R"({"kind": "hikaricp", "minimumIdle": 1, "maximumPoolSize": 3})", db(0.15, 0),
+                 1.0, 2.0),
+        0);
+    CHECK(r.metric("wait_time_max_ms") == Approx(480).margin(1e-6));
+    CHECK(r.metric("wait_time_avg_ms") == Approx((150 + 300 + 480) / 3.0).margin(1e-6));
+    CHECK(r.metric("connections_created") == 3);
+}
+
+TEST_CASE("initializationFailTimeout decides what a failed start-up login does", "[pool][hikaricp]") {
+    // The database refuses every login (after a 1 ms round trip). checkFailFast sleeps 1 s
+    // after each failure and tries again while elapsed < initializationFailTimeout.
+    SECTION("default 1 ms: one attempt, then the pool fails and every request with it") {
+        fake_world w(fixed(10));
+        w.login_ok = [](int) { return false; };
+        w.start();
+        w.arrive_at(0.5, 0);
+        w.arrive_at(2.0, 1);
+        w.run_until(10.0);
+        CHECK(w.logins == 1);
+        REQUIRE(w.fails.size() == 2);
+        CHECK(w.fails[0].t == Approx(1.001));
+        CHECK(w.fails[0].arg == connect_error);
+        CHECK(w.fails[1].t == Approx(2.0));
+        CHECK(w.fails[1].arg == connect_error);
+    }
+    SECTION("2500 ms: attempts at 0, 1.001 and 2.002 s, failure at 3.003 s") {
+        auto p = fixed(10);
+        p.initializationFailTimeout = 2500;
+        fake_world w(p);
+        w.login_ok = [](int) { return false; };
+        w.start();
+        w.arrive_at(0.5, 0);
+        w.run_until(10.0);
+        CHECK(w.logins == 3);
+        REQUIRE(w.opens.size() == 3);
+        CHECK(w.opens[2].t == Approx(2.002));
+        REQUIRE(w.fails.size() == 1);
+        CHECK(w.fails[0].t == Approx(3.003));
+    }
+    SECTION("0: one attempt, then the pool starts anyway (empty) at 1.001 s") {
+        auto p = fixed(10);
+        p.initializationFailTimeout = 0;
+        fake_world w(p);
+        w.login_ok = [](int n) { return n != 0; };
+        w.start();
+        w.arrive_at(0.5, 0);
+        w.run_until(1.2);
+        REQUIRE(w.grants.size() == 1);
+        CHECK(w.grants[0].t == Approx(1.101));  // the request's own creator, started at 1.001 s
+        CHECK(w.fails.empty());
+    }
+    SECTION("negative: no start-up connection; the first housekeeper run (0.1 s) fills") {
+        auto p = fixed(10);
+        p.initializationFailTimeout = -1;
+        fake_world w(p);
+        w.start();
+        w.run_until(0.5);
+        REQUIRE(!w.opens.empty());
+        CHECK(w.opens[0].t == Approx(0.1));
+    }
+    SECTION("minimumIdle 0: the start-up connection is closed at once and nothing refills") {
+        auto p = fixed(10);
+        p.minimumIdle = 0;
+        fake_world w(p);
+        w.start();
+        w.run_until(40.0);
+        CHECK(w.opens.size() == 1);
+        REQUIRE(w.closes.size() == 1);
+        CHECK(w.closes[0].t == Approx(0.1));
+        CHECK(closed(w.metrics, models::close_reason::overflow) == 1);
+        CHECK(w.counts().total == 0);
+    }
+}
+
+// ---- parameters -----------------------------------------------------------------------------
+
+TEST_CASE("HikariCP parameters resolve to the library's defaults", "[pool][hikaricp]") {
+    const auto& p = params_of(R"({"kind": "hikaricp"})");
+    CHECK(p.maximumPoolSize == 10);
+    CHECK(p.minimumIdle == 10);
+    CHECK(p.connectionTimeout == 30000);
+    CHECK(p.validationTimeout == 5000);
+    CHECK(p.idleTimeout == 600000);
+    CHECK(p.maxLifetime == 1800000);
+    CHECK(p.keepaliveTime == 0);
+    CHECK(p.initializationFailTimeout == 1);
+    CHECK(p.housekeepingPeriodMs == 30000);
+    CHECK(p.aliveBypassWindowMs == 500);
+
+    // The resolved scenario spells every parameter out and resolves to itself.
+    const auto s = models::scenario_from_json(R"({"pool": {"kind": "hikaricp", "maximumPoolSize": 20}})");
+    const std::string text = models::scenario_to_json(s);
+    for (const char* k : {"\"maximumPoolSize\": 20", "\"minimumIdle\": 20", "\"connectionTimeout\": 30000",
+                          "\"validationTimeout\": 5000", "\"idleTimeout\": 600000",
+                          "\"maxLifetime\": 1800000", "\"keepaliveTime\": 0",
+                          "\"initializationFailTimeout\": 1", "\"housekeepingPeriodMs\": 30000",
+                          "\"aliveBypassWindowMs\": 500"})
+        CHECK(text.find(k) != std::string::npos);
+    CHECK(models::scenario_to_json(models::scenario_from_json(text)) == text);
+}
+
+TEST_CASE("HikariCP's silent resets are reproduced", "[pool][hikaricp]") {
+    // minimumIdle: unset or > maximumPoolSize → maximumPoolSize (validateNumerics).
+    CHECK(params_of(R"({"kind": "hikaricp", "maximumPoolSize": 20})").minimumIdle == 20);
+    CHECK(params_of(R"({"kind": "hikaricp", "minimumIdle": 30})").minimumIdle == 10);
+    CHECK(params_of(R"({"kind": "hikaricp", "minimumIdle": 0})").minimumIdle == 0);
+    // connectionTimeout 0 → Integer.MAX_VALUE (setConnectionTimeout).
+    CHECK(params_of(R"({"kind": "hikaricp", "connectionTimeout": 0})").connectionTimeout == 2147483647);
+    // maxLifetime in (-inf, 30 s) other than 0 → 30 min.
+    CHECK(params_of(R"({"kind": "hikaricp", "maxLifetime": 20000})").maxLifetime == 1800000);
+    CHECK(params_of(R"({"kind": "hikaricp", "maxLifetime": -5})").maxLifetime == 1800000);
+    CHECK(params_of(R"({"kind": "hikaricp", "maxLifetime": 0})").maxLifetime == 0);
+    // keepaliveTime < 30 s, or >= maxLifetime → disabled; the later-release default is fine.
+    CHECK(params_of(R"({"kind": "hikaricp", "keepaliveTime": 20000})").keepaliveTime == 0);
+    CHECK(params_of(R"({"kind": "hikaricp", "keepaliveTime": 1800000})").keepaliveTime == 0);
+    CHECK(params_of(R"({"kind": "hikaricp", "keepaliveTime": 120000})").keepaliveTime == 120000);
+    CHECK(params_of(R"({"kind": "hikaricp", "keepaliveTime": 120000, "maxLifetime": 0})").keepaliveTime == 120000);
+    // idleTimeout: + 1 s > maxLifetime → 0; in (0, 10 s) → 10 min; both only if minIdle < max.
+    CHECK(params_of(R"({"kind": "hikaricp", "minimumIdle": 2, "maxLifetime": 600000})").idleTimeout == 0);
+    CHECK(params_of(R"({"kind": "hikaricp", "maxLifetime": 600000})").idleTimeout == 600000);  // fixed pool
+    CHECK(params_of(R"({"kind": "hikaricp", "minimumIdle": 2, "idleTimeout": 5000})").idleTimeout == 600000);
+    CHECK(params_of(R"({"kind": "hikaricp", "idleTimeout": 5000})").idleTimeout == 5000);  // fixed: inert
+    CHECK(params_of(R"({"kind": "hikaricp", "minimumIdle": 2, "idleTimeout": 0})").idleTimeout == 0);
+    // Integral floats are integers; the system properties take any value the JVM would.
+    CHECK(params_of(R"({"kind": "hikaricp", "connectionTimeout": 1000.0})").connectionTimeout == 1000);
+    CHECK(params_of(R"({"kind": "hikaricp", "aliveBypassWindowMs": -1})").aliveBypassWindowMs == -1);
+}
+
+TEST_CASE("HikariCP parameters the library rejects are errors naming the path and the value", "[pool][hikaricp]") {
+    using V = std::vector<std::string>;
+    CHECK(problems_of(R"({"kind": "hikaricp", "connectionTimeout": 100})") ==
+          V{"/pool/connectionTimeout: must be 0 (no timeout) or >= 250: HikariCP rejects it "
+            "(\"connectionTimeout cannot be less than 250ms\"), got 100"});
+    CHECK(problems_of(R"({"kind": "hikaricp", "validationTimeout": 249})") ==
+          V{"/pool/validationTimeout: must be >= 250: HikariCP rejects it (\"validationTimeout "
+            "cannot be less than 250ms\"), got 249"});
+    CHECK(problems_of(R"({"kind": "hikaricp", "idleTimeout": -1})") ==
+          V{"/pool/idleTimeout: must be >= 0: HikariCP rejects it (\"idleTimeout cannot be "
+            "negative\"), got -1"});
+    CHECK(problems_of(R"({"kind": "hikaricp", "maximumPoolSize": 0})") ==
+          V{"/pool/maximumPoolSize: must be >= 1, got 0"});
+    CHECK(problems_of(R"({"kind": "hikaricp", "minimumIdle": -1})") ==
+          V{"/pool/minimumIdle: must be >= 0, got -1"});
+    CHECK(problems_of(R"({"kind": "hikaricp", "housekeepingPeriodMs": 0})") ==
+          V{"/pool/housekeepingPeriodMs: must be > 0 (the housekeeper's fixed delay), got 0"});
+    CHECK(problems_of(R"({"kind": "hikaricp", "maxLifetime": "30m"})") ==
+          V{"/pool/maxLifetime: must be an integer number of milliseconds, got a string \"30m\""});
+    CHECK(problems_of(R"({"kind": "hikaricp", "idleTimeout": 0.5})") ==
+          V{"/pool/idleTimeout: must be an integer number of milliseconds, got a number 0.5"});
+    const auto unknown = problems_of(R"({"kind": "hikaricp", "maximumPoolsize": 5})");
+    REQUIRE(unknown.size() == 1);
+    CHECK(unknown[0].find("/pool/maximumPoolsize: unknown key") == 0);
+    CHECK(unknown[0].find("maximumPoolSize") != std::string::npos);
+    // Every problem at once.
+    CHECK(problems_of(R"({"kind": "hikaricp", "connectionTimeout": 1, "validationTimeout": 1})").size() == 2);
+}
+
+TEST_CASE("the HikariCP example scenario loads", "[pool][hikaricp]") {
+    std::ifstream in(std::string(DBPOOLSIM_SOURCE_DIR) + "/experiments/scenarios/hikaricp.json");
+    REQUIRE(in.good());
+    std::stringstream ss;
+    ss << in.rdbuf();
+    const auto s = models::scenario_from_json(ss.str());
+    CHECK(s.pool.kind == "hikaricp");
+    const auto& p = dynamic_cast<const models::hikaricp_params&>(*s.pool.params);
+    CHECK(p.maximumPoolSize == 10);
+    CHECK(p.minimumIdle == 10);
+}
