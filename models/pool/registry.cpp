@@ -6,6 +6,7 @@
 #include "models/pool/pgbouncer.hpp"
 #include "models/pool/hikaricp.hpp"
 #include "models/pool/psycopg_pool.hpp"
+#include "models/pool/sqlalchemy_queuepool.hpp"
 #include "models/scenario.hpp"
 #include "sim/format.hpp"
 
@@ -151,6 +152,8 @@ const std::vector<pool_kind>& pool_kinds() {
         // <pool kinds: one line each>
         psycopg_pool_pool_kind(),
         hikaricp_pool_kind(),
+        sqlalchemy_queuepool_pool_kind(),
+        sqlalchemy_asyncadaptedqueuepool_pool_kind(),
         generic_pool_kind(),
     };
     return kinds;

@@ -31,6 +31,8 @@ const pool_kind* find_pooler_kind(std::string_view name);
 // <pool kind declarations: one line each>
 const pool_kind& psycopg_pool_pool_kind();
 const pool_kind& hikaricp_pool_kind();
+const pool_kind& sqlalchemy_queuepool_pool_kind();
+const pool_kind& sqlalchemy_asyncadaptedqueuepool_pool_kind();
 const pool_kind& generic_pool_kind();
 const pool_kind* find_pool_kind(std::string_view name);
 
