@@ -70,7 +70,9 @@ def main() -> None:
         res = dbpoolsim.run(scenario, progress=False)
         s = res.summary
         pool = res.scenario["pool"]
-        shape = f"{pool['kind']} {pool.get('min_connections', '')}/{pool.get('max_connections', '')}"
+        size_keys = ["min_connections", "max_connections", "minimumIdle", "maximumPoolSize",
+                     "pool_size", "max_overflow", "min_size", "max_size"]
+        shape = pool["kind"] + " " + " ".join(f"{k}={pool[k]}" for k in size_keys if k in pool)
         if res.scenario["client"]["instances"] > 1:
             shape += f" x {res.scenario['client']['instances']}"
         cells = [fmt(s[k] * scale, s.get(f"{k}_ci95", math.nan) * scale) for k, _, scale in COLUMNS]
