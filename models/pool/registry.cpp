@@ -2,11 +2,13 @@
 
 #include <tuple>
 
+#include "models/pool/asyncpg.hpp"
 #include "models/pool/generic_pool.hpp"
 #include "models/pool/pgbouncer.hpp"
 #include "models/pool/hikaricp.hpp"
 #include "models/pool/psycopg_pool.hpp"
 #include "models/pool/sqlalchemy_queuepool.hpp"
+#include "models/pool/sqlx.hpp"
 #include "models/scenario.hpp"
 #include "sim/format.hpp"
 
@@ -150,6 +152,8 @@ const pool_kind& generic_pool_kind() {
 const std::vector<pool_kind>& pool_kinds() {
     static const std::vector<pool_kind> kinds = {
         // <pool kinds: one line each>
+        sqlx_pool_kind(),
+        asyncpg_pool_kind(),
         psycopg_pool_pool_kind(),
         hikaricp_pool_kind(),
         sqlalchemy_queuepool_pool_kind(),

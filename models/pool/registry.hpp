@@ -29,6 +29,8 @@ const pool_kind* find_pooler_kind(std::string_view name);
 
 // Each policy file defines its registry entry; registry.cpp lists them (one line each).
 // <pool kind declarations: one line each>
+const pool_kind& sqlx_pool_kind();
+const pool_kind& asyncpg_pool_kind();
 const pool_kind& psycopg_pool_pool_kind();
 const pool_kind& hikaricp_pool_kind();
 const pool_kind& sqlalchemy_queuepool_pool_kind();

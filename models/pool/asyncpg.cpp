@@ -1,0 +1,438 @@
+// The asyncpg 0.30 pool. Source read: MagicStack/asyncpg asyncpg/pool.py (Pool._initialize,
+// Pool._acquire, Pool.release, PoolConnectionHolder.{connect, acquire, release,
+// _setup_inactive_callback, _deactivate_inactive_connection, _release}), asyncpg/protocol/
+// protocol.pyx (BaseProtocol.query / bind_execute: `queries_count += 1` per query sent,
+// BaseProtocol.close: Terminate then transport.abort(), no round trip) and CPython's
+// asyncio.Queue (get / put_nowait / _wakeup_next).
+//
+// How the world is mapped:
+//   - the holders are this policy's own array; the LifoQueue is a stack of holder ids. A holder
+//     owns a connection-table slot while connected (pool_base counts it idle while the holder
+//     is in the queue). A login in flight is a slot in state `creating`;
+//   - a woken getter runs "later in the same instant": put_nowait schedules its wake-up as a
+//     zero-delay event, so any acquire already scheduled for that instant runs first and barges;
+//   - the optional acquire timeout is the pool's kind-0 timer (FIFO lane: constant delay); it
+//     covers the wait and the inline connect (compat.wait_for around _acquire_impl), so this
+//     policy handles kind 0 itself.
+//
+// Deviations:
+//   - max_queries: the policy does not see how many queries a request runs (the world keeps
+//     the transaction class), so each checkout counts as ONE query, plus one for the reset
+//     query (a simple query, counted by BaseProtocol.query). A transaction of N queries would
+//     count N + 1. The hook needed: pool_policy::release(conn, queries) or
+//     pool_host::queries_of(req);
+//   - a connection closed after max_queries is counted under connections_closed_lifetime (it
+//     is the library's only lifetime limit);
+//   - requests arriving while create_pool is still connecting wait (as getters) until it is
+//     done: a real application cannot call acquire before `await create_pool` returns. If a
+//     login at creation fails (create_pool would raise and the application not start), the
+//     pool starts anyway with the holders that did connect;
+//   - when an acquire times out during its inline connect, asyncpg cancels the connect and puts
+//     the holder back at once; here the holder goes back at once too, but the connection-table
+//     slot of the login stays until the world answers, and a successful login is then closed
+//     (counted under connections_closed_broken; no "abandoned" reason exists);
+//   - the per-connect timeout (60 s) and the reset's timeout budget are not modelled: a login
+//     or a round trip in the world does not hang.
+#include "models/pool/asyncpg.hpp"
+
+#include <algorithm>
+
+#include "models/pool/registry.hpp"
+
+namespace dbpoolsim::models {
+namespace {
+
+class asyncpg_pool final : public pool_base {
+public:
+    asyncpg_pool(const asyncpg_pool_params& p, pool_host& host, std::uint32_t index,
+                 pool_metrics& metrics, sim::random_stream rng)
+        : pool_base(host, index, metrics, std::move(rng)),
+          p_(p),
+          timeout_(p.timeout ? *p.timeout : sim::infinity),
+          inactive_(p.max_inactive_connection_lifetime),
+          max_queries_(static_cast<std::uint64_t>(p.max_queries)) {}
+
+    void start() override {
+        // Pool._initialize: max_size holders put into the LifoQueue; the last one is on top.
+        holders_.resize(static_cast<std::size_t>(p_.max_size));
+        for (std::uint32_t h = 0; h < holders_.size(); ++h) stack_.push_back(h);
+        if (p_.min_size == 0) {
+            initialized_ = true;
+            return;
+        }
+        // Connect the holder at the top of the queue first, alone (to record the working
+        // address); the other min_size-1 follow concurrently once it is done.
+        init_first_ = true;
+        init_connect(static_cast<std::uint32_t>(holders_.size() - 1));
+    }
+
+    void acquire(std::uint32_t req) override {
+        acquirer& a = acq(req);
+        a = acquirer{};
+        // Pool._acquire: `compat.wait_for(_acquire_impl(), timeout)` only if a timeout is given.
+        if (timeout_ < sim::infinity)
+            a.deadline_timer = host_.pool_timer(index_, now() + timeout_, timer_wait_timeout, req);
+        // asyncio.Queue.get: take at once if the queue is not empty, whoever else is waiting.
+        if (!initialized_ || stack_.empty()) {
+            a.ph = phase::waiting;
+            enqueue_waiter(req, sim::infinity);
+            return;
+        }
+        take_top(req);
+    }
+
+    void release(std::uint32_t c) override {
+        const std::uint32_t h = slot_of(c).holder;
+        holder& H = holders_[h];
+        // PoolConnectionHolder.release: queries_count >= max_queries -> Connection.close(),
+        // which ends in _release_on_close: the holder goes back to the queue, empty, and no
+        // inactivity timer is armed. protocol close() is Terminate + abort: no round trip.
+        if (H.queries >= max_queries_) {
+            close(c, close_reason::lifetime);
+            H.conn = npos32;
+            put_nowait(h);
+            return;
+        }
+        // Otherwise Connection.reset(): one simple query (1 round trip, counted as a query)
+        // BEFORE _release() puts the holder back.
+        ++H.queries;
+        start_round_trip(c, tag_reset);
+    }
+
+    void on_connect_done(std::uint32_t c, bool ok) override {
+        const slot s = slot_of(c);
+        switch (s.who) {
+            case owner::ghost:
+                if (ok) {
+                    connection_opened(c);
+                    push_idle_back(c);  // out of `creating` (close needs an open connection)
+                    close(c, close_reason::broken);
+                } else {
+                    connection_failed(c);
+                }
+                return;
+            case owner::init: init_done(s.holder, c, ok); return;
+            case owner::acquirer: {
+                acquirer& a = acq(s.req);
+                a.conn = npos32;
+                if (ok) {
+                    connection_opened(c);
+                    attach(s.holder, c);
+                    // holder.connect() arms the inactivity timer and holder.acquire() cancels it
+                    // at once: nothing to schedule.
+                    granted(s.req, s.holder, c);
+                    return;
+                }
+                // _acquire_impl: any error -> put the holder back (on top, still empty), raise.
+                connection_failed(c);
+                a.ph = phase::none;
+                host_.simulation().cancel(a.deadline_timer);
+                put_nowait(s.holder);
+                fail(s.req, fail_reason::connect_error);
+                return;
+            }
+        }
+    }
+
+    void on_round_trip_done(std::uint32_t c, bool ok) override {
+        connection& k = conn(c);
+        DBPOOLSIM_ASSERT(k.check_tag == tag_reset, "asyncpg: round trip with an unknown tag");
+        const std::uint32_t h = slot_of(c).holder;
+        if (ok && !k.broken) {
+            // _release(): put the holder back on top (wakes the first getter), then
+            // _setup_inactive_callback().
+            put_nowait(h);
+            arm_inactive(h);
+            return;
+        }
+        // A failed reset terminates the connection; _release_on_close puts the holder back empty.
+        close(c, close_reason::broken);
+        holders_[h].conn = npos32;
+        put_nowait(h);
+    }
+
+    void on_broken_in_use(std::uint32_t c) override {
+        // The lost connection runs Connection._cleanup -> holder._release_on_close: back empty.
+        const std::uint32_t h = slot_of(c).holder;
+        close(c, close_reason::broken);
+        holders_[h].conn = npos32;
+        put_nowait(h);
+    }
+
+    /// Kind 0 is the acquire timeout (armed only when `timeout` is given).
+    void on_timer(std::uint32_t kind, std::uint32_t arg) override {
+        if (kind == timer_wait_timeout) {
+            request_deadline(arg);
+            return;
+        }
+        pool_base::on_timer(kind, arg);
+    }
+
+    double acquire_timeout() const override { return timeout_; }
+    double max_size() const override { return p_.max_size; }
+
+private:
+    static constexpr std::uint32_t timer_wake = 1, timer_inactive = 2;
+    static constexpr std::uint32_t tag_reset = 1;
+
+    enum class phase : std::uint8_t { none, waiting, woken, connecting };
+    enum class owner : std::uint8_t { acquirer, init, ghost };
+
+    struct holder {
+        std::uint32_t conn = npos32;  // PoolConnectionHolder._con (npos32 = None)
+        std::uint64_t queries = 0;    // _con._protocol.queries_count
+    };
+    struct acquirer {
+        phase ph = phase::none;
+        std::uint32_t holder = npos32;  // holder being connected
+        std::uint32_t conn = npos32;    // its login
+        sim::timer_handle deadline_timer, wake;
+    };
+    struct slot {
+        owner who = owner::acquirer;
+        std::uint32_t req = 0;
+        std::uint32_t holder = 0;
+    };
+
+    acquirer& acq(std::uint32_t req) {
+        if (req >= reqs_.size()) reqs_.resize(std::max<std::size_t>(req + 1, reqs_.size() * 2));
+        return reqs_[req];
+    }
+
+    slot& slot_of(std::uint32_t c) {
+        if (c >= slots_.size()) slots_.resize(std::max<std::size_t>(c + 1, slots_.size() * 2));
+        return slots_[c];
+    }
+
+    // ---- the LifoQueue ------------------------------------------------------------------
+    /// asyncio.Queue.put_nowait: push on top, then wake the first getter (_wakeup_next). The
+    /// getter only runs later, so anyone who calls get() first takes the holder.
+    void put_nowait(std::uint32_t h) {
+        stack_.push_back(h);
+        if (holders_[h].conn != npos32) push_idle_front(holders_[h].conn);
+        wakeup_next();
+    }
+
+    void wakeup_next() {
+        const std::uint32_t req = pop_waiter();
+        if (req == npos32) return;
+        acquirer& a = acq(req);
+        a.ph = phase::woken;
+        a.wake = host_.pool_timer(index_, now(), timer_wake, req);
+    }
+
+    /// The woken getter runs: `while self.empty()` -> append a new getter at the TAIL and wait
+    /// again (asyncpg #1247); otherwise get_nowait() takes the top holder.
+    void on_wake(std::uint32_t req) {
+        acquirer& a = acq(req);
+        a.wake = {};
+        if (stack_.empty()) {
+            a.ph = phase::waiting;
+            enqueue_waiter(req, sim::infinity);
+            return;
+        }
+        take_top(req);
+    }
+
+    /// get_nowait (LIFO: the most recently put holder), then PoolConnectionHolder.acquire.
+    void take_top(std::uint32_t req) {
+        const std::uint32_t h = stack_.back();
+        stack_.pop_back();
+        holder& H = holders_[h];
+        acquirer& a = acq(req);
+        if (H.conn == npos32) {
+            // No connection: connect inline; this acquirer pays the login.
+            a.ph = phase::connecting;
+            a.holder = h;
+            const std::uint32_t c = open_connection();
+            slot_of(c) = slot{owner::acquirer, req, h};
+            a.conn = c;
+            return;
+        }
+        // _maybe_cancel_inactive_callback(), then hand out the proxy.
+        host_.simulation().cancel(conn(H.conn).timer);
+        granted(req, h, H.conn);
+    }
+
+    void granted(std::uint32_t req, std::uint32_t h, std::uint32_t c) {
+        acquirer& a = acq(req);
+        a.ph = phase::none;
+        host_.simulation().cancel(a.deadline_timer);
+        // The request's queries: one per checkout (see the header: the transaction size is not
+        // visible to the policy).
+        ++holders_[h].queries;
+        grant(req, c);
+    }
+
+    void attach(std::uint32_t h, std::uint32_t c) {
+        holders_[h].conn = c;
+        holders_[h].queries = 0;  // a new Connection, a new protocol counter
+        slot_of(c).holder = h;
+    }
+
+    // ---- inactivity ---------------------------------------------------------------------
+    void arm_inactive(std::uint32_t h) {
+        if (inactive_ <= 0) return;  // _setup_inactive_callback: `if self._max_inactive_time`
+        conn(holders_[h].conn).timer = host_.pool_timer(index_, now() + inactive_, timer_inactive, h);
+    }
+
+    /// _deactivate_inactive_connection: terminate the idle connection; the holder keeps its
+    /// place in the queue, empty. min_size is not consulted.
+    void on_inactive(std::uint32_t h) {
+        const std::uint32_t c = holders_[h].conn;
+        DBPOOLSIM_ASSERT(c != npos32 && conn(c).state == conn_state::idle,
+                         "asyncpg: inactivity timer of a holder that is not idle");
+        conn(c).timer = {};
+        close(c, close_reason::idle);
+        holders_[h].conn = npos32;
+    }
+
+    // ---- initialization (Pool._initialize) -------------------------------------------------
+    void init_connect(std::uint32_t h) {
+        const std::uint32_t c = open_connection();
+        slot_of(c) = slot{owner::init, 0, h};
+        ++init_pending_;
+    }
+
+    void init_done(std::uint32_t h, std::uint32_t c, bool ok) {
+        --init_pending_;
+        if (ok) {
+            connection_opened(c);
+            attach(h, c);
+            push_idle_front(c);  // the holder never left the queue
+            arm_inactive(h);     // holder.connect() arms the timer
+        } else {
+            connection_failed(c);  // create_pool raises; the pool goes on (see header)
+        }
+        if (init_first_) {
+            init_first_ = false;
+            if (ok) {
+                // `for i, ch in enumerate(reversed(self._holders[:-1]))`, the first min_size-1:
+                // the next holders from the top, connected concurrently (asyncio.gather).
+                const auto top = static_cast<std::uint32_t>(holders_.size() - 1);
+                for (std::uint32_t i = 1; i < static_cast<std::uint32_t>(p_.min_size); ++i)
+                    init_connect(top - i);
+            }
+        }
+        if (init_pending_ == 0) finish_init();
+    }
+
+    void finish_init() {
+        initialized_ = true;
+        // The requests that arrived meanwhile call acquire now, in arrival order.
+        while (!stack_.empty()) {
+            const std::uint32_t req = pop_waiter();
+            if (req == npos32) break;
+            take_top(req);
+        }
+    }
+
+    // ---- acquire timeout ----------------------------------------------------------------------
+    void request_deadline(std::uint32_t req) {
+        acquirer& a = acq(req);
+        a.deadline_timer = {};
+        switch (a.ph) {
+            case phase::waiting:
+                a.ph = phase::none;
+                pool_base::on_timer(timer_wait_timeout, req);  // unlink + on_waiter_timeout: fail
+                return;
+            case phase::woken:
+                // Cancelled after being woken: asyncio.Queue.get's except-branch passes the
+                // wake-up on if the queue is not empty.
+                host_.simulation().cancel(a.wake);
+                a.ph = phase::none;
+                fail(req, fail_reason::acquire_timeout);
+                if (!stack_.empty()) wakeup_next();
+                return;
+            case phase::connecting: {
+                // CancelledError inside holder.acquire(): _acquire_impl puts the holder back.
+                slot_of(a.conn).who = owner::ghost;
+                a.conn = npos32;
+                const std::uint32_t h = a.holder;
+                a.ph = phase::none;
+                fail(req, fail_reason::acquire_timeout);
+                put_nowait(h);
+                return;
+            }
+            case phase::none: DBPOOLSIM_ASSERT(false, "asyncpg: deadline of an acquire that is not running");
+        }
+    }
+
+    void on_policy_timer(std::uint32_t kind, std::uint32_t arg) override {
+        switch (kind) {
+            case timer_wake: on_wake(arg); break;
+            case timer_inactive: on_inactive(arg); break;
+            default: DBPOOLSIM_ASSERT(false, "asyncpg: unknown timer kind");
+        }
+    }
+
+    asyncpg_pool_params p_;
+    double timeout_;
+    double inactive_;
+    std::uint64_t max_queries_;
+    std::vector<holder> holders_;
+    std::vector<std::uint32_t> stack_;  // the LifoQueue: back() is the top
+    std::vector<acquirer> reqs_;
+    std::vector<slot> slots_;
+    bool initialized_ = false;
+    bool init_first_ = false;
+    std::uint32_t init_pending_ = 0;
+};
+
+// ---- registry entry ---------------------------------------------------------------------------
+
+std::shared_ptr<const pool_params> parse_asyncpg(detail::object_reader& r) {
+    auto p = std::make_shared<asyncpg_pool_params>();
+    const std::size_t before = r.sink().list.size();
+    // Pool.__init__'s checks, with its messages where they add something.
+    r.integer("min_size", p->min_size, 0, 1 << 20);
+    r.integer("max_size", p->max_size, 1, 1 << 20);
+    r.integer("max_queries", p->max_queries, 1);
+    r.number("max_inactive_connection_lifetime", p->max_inactive_connection_lifetime, 0);
+    if (const detail::json* v = r.raw("timeout"); v && !v->is_null()) {
+        double t = 0;
+        r.number("timeout", t, 0, false);
+        p->timeout = t;
+    }
+    if (r.sink().list.size() == before && p->min_size > p->max_size)
+        r.sink().add(r.at("min_size"), "min_size is greater than max_size (" +
+                                           std::to_string(p->max_size) + "), got " +
+                                           std::to_string(p->min_size));
+    return p;
+}
+
+void write_asyncpg(const pool_params& base, detail::json& o) {
+    const auto& p = static_cast<const asyncpg_pool_params&>(base);
+    o["min_size"] = p.min_size;
+    o["max_size"] = p.max_size;
+    o["max_queries"] = p.max_queries;
+    o["max_inactive_connection_lifetime"] = p.max_inactive_connection_lifetime;
+    o["timeout"] = p.timeout ? detail::json(*p.timeout) : detail::json(nullptr);
+}
+
+std::unique_ptr<pool_policy> make_asyncpg(const pool_params& p, pool_host& host, std::uint32_t index,
+                                          pool_metrics& metrics, sim::random_stream rng) {
+    return make_asyncpg_pool(static_cast<const asyncpg_pool_params&>(p), host, index, metrics,
+                             std::move(rng));
+}
+
+}  // namespace
+
+std::unique_ptr<pool_policy> make_asyncpg_pool(const asyncpg_pool_params& p, pool_host& host,
+                                               std::uint32_t index, pool_metrics& metrics,
+                                               sim::random_stream rng) {
+    return std::make_unique<asyncpg_pool>(p, host, index, metrics, std::move(rng));
+}
+
+namespace detail {
+const pool_kind& asyncpg_pool_kind() {
+    static const pool_kind k{"asyncpg",
+                             "asyncpg 0.30 Pool: LIFO holders connected lazily by the acquirer, "
+                             "no acquire timeout by default, reset on release, 300 s inactivity "
+                             "close (spec section 6)",
+                             parse_asyncpg, write_asyncpg, make_asyncpg};
+    return k;
+}
+}  // namespace detail
+
+}  // namespace dbpoolsim::models

@@ -1,0 +1,319 @@
+// The asyncpg 0.30 pool (spec section 6), event by event. Constant times make every number
+// exact. Each test is one item of spec 6.8 "What a simulator must reproduce" (or of the issue's
+// acceptance list); the comments give the timeline the numbers come from.
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <sstream>
+
+#include "models/pool/asyncpg.hpp"
+#include "sim/error.hpp"
+#include "support/scenarios.hpp"
+
+using namespace dbpoolsim;
+
+namespace {
+
+models::scenario asyncpg_scenario(const std::string& arrivals, const std::string& pool,
+                                  const std::string& database, double query_s, double horizon_s,
+                                  double sample_s = 0.005) {
+    return models::scenario_from_json(
+        R"({"run": {"horizon_s": )" + std::to_string(horizon_s) +
+        R"(, "warmup_s": 0, "replications": 1, "seed": 1, "sample_interval_s": )" +
+        std::to_string(sample_s) + R"(},
+         "workload": {"arrivals": )" + arrivals + R"(, "transactions": [{"query_time": {"kind": "constant", "value_s": )" +
+        std::to_string(query_s) + R"(}}]},
+         "pool": )" + pool + R"(, "database": )" + database + "}");
+}
+
+std::string db(double connect_s, double rtt_s, int max_connections = 1000) {
+    return R"({"cores": 0, "max_connections": )" + std::to_string(max_connections) +
+           R"(, "connect_time": {"kind": "constant", "value_s": )" + std::to_string(connect_s) +
+           R"(}, "network_rtt_s": )" + std::to_string(rtt_s) + "}";
+}
+
+const std::string no_requests = R"({"kind": "burst", "count": 1, "at_s": 100000})";
+
+double at(const models::replication_result& r, const std::string& col, double t) {
+    const std::size_t c = test::column(r, col), tc = test::column(r, "t_s");
+    for (std::size_t i = 0; i < r.series.rows(); ++i)
+        if (std::abs(r.series.at(i, tc) - t) < 1e-6) return r.series.at(i, c);
+    throw std::runtime_error("no sample at t");
+}
+
+const models::asyncpg_pool_params& params_of(const std::string& pool) {
+    static models::scenario s;
+    s = models::scenario_from_json(R"({"pool": )" + pool + "}");
+    return dynamic_cast<const models::asyncpg_pool_params&>(*s.pool.params);
+}
+
+std::vector<std::string> problems_of(const std::string& pool) {
+    try {
+        models::scenario_from_json(R"({"pool": )" + pool + "}");
+    } catch (const config_error& e) {
+        return e.problems();
+    }
+    return {};
+}
+
+}  // namespace
+
+// ---- 6.8 item 1: slots; min_size at creation (1, then the rest in parallel); lazy by the acquirer
+
+TEST_CASE("asyncpg create_pool connects the top holder alone, then min_size-1 concurrently", "[pool][asyncpg]") {
+    // Defaults (min_size = max_size = 10), logins 100 ms: one login 0 -> 0.1, then nine in
+    // parallel 0.1 -> 0.2.
+    const auto r = models::run_replication(
+        asyncpg_scenario(no_requests, R"({"kind": "asyncpg"})", db(0.1, 0), 0.01, 1.0), 0);
+    CHECK(at(r, "creating_connections", 0.05) == 1);
+    CHECK(at(r, "total_connections", 0.05) == 1);
+    CHECK(at(r, "creating_connections", 0.15) == 9);
+    CHECK(at(r, "idle_connections", 0.15) == 1);
+    CHECK(at(r, "idle_connections", 0.25) == 10);
+    CHECK(r.metric("connections_created") == 10);
+}
+
+TEST_CASE("asyncpg connects an empty holder inline: the acquirer pays the login", "[pool][asyncpg]") {
+    SECTION("even when a connected holder comes back a moment later") {
+        // min 1, max 2, logins 100 ms, queries 10 ms, rtt 0. Two requests at t = 1: R1 pops the
+        // connected top holder; R2 pops the empty one below and logs in (1.0 -> 1.1), although
+        // R1's holder is back (reset included) at 1.01.
+        const auto r = models::run_replication(
+            asyncpg_scenario(R"({"kind": "burst", "count": 2, "at_s": 1})",
+                             R"({"kind": "asyncpg", "min_size": 1, "max_size": 2})", db(0.1, 0), 0.01, 2.0),
+            0);
+        CHECK(r.metric("connections_created") == 2);
+        CHECK(r.metric("wait_time_max_ms") == Approx(100));
+        CHECK(r.metric("wait_time_avg_ms") == Approx(50));
+        CHECK(at(r, "idle_connections", 1.05) == 1);
+        CHECK(at(r, "creating_connections", 1.05) == 1);
+    }
+    SECTION("several acquirers log in in parallel") {
+        // min_size 0: nothing at creation; five requests at once connect five holders at once.
+        const auto r = models::run_replication(
+            asyncpg_scenario(R"({"kind": "burst", "count": 5, "at_s": 1})",
+                             R"({"kind": "asyncpg", "min_size": 0})", db(0.1, 0), 0.01, 2.0),
+            0);
+        CHECK(at(r, "total_connections", 0.5) == 0);
+        CHECK(at(r, "creating_connections", 1.05) == 5);
+        CHECK(r.metric("wait_time_avg_ms") == Approx(100));
+    }
+}
+
+// ---- 6.8 item 2: LIFO holders; FIFO getters with barging --------------------------------------
+
+TEST_CASE("asyncpg reuses the most recently returned holder (LIFO); the others age out", "[pool][asyncpg]") {
+    // min = max = 3, logins 100 ms (top holder 0 -> 0.1, the two others 0.1 -> 0.2), one
+    // request every 100 s from t = 50. Each pops the top holder, returns it on top and re-arms
+    // its 300 s timer; the two below are never touched and are terminated at 300.2.
+    const auto r = models::run_replication(
+        asyncpg_scenario(R"({"kind": "burst", "count": 1, "at_s": 50, "every_s": 100})",
+                         R"({"kind": "asyncpg", "min_size": 3, "max_size": 3})", db(0.1, 0), 0.1, 500.0, 0.1),
+        0);
+    CHECK(at(r, "total_connections", 300.1) == 3);
+    CHECK(at(r, "total_connections", 300.3) == 1);
+    CHECK(at(r, "total_connections", 499.9) == 1);
+    CHECK(r.metric("connections_closed_idle") == 2);
+    CHECK(r.metric("connections_created") == 3);
+    CHECK(r.metric("completed") == 5);
+    CHECK(r.metric("wait_time_max_ms") == 0);  // never an empty holder on top
+}
+
+TEST_CASE("asyncpg getters can be overtaken: a new acquire takes a returned holder before the woken getter runs (#1247)", "[pool][asyncpg]") {
+    // One holder (min = max = 1, login 0 s at t = 0), rtt 10 ms, queries 100 ms, two closed-loop
+    // users thinking 10 ms. Both arrive at 0.01: U0 takes the holder, U1 waits (a getter).
+    // U0 returns it at 0.12; the reset ends at 0.13 and put_nowait wakes U1, but U1 only runs
+    // after what is already due at 0.13: U0's next request (0.12 + 10 ms think), which finds the
+    // queue non-empty and takes the holder. U1 finds the queue empty again and re-queues at the
+    // tail. Every 120 ms the same: U1 starves, U0 never waits.
+    const auto r = models::run_replication(
+        asyncpg_scenario(R"({"kind": "closed_loop", "users": 2, "think_time": {"kind": "constant", "value_s": 0.01}})",
+                         R"({"kind": "asyncpg", "min_size": 1, "max_size": 1})", db(0, 0.01), 0.1, 2.95),
+        0);
+    // U0's grants at 0.01 + 0.12 k, completions 0.11 later: 24 by 2.88, the next at 3.0.
+    CHECK(r.metric("completed") == 24);
+    CHECK(r.metric("wait_time_max_ms") == 0);  // only U0 is ever served, without waiting
+    CHECK(r.metric("in_flight") == 2);          // U0's current request and U1's first one
+    CHECK(at(r, "waiters", 1.0) == 1);
+    CHECK(at(r, "waiters", 2.5) == 1);
+}
+
+// ---- 6.8 item 3: no acquire timeout by default -------------------------------------------------
+
+TEST_CASE("asyncpg waits forever by default: a 100 s holder blocks the next request 100 s", "[pool][asyncpg]") {
+    // One holder (login 0 s), rtt 1 ms. R1 and R2 at t = 1; R1 holds the connection for its
+    // 100 s query (+1 ms response), returns it at 101.001; the reset ends at 101.002 and R2,
+    // woken, takes it: a wait of 100.002 s, no timeout.
+    const auto r = models::run_replication(
+        asyncpg_scenario(R"({"kind": "burst", "count": 2, "at_s": 1})",
+                         R"({"kind": "asyncpg", "min_size": 1, "max_size": 1})", db(0, 0.001), 100.0, 250.0, 1.0),
+        0);
+    CHECK(r.metric("completed") == 2);
+    CHECK(r.metric("failed") == 0);
+    CHECK(r.metric("timeouts") == 0);
+    CHECK(r.metric("wait_time_max_ms") == Approx(100002));
+    CHECK(at(r, "waiters", 50) == 1);
+
+    SECTION("with timeout given, the wait ends at the deadline") {
+        const auto q = models::run_replication(
+            asyncpg_scenario(R"({"kind": "burst", "count": 2, "at_s": 1})",
+                             R"({"kind": "asyncpg", "min_size": 1, "max_size": 1, "timeout": 5})", db(0, 0.001), 100.0,
+                             250.0, 1.0),
+            0);
+        CHECK(q.metric("failed_acquire_timeout") == 1);
+        CHECK(q.metric("wait_time_all_avg_ms") == Approx((0 + 5000) / 2.0));
+        CHECK(at(q, "waiters", 5) == 1);
+        CHECK(at(q, "waiters", 7) == 0);
+    }
+    SECTION("the timeout also bounds the inline login; the holder goes back empty") {
+        // min_size 0, a 2 s login, timeout 1: the request fails at 2.0 (arrival 1); the login
+        // completes at 3 and is closed; the holder is back on top, empty, at once.
+        const auto q = models::run_replication(
+            asyncpg_scenario(R"({"kind": "burst", "count": 1, "at_s": 1})",
+                             R"({"kind": "asyncpg", "min_size": 0, "max_size": 1, "timeout": 1})", db(2.0, 0), 0.01, 4.0,
+                             0.5),
+            0);
+        CHECK(q.metric("failed_acquire_timeout") == 1);
+        CHECK(at(q, "creating_connections", 2.5) == 1);
+        CHECK(at(q, "total_connections", 3.5) == 0);
+        CHECK(q.metric("connections_closed_broken") == 1);
+    }
+}
+
+// ---- 6.8 item 4: a reset round trip on every release, before the holder is reusable -----------
+
+TEST_CASE("asyncpg resets on every release: one round trip before the holder is back", "[pool][asyncpg]") {
+    // One holder (login 0 s), rtt 10 ms, queries 100 ms, R1 and R2 at t = 1. R1: granted 1.0,
+    // query 1.0 -> 1.1, response 1.11: release; reset 1.11 -> 1.12; R2 is woken and granted at
+    // 1.12 (wait 120 ms); R2 returns at 1.23, reset until 1.24. No ping on acquire.
+    const auto r = models::run_replication(
+        asyncpg_scenario(R"({"kind": "burst", "count": 2, "at_s": 1})",
+                         R"({"kind": "asyncpg", "min_size": 1, "max_size": 1})", db(0, 0.01), 0.1, 2.0),
+        0);
+    CHECK(r.metric("completed") == 2);
+    CHECK(r.metric("round_trips") == 2);
+    CHECK(r.metric("wait_time_avg_ms") == Approx((0 + 120) / 2.0));
+    CHECK(r.metric("latency_max_ms") == Approx(230));
+    // During the reset the holder is out of the queue: R2 still waits.
+    CHECK(at(r, "waiters", 1.115) == 1);
+    CHECK(at(r, "idle_connections", 1.115) == 0);
+    CHECK(at(r, "idle_connections", 1.5) == 1);
+}
+
+// ---- 6.8 item 5: inactivity termination ignoring min_size; max_queries --------------------------
+
+TEST_CASE("asyncpg's pool decays to 0 after 300 s of inactivity, ignoring min_size", "[pool][asyncpg]") {
+    // Defaults: 10 holders connected at creation (logins 100 ms: 0.1, then nine at 0.2), each
+    // with a 300 s inactivity timer from its login; no requests. The top one is terminated at
+    // 300.1, the nine others at 300.2, and nothing reconnects.
+    const auto r = models::run_replication(
+        asyncpg_scenario(no_requests, R"({"kind": "asyncpg"})", db(0.1, 0), 0.01, 400.0, 0.05), 0);
+    CHECK(at(r, "total_connections", 300.05) == 10);
+    CHECK(at(r, "total_connections", 300.15) == 9);
+    CHECK(at(r, "total_connections", 300.25) == 0);
+    CHECK(at(r, "total_connections", 399.95) == 0);
+    CHECK(r.metric("connections_closed_idle") == 10);
+    CHECK(r.metric("connections_created") == 10);
+
+    SECTION("max_inactive_connection_lifetime 0 disables it") {
+        const auto q = models::run_replication(
+            asyncpg_scenario(no_requests, R"({"kind": "asyncpg", "max_inactive_connection_lifetime": 0})", db(0.1, 0),
+                             0.01, 400.0, 1.0),
+            0);
+        CHECK(q.metric("connections_closed_idle") == 0);
+        CHECK(at(q, "total_connections", 399) == 10);
+    }
+}
+
+TEST_CASE("asyncpg closes a connection at release after max_queries and reconnects lazily", "[pool][asyncpg]") {
+    // One holder, max_queries 5, login 50 ms (0 -> 0.05), rtt 0, one closed-loop user with
+    // 100 ms queries and 0.5 s think. queries_count: each checkout counts one query (see the
+    // policy header) and each reset one more. Releases at 0.6 (count 1 -> reset -> 2),
+    // 1.2 (3 -> 4), 1.8 (5 >= 5: closed, holder back empty, no reset). The request at 2.3 pops
+    // the empty holder and logs in: a 50 ms wait.
+    const auto r = models::run_replication(
+        asyncpg_scenario(R"({"kind": "closed_loop", "users": 1, "think_time": {"kind": "constant", "value_s": 0.5}})",
+                         R"({"kind": "asyncpg", "min_size": 1, "max_size": 1, "max_queries": 5})", db(0.05, 0), 0.1, 2.4,
+                         0.05),
+        0);
+    CHECK(r.metric("completed") == 3);
+    CHECK(r.metric("connections_closed_lifetime") == 1);
+    CHECK(r.metric("round_trips") == 2);
+    CHECK(r.metric("connections_created") == 2);
+    CHECK(r.metric("wait_time_max_ms") == Approx(50));
+    CHECK(at(r, "total_connections", 2.0) == 0);
+}
+
+// ---- 6.8 item 6: connect errors go to the acquirer; the holder back on top; no retry -------------
+
+TEST_CASE("asyncpg gives a refused login to the acquirer at once and puts the holder back on top", "[pool][asyncpg]") {
+    // The database takes ONE connection; min 1, max 3 (the top holder connected at creation);
+    // logins 50 ms, rtt 2 ms. Two requests at 1.0 and two at 1.5, queries of 1 s.
+    // 1.0: R1 takes the connected holder; R2 pops an empty one, its login is refused (53300)
+    //      after 2 ms: connect_error at 1.002, the holder goes back on top.
+    // 1.5: R3 pops that same empty holder (top) and is refused at once, no backoff; R4 pops the
+    //      last empty holder: refused too.
+    const auto r = models::run_replication(
+        asyncpg_scenario(R"({"kind": "burst", "count": 2, "at_s": 1, "every_s": 0.5})",
+                         R"({"kind": "asyncpg", "min_size": 1, "max_size": 3})", db(0.05, 0.002, 1), 1.0, 1.9, 0.1),
+        0);
+    CHECK(r.metric("failed_connect_error") == 3);
+    CHECK(r.metric("rejected_logins") == 3);  // one attempt per request: no retry
+    CHECK(r.metric("connection_errors") == 3);
+    CHECK(r.metric("sojourn_avg_ms") == Approx(2));
+    CHECK(r.metric("completed") == 0);  // R1 still holds its connection at 1.9
+}
+
+// ---- parameters ---------------------------------------------------------------------------------
+
+TEST_CASE("asyncpg parameters resolve to create_pool's defaults", "[pool][asyncpg]") {
+    const auto& p = params_of(R"({"kind": "asyncpg"})");
+    CHECK(p.min_size == 10);
+    CHECK(p.max_size == 10);
+    CHECK(p.max_queries == 50000);
+    CHECK(p.max_inactive_connection_lifetime == 300.0);
+    CHECK_FALSE(p.timeout.has_value());
+    CHECK(params_of(R"({"kind": "asyncpg", "timeout": null})").timeout == std::nullopt);
+    CHECK(params_of(R"({"kind": "asyncpg", "timeout": 2.5})").timeout == 2.5);
+
+    const auto s = models::scenario_from_json(R"({"pool": {"kind": "asyncpg", "min_size": 2}})");
+    const std::string text = models::scenario_to_json(s);
+    for (const char* k : {"\"min_size\": 2", "\"max_size\": 10", "\"max_queries\": 50000",
+                          "\"max_inactive_connection_lifetime\": 300", "\"timeout\": null"})
+        CHECK(text.find(k) != std::string::npos);
+    CHECK(models::scenario_to_json(models::scenario_from_json(text)) == text);
+}
+
+TEST_CASE("asyncpg parameters the library rejects are errors naming the path and the value", "[pool][asyncpg]") {
+    using V = std::vector<std::string>;
+    // Pool.__init__: max_size > 0, min_size >= 0, min_size <= max_size, max_queries > 0,
+    // max_inactive_connection_lifetime >= 0.
+    CHECK(problems_of(R"({"kind": "asyncpg", "max_size": 0})") == V{"/pool/max_size: must be >= 1, got 0"});
+    CHECK(problems_of(R"({"kind": "asyncpg", "min_size": -1})") == V{"/pool/min_size: must be >= 0, got -1"});
+    CHECK(problems_of(R"({"kind": "asyncpg", "min_size": 20})") ==
+          V{"/pool/min_size: min_size is greater than max_size (10), got 20"});
+    CHECK(problems_of(R"({"kind": "asyncpg", "max_queries": 0})") == V{"/pool/max_queries: must be >= 1, got 0"});
+    CHECK(problems_of(R"({"kind": "asyncpg", "max_inactive_connection_lifetime": -1})") ==
+          V{"/pool/max_inactive_connection_lifetime: must be >= 0, got -1"});
+    CHECK(problems_of(R"({"kind": "asyncpg", "timeout": 0})") == V{"/pool/timeout: must be > 0, got 0"});
+    CHECK(problems_of(R"({"kind": "asyncpg", "timeout": "forever"})") ==
+          V{"/pool/timeout: must be a number, got a string \"forever\""});
+    const auto unknown = problems_of(R"({"kind": "asyncpg", "max_sizes": 5})");
+    REQUIRE(unknown.size() == 1);
+    CHECK(unknown[0].find("/pool/max_sizes: unknown key") == 0);
+    CHECK(unknown[0].find("max_size") != std::string::npos);
+}
+
+TEST_CASE("the asyncpg example scenario loads", "[pool][asyncpg]") {
+    std::ifstream in(std::string(DBPOOLSIM_SOURCE_DIR) + "/experiments/scenarios/asyncpg.json");
+    REQUIRE(in.good());
+    std::stringstream ss;
+    ss << in.rdbuf();
+    const auto s = models::scenario_from_json(ss.str());
+    CHECK(s.pool.kind == "asyncpg");
+    const auto& p = dynamic_cast<const models::asyncpg_pool_params&>(*s.pool.params);
+    CHECK(p.min_size == 10);
+    CHECK_FALSE(p.timeout.has_value());
+    const auto r = models::run_replication(s, 0);
+    CHECK(r.metric("completed") > 0);
+}
