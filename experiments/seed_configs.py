@@ -73,6 +73,9 @@ def main() -> None:
         size_keys = ["min_connections", "max_connections", "minimumIdle", "maximumPoolSize",
                      "pool_size", "max_overflow", "min_size", "max_size"]
         shape = pool["kind"] + " " + " ".join(f"{k}={pool[k]}" for k in size_keys if k in pool)
+        if res.scenario.get("pooler"):
+            pb = res.scenario["pooler"]
+            shape += f" + pgbouncer default_pool_size={pb['default_pool_size']} reserve={pb['reserve_pool_size']}"
         if res.scenario["client"]["instances"] > 1:
             shape += f" x {res.scenario['client']['instances']}"
         cells = [fmt(s[k] * scale, s.get(f"{k}_ci95", math.nan) * scale) for k, _, scale in COLUMNS]

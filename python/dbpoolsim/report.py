@@ -37,6 +37,11 @@ _ROWS = [
     ("peak_connections", "peak connections", "", 1),
     ("connections_created", "connections created", "", 1),
     ("connection_errors", "connection_errors", "", 1),
+    ("pooler_servers_avg", "PgBouncer servers", "", 1),
+    ("pooler_peak_servers", "PgBouncer peak servers", "", 1),
+    ("pooler_wait_avg_ms", "PgBouncer wait avg", "ms", 1),
+    ("pooler_wait_p99_ms", "PgBouncer wait p99", "ms", 1),
+    ("failed_pooler_timeout", "PgBouncer disconnects", "", 1),
     ("db_cpu_utilization_percent", "DB CPU utilisation", "%", 1),
     ("peak_backend_connections", "peak backend connections", "", 1),
 ]
@@ -112,8 +117,8 @@ def render_report(result: Result) -> str:
         f"  {'-' * 26} {'-' * 12} {'-' * 12}  ----",
     ]
     for key, label, unit, scale in _ROWS:
-        if key not in s:
-            continue
+        if key not in s or (key.startswith(("pooler_", "failed_pooler")) and not result.scenario.get("pooler")):
+            continue  # the PgBouncer rows only when there is a pooler tier
         mean = s[key] * scale
         half = s.get(f"{key}_ci95", math.nan) * scale
         lines.append(f"  {label:<26} {_fmt(mean):>12} {_fmt(half):>12}  {unit}")
