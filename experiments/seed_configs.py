@@ -69,10 +69,12 @@ def main() -> None:
         scenario = dbpoolsim.with_overrides(path, **overrides) if overrides else path
         res = dbpoolsim.run(scenario, progress=False)
         s = res.summary
-        pool = res.scenario["pool"]
+        pools = {"": res.scenario["pool"]} if "pool" in res.scenario else res.scenario["pools"]
         size_keys = ["min_connections", "max_connections", "minimumIdle", "maximumPoolSize",
                      "pool_size", "max_overflow", "min_size", "max_size"]
-        shape = pool["kind"] + " " + " ".join(f"{k}={pool[k]}" for k in size_keys if k in pool)
+        shape = "; ".join((f"{name}: " if name else "") + pool["kind"] + " " +
+                          " ".join(f"{k}={pool[k]}" for k in size_keys if k in pool)
+                          for name, pool in pools.items())
         if res.scenario.get("pooler"):
             pb = res.scenario["pooler"]
             shape += f" + pgbouncer default_pool_size={pb['default_pool_size']} reserve={pb['reserve_pool_size']}"

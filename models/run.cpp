@@ -74,10 +74,32 @@ public:
         for (const auto& c : s.workload.transactions) total += c.weight;
         for (const auto& c : s.workload.transactions) mix_cdf_.push_back(acc += c.weight / total);
         mix_cdf_.back() = 1.0;
-        // All instances' pools share pm_ (they record deltas), so pm_ holds fleet totals.
-        for (int i = 0; i < s.client.instances; ++i)
-            pools_.push_back(make_pool(s.pool, *this, static_cast<std::uint32_t>(i), pm_,
-                                       sim::random_stream(s.run.seed, rep, "pool/" + std::to_string(i))));
+        // All pools share pm_ (they record deltas), so pm_ holds fleet totals. With named
+        // pools, instance i runs one of each: pool index i * per_instance_ + j, and each also
+        // records into pm_named_[j].
+        per_instance_ = s.pools.empty() ? 1 : static_cast<std::uint32_t>(s.pools.size());
+        pm_named_.resize(s.pools.size());
+        wait_named_.resize(s.pools.size());
+        timeouts_named_.assign(s.pools.size(), 0);
+        for (int i = 0; i < s.client.instances; ++i) {
+            if (s.pools.empty()) {
+                pools_.push_back(make_pool(s.pool, *this, static_cast<std::uint32_t>(i), pm_,
+                                           sim::random_stream(s.run.seed, rep, "pool/" + std::to_string(i))));
+                continue;
+            }
+            for (std::size_t j = 0; j < s.pools.size(); ++j) {
+                const auto index = static_cast<std::uint32_t>(pools_.size());
+                pools_.push_back(make_pool(s.pools[j].settings, *this, index, pm_,
+                                           sim::random_stream(s.run.seed, rep,
+                                                              "pool/" + s.pools[j].name + "/" + std::to_string(i))));
+                pools_.back()->set_secondary_metrics(&pm_named_[j]);
+            }
+        }
+        for (const auto& c : s.workload.transactions) {
+            std::uint32_t j = 0;
+            while (j < s.pools.size() && s.pools[j].name != c.pool) ++j;
+            cls_pool_.push_back(s.pools.empty() ? 0 : j);
+        }
         apps_ = static_cast<std::uint32_t>(pools_.size());
         if (!s.pooler.kind.empty()) {
             auto p = make_pooler(s.pooler, *this, apps_, pm_pooler_,
@@ -109,6 +131,7 @@ public:
             wait_.add(w);
             wait_all_.add(w);
             iv_wait_.add(w);
+            if (!wait_named_.empty()) wait_named_[r.pool % per_instance_].add(w);
         }
         if (pooler_) {
             // The transaction's first query goes to PgBouncer, which needs a server for it.
@@ -128,6 +151,7 @@ public:
             ++iv_failures_;
             if (why == fail_reason::acquire_timeout) {
                 ++iv_timeouts_;
+                if (!timeouts_named_.empty() && pool < apps_) ++timeouts_named_[pool % per_instance_];
                 wait_all_.add(sim_.now() - r.acquire_start);
             }
             sojourn_.add(sim_.now() - r.arrival);
@@ -194,14 +218,6 @@ private:
         r.seqno = next_seqno_++;
         r.user = user;
         r.counted = counting_;
-        if (apps_ > 1) {
-            if (user != npos32) {
-                r.pool = static_cast<std::uint8_t>(user % apps_);
-            } else {
-                sim::keyed_engine eng(route_seed_, r.seqno);
-                r.pool = static_cast<std::uint8_t>((static_cast<double>(eng() >> 11) * 0x1.0p-53) * apps_);
-            }
-        }
         if (mix_cdf_.size() > 1) {
             sim::keyed_engine eng(mix_seed_, r.seqno);
             const double u = static_cast<double>(eng() >> 11) * 0x1.0p-53;
@@ -209,6 +225,17 @@ private:
             while (c + 1u < mix_cdf_.size() && u >= mix_cdf_[c]) ++c;
             r.cls = c;
         }
+        const std::uint32_t instances = apps_ / per_instance_;
+        std::uint32_t instance = 0;
+        if (instances > 1) {
+            if (user != npos32) {
+                instance = user % instances;
+            } else {
+                sim::keyed_engine eng(route_seed_, r.seqno);
+                instance = static_cast<std::uint32_t>((static_cast<double>(eng() >> 11) * 0x1.0p-53) * instances);
+            }
+        }
+        r.pool = static_cast<std::uint8_t>(instance * per_instance_ + cls_pool_[r.cls]);
         if (r.counted) {
             ++offered_;
             ++iv_arrivals_;
@@ -320,6 +347,7 @@ private:
         counting_ = true;
         pm_.reset(t);
         pm_pooler_.reset(t);
+        for (auto& m : pm_named_) m.reset(t);
         in_system_.reset(t);
         backends_avg_.reset(t);
         cpu_.busy_cores().reset(t);
@@ -360,6 +388,11 @@ private:
     double rtt_;
     pool_metrics pm_;         // app pools (fleet totals); declared before pools_, which refer to it
     pool_metrics pm_pooler_;  // the pooler tier
+    std::vector<pool_metrics> pm_named_;  // per named pool (seeds/000 read/write split), if any
+    std::vector<sim::stats::log_histogram> wait_named_;
+    std::vector<std::uint64_t> timeouts_named_;
+    std::vector<std::uint32_t> cls_pool_;  // transaction class -> named pool index
+    std::uint32_t per_instance_ = 1;       // pools per application instance
     pooler_policy* pooler_ = nullptr;  // owned by pools_ (its last element), or none
     std::uint32_t apps_ = 0;           // application pools: pools_[0, apps_)
     std::vector<std::unique_ptr<pool_policy>> pools_;
@@ -477,8 +510,10 @@ replication_result world::collect(double wall) {
     put("idle_connections", pm_.idle.mean(t));
     put("creating_connections", pm_.creating.mean(t));
     put("utilization_percent", total > 0 ? 100 * active / total : 0);
-    put("utilization_of_max_percent", 100 * active / (pools_.front()->max_size() * apps_));
-    put("instances", double(apps_));
+    double max_total = 0;
+    for (std::uint32_t k = 0; k < apps_; ++k) max_total += pools_[k]->max_size();
+    put("utilization_of_max_percent", 100 * active / max_total);
+    put("instances", double(apps_ / per_instance_));
     put("peak_connections", pm_.total.max());
     put("waiters_avg", pm_.waiters.mean(t));
     put("waiters_max", pm_.waiters.max());
@@ -500,6 +535,23 @@ replication_result world::collect(double wall) {
     put("peak_backend_connections", backends_avg_.max());
     put("rejected_logins", double(rejected_logins_));
 
+    // Per named pool (only with "pools"): the seeds' metrics of each, e.g. pool_read_*.
+    for (std::size_t j = 0; j < pm_named_.size(); ++j) {
+        const auto& pmj = pm_named_[j];
+        const std::string pre = "pool_" + s_.pools[j].name + "_";
+        const double tot = pmj.total.mean(t), act = pmj.active.mean(t);
+        m.emplace_back(pre + "total_connections", tot);
+        m.emplace_back(pre + "active_connections", act);
+        m.emplace_back(pre + "idle_connections", pmj.idle.mean(t));
+        m.emplace_back(pre + "utilization_percent", tot > 0 ? 100 * act / tot : 0);
+        m.emplace_back(pre + "peak_connections", pmj.total.max());
+        m.emplace_back(pre + "waiters_avg", pmj.waiters.mean(t));
+        m.emplace_back(pre + "wait_time_avg_ms", wait_named_[j].mean() * ms);
+        m.emplace_back(pre + "wait_time_p99_ms", wait_named_[j].quantile(0.99) * ms);
+        m.emplace_back(pre + "timeouts", double(timeouts_named_[j]));
+        m.emplace_back(pre + "connections_created", double(pmj.created));
+        m.emplace_back(pre + "connection_errors", double(pmj.connection_errors));
+    }
     {
         // The pooler tier (NaN without one: not applicable).
         const bool on = pooler_ != nullptr;

@@ -43,6 +43,8 @@ struct transaction_class {
     distribution query_time = distribution::exponential(0.005);
     /// Application time after each query while holding the connection (none if unset).
     std::optional<distribution> app_time;
+    /// With named pools ("pools"), the pool this class uses (e.g. "read"); empty otherwise.
+    std::string pool;
 };
 
 struct workload_settings {
@@ -77,13 +79,20 @@ struct pooler_settings {
     std::shared_ptr<const pool_params> params;
 };
 
+/// One of several pools each application instance runs (e.g. seeds/000's read/write split).
+struct named_pool {
+    std::string name;
+    pool_settings settings;
+};
+
 struct scenario {
     std::string name = "unnamed";
     std::string description;  // free text, for people
     run_settings run;
     workload_settings workload;
     client_settings client;
-    pool_settings pool;
+    pool_settings pool;             // the one pool per instance, unless `pools` is given
+    std::vector<named_pool> pools;  // several pools per instance, chosen per transaction class
     pooler_settings pooler;
     database_settings database;
 };

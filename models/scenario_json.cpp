@@ -226,6 +226,7 @@ void read_workload(object_reader& r, workload_settings& w) {
                 tr.number("weight", c.weight, 0, false);
                 tr.integer("queries", c.queries, 1, 100000);
                 read_distribution(tr, "query_time", c.query_time);
+                tr.string("pool", c.pool);
                 if (const json* app = tr.raw("app_time"); app && !app->is_null()) {
                     auto d = parse_distribution(*app, tr.at("app_time"), r.sink());
                     if (d) c.app_time = *d;
@@ -332,9 +333,52 @@ scenario scenario_from_json(const std::string& text) {
             r.finish();
         });
         section("pool", [&](object_reader& r) { read_pool(r, s.pool); });
+        if (const json* v = root.raw("pools")) {
+            const std::string pp = root.at("pools");
+            if (root.has("pool")) {
+                out.add(pp, "give either pool (one pool per instance) or pools (several), not both");
+            } else if (!v->is_object() || v->empty()) {
+                out.add(pp, "must be an object of named pools, e.g. {\"read\": {...}, \"write\": {...}}, got " + detail::show(*v));
+            } else {
+                for (auto it = v->begin(); it != v->end(); ++it) {
+                    const std::string& name = it.key();
+                    const bool ok_name = !name.empty() && name.size() <= 40 &&
+                        name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") == std::string::npos;
+                    if (!ok_name) {
+                        out.add(pp + "/" + name, "pool names are 1-40 letters, digits or _");
+                        continue;
+                    }
+                    named_pool np{name, {}};
+                    object_reader r(it.value(), pp + "/" + name, out);
+                    if (r.ok()) read_pool(r, np.settings);
+                    s.pools.push_back(std::move(np));
+                }
+            }
+        }
         section("database", [&](object_reader& r) { read_database(r, s.database); });
         if (const json* v = root.raw("pooler")) read_pooler(*v, root.at("pooler"), s.pooler, out);
         root.finish();
+        // Each transaction class names one of the pools when there are several.
+        std::string names;
+        for (const auto& np : s.pools) names += (names.empty() ? "" : ", ") + np.name;
+        for (std::size_t i = 0; i < s.workload.transactions.size(); ++i) {
+            const auto& c = s.workload.transactions[i];
+            const std::string at = "/workload/transactions/" + std::to_string(i) + "/pool";
+            if (s.pools.empty()) {
+                if (!c.pool.empty())
+                    out.add(at, "names pool \"" + c.pool + "\" but the scenario has a single pool (use \"pools\" for several)");
+            } else if (c.pool.empty()) {
+                out.add(at, "missing: with several pools (" + names + ") each transaction class names its pool");
+            } else {
+                bool found = false;
+                for (const auto& np : s.pools) found = found || np.name == c.pool;
+                if (!found) out.add(at, "must be one of " + names + ", got \"" + c.pool + "\"");
+            }
+        }
+        const std::size_t per_instance = s.pools.empty() ? 1 : s.pools.size();
+        if (s.client.instances * per_instance > 254)
+            out.add("/client/instances", "instances x pools must be <= 254, got " +
+                                             std::to_string(s.client.instances) + " x " + std::to_string(per_instance));
         // A closed loop in which nothing takes time would never advance the clock.
         const auto& a = s.workload.arrivals;
         if (out.list.empty() && a.kind == arrival_kind::closed_loop && a.think_time.mean() == 0 &&
@@ -378,15 +422,24 @@ std::string scenario_to_json(const scenario& s, int indent) {
         json t = {{"name", c.name}, {"weight", c.weight}, {"queries", c.queries},
                   {"query_time", distribution_json(c.query_time)}};
         t["app_time"] = c.app_time ? distribution_json(*c.app_time) : json(nullptr);
+        if (!c.pool.empty()) t["pool"] = c.pool;
         tx.push_back(t);
     }
     j["workload"] = {{"arrivals", arr}, {"transactions", tx}};
     j["client"] = {{"instances", s.client.instances}};
-    json pool;
-    pool["kind"] = s.pool.kind;
-    if (const auto* pk = detail::find_pool_kind(s.pool.kind); pk && s.pool.params)
-        pk->write(*s.pool.params, pool);
-    j["pool"] = pool;
+    auto pool_json = [](const pool_settings& ps) {
+        json pool;
+        pool["kind"] = ps.kind;
+        if (const auto* pk = detail::find_pool_kind(ps.kind); pk && ps.params) pk->write(*ps.params, pool);
+        return pool;
+    };
+    if (s.pools.empty()) {
+        j["pool"] = pool_json(s.pool);
+    } else {
+        json pools = json::object();
+        for (const auto& np : s.pools) pools[np.name] = pool_json(np.settings);
+        j["pools"] = pools;
+    }
     if (const auto* pk = detail::find_pooler_kind(s.pooler.kind); pk && s.pooler.params) {
         json pooler;
         pooler["kind"] = s.pooler.kind;

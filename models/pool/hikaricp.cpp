@@ -124,7 +124,7 @@ public:
     void on_round_trip_done(std::uint32_t c, bool ok) override {
         connection& k = conn(c);
         const bool alive = ok && !k.broken;
-        if (!alive) ++m_.round_trip_failures;
+        if (!alive) record_metrics([](pool_metrics& m) { ++m.round_trip_failures; });
         if (k.check_tag == tag_validate) {
             // §1.3 step 4: isConnectionDead on borrow.
             const std::uint32_t req = k.holder;

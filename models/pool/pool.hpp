@@ -98,6 +98,8 @@ public:
     virtual double acquire_timeout() const = 0;
     /// The configured maximum number of connections (for utilisation of the maximum).
     virtual double max_size() const = 0;
+    /// Also record this pool's measurements into `m` (per-named-pool metrics); may be null.
+    virtual void set_secondary_metrics(pool_metrics* m) = 0;
 };
 
 /// Common machinery for policies. Timer kind 0 is reserved for acquire timeouts.
@@ -108,6 +110,7 @@ public:
 
     void on_timer(std::uint32_t kind, std::uint32_t arg) override;
     pool_counts counts() const override { return n_; }
+    void set_secondary_metrics(pool_metrics* m) override { m2_ = m; }
 
 protected:
     static constexpr std::uint32_t timer_wait_timeout = 0;
@@ -167,9 +170,17 @@ protected:
     std::uint32_t waiter_front() const { return w_head_; }
     std::uint32_t waiter_next(std::uint32_t req) const { return w_[req].next; }
 
+    /// Apply f to every metrics object this pool records into (fleet totals, named pool).
+    template <class F>
+    void record_metrics(F&& f) {
+        f(m_);
+        if (m2_) f(*m2_);
+    }
+
     pool_host& host_;
     std::uint32_t index_;
     pool_metrics& m_;
+    pool_metrics* m2_ = nullptr;
     sim::random_stream rng_;
     pool_counts n_;
 

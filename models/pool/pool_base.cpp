@@ -21,15 +21,15 @@ void pool_base::set_state(connection& k, conn_state to) {
             case conn_state::free: break;
             case conn_state::creating:
                 n_.creating += d;
-                m_.creating.add(t, d);
+                record_metrics([&](pool_metrics& m) { m.creating.add(t, d); });
                 break;
             case conn_state::idle:
                 n_.idle += d;
-                m_.idle.add(t, d);
+                record_metrics([&](pool_metrics& m) { m.idle.add(t, d); });
                 break;
             case conn_state::in_use:
                 n_.in_use += d;
-                m_.active.add(t, d);
+                record_metrics([&](pool_metrics& m) { m.active.add(t, d); });
                 break;
             case conn_state::checking: n_.checking += d; break;
         }
@@ -41,7 +41,7 @@ void pool_base::set_state(connection& k, conn_state to) {
     k.state = to;
     if (was_counted != counted) {
         n_.total += counted ? 1 : -1;
-        m_.total.add(t, counted ? 1 : -1);
+        record_metrics([&](pool_metrics& m) { m.total.add(t, counted ? 1 : -1); });
     }
 }
 
@@ -65,14 +65,14 @@ void pool_base::connection_opened(std::uint32_t c) {
     connection& k = conns_[c];
     DBPOOLSIM_ASSERT(k.state == conn_state::creating, "connection_opened on a non-creating slot");
     k.created_at = k.last_returned_at = now();
-    ++m_.created;
+    record_metrics([](pool_metrics& m) { ++m.created; });
     // Stays `creating` until the caller makes it idle or grants it (both change the state).
 }
 
 void pool_base::connection_failed(std::uint32_t c) {
     connection& k = conns_[c];
     DBPOOLSIM_ASSERT(k.state == conn_state::creating, "connection_failed on a non-creating slot");
-    ++m_.connection_errors;
+    record_metrics([](pool_metrics& m) { ++m.connection_errors; });
     set_state(k, conn_state::free);
     free_conns_.push_back(c);
 }
@@ -83,7 +83,7 @@ void pool_base::close(std::uint32_t c, close_reason why) {
                      "close of a connection that is not open");
     if (k.state == conn_state::idle) unlink_idle(c, conn_state::checking);
     host_.simulation().cancel(k.timer);
-    ++m_.closed[static_cast<std::size_t>(why)];
+    record_metrics([why](pool_metrics& m) { ++m.closed[static_cast<std::size_t>(why)]; });
     set_state(k, conn_state::free);
     free_conns_.push_back(c);
     host_.close_connection(index_, c);
@@ -104,7 +104,7 @@ void pool_base::start_round_trip(std::uint32_t c, std::uint32_t tag, std::uint32
     else set_state(k, conn_state::checking);
     k.check_tag = tag;
     k.holder = holder;
-    ++m_.round_trips;
+    record_metrics([](pool_metrics& m) { ++m.round_trips; });
     host_.round_trip(index_, c);
 }
 
@@ -172,7 +172,7 @@ void pool_base::enqueue_waiter(std::uint32_t req, double timeout_s) {
     else w_head_ = req;
     w_tail_ = req;
     ++n_.waiters;
-    m_.waiters.add(now(), 1);
+    record_metrics([t = now()](pool_metrics& m) { m.waiters.add(t, 1); });
     if (timeout_s < sim::infinity && w.timer.empty())
         w.timer = host_.pool_timer(index_, now() + timeout_s, timer_wait_timeout, req);
 }
@@ -188,7 +188,7 @@ void pool_base::requeue_waiter_front(std::uint32_t req) {
     else w_tail_ = req;
     w_head_ = req;
     ++n_.waiters;
-    m_.waiters.add(now(), 1);
+    record_metrics([t = now()](pool_metrics& m) { m.waiters.add(t, 1); });
 }
 
 void pool_base::unlink_waiter(std::uint32_t req) {
@@ -200,7 +200,7 @@ void pool_base::unlink_waiter(std::uint32_t req) {
     w.prev = w.next = npos32;
     w.queued = false;
     --n_.waiters;
-    m_.waiters.add(now(), -1);
+    record_metrics([t = now()](pool_metrics& m) { m.waiters.add(t, -1); });
 }
 
 std::uint32_t pool_base::pop_waiter_keep_timer() {

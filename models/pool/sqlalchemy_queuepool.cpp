@@ -91,7 +91,7 @@ public:
         connection& k = conn(c);
         ok = ok && !k.broken;
         const std::uint32_t r = rec_of_conn_[c];
-        if (!ok) ++m_.round_trip_failures;
+        if (!ok) record_metrics([](pool_metrics& m) { ++m.round_trip_failures; });
         if (k.check_tag == tag_ping) {
             const std::uint32_t req = k.holder;
             if (ok) {

@@ -67,9 +67,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("dbpoolsim: interrupted", file=sys.stderr)
         return 130
-    print(render_report(result))
+    # Save before printing, so the results exist even if stdout goes away (e.g. `| head`).
     out = Path(args.out) if args.out else Path("results") / result.scenario["name"]
     paths = result.save(out)
+    print(render_report(result))
     print(f"\n  wrote {paths['result']}, {paths['scenario'].name}, {paths['replications'].name}, "
           f"{paths['timeseries'].name}")
     return 0

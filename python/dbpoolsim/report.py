@@ -106,7 +106,7 @@ def render_report(result: Result) -> str:
     s = result.summary
     sc = result.scenario
     n = len(result.replications)
-    pool = sc["pool"]
+    pool = sc.get("pool") or {"kind": " + ".join(f"{name}: {p['kind']}" for name, p in sc["pools"].items())}
     lines = [
         f"dbpoolsim: {sc['name']}",
         f"  pool {pool['kind']}, {n} replication(s) x {sc['run']['horizon_s']:g} s "

@@ -97,3 +97,65 @@ TEST_CASE("application instances each run their own pool against the one databas
         CHECK(per_instance == Approx(2000 * 0.0055 / 5).epsilon(0.03));
     }
 }
+
+TEST_CASE("named pools split transaction classes, e.g. seeds/000's read and write pools", "[run][pools]") {
+    // Each instance runs a write pool of 2 and a read pool of 8 (fixed sizes). Writes are
+    // 20 % of 300 req/s, each 30 ms: 1.8 busy on average against 2 connections, so the write
+    // pool times out requests (0.1 s acquisition timeout) while the read pool, 240 req/s of
+    // 5 ms (1.2 busy of 8), does not. Fleet totals are the sums.
+    auto split = [](int instances) {
+        return models::scenario_from_json(
+            R"({"run": {"horizon_s": 60, "warmup_s": 5, "replications": 1, "seed": 5, "sample_interval_s": 1},
+                "workload": {"arrivals": {"kind": "poisson", "rate_per_s": )" + std::to_string(300 * instances) + R"(},
+                  "transactions": [
+                    {"name": "read", "weight": 0.8, "pool": "read", "query_time": {"kind": "constant", "value_s": 0.005}},
+                    {"name": "write", "weight": 0.2, "pool": "write", "query_time": {"kind": "constant", "value_s": 0.030}}]},
+                "client": {"instances": )" + std::to_string(instances) + R"(},
+                "pools": {
+                  "write": {"kind": "generic", "min_connections": 2, "max_connections": 2, "acquisition_timeout": 0.1, "health_check_interval": 0},
+                  "read": {"kind": "generic", "min_connections": 8, "max_connections": 8, "acquisition_timeout": 0.1, "health_check_interval": 0}},
+                "database": {"cores": 0, "max_connections": 1000, "connect_time": {"kind": "constant", "value_s": 0}, "network_rtt_s": 0}})");
+    };
+    const auto one = models::run_replication(split(1), 0);
+    CHECK(one.metric("pool_write_total_connections") == 2);
+    CHECK(one.metric("pool_read_total_connections") == 8);
+    CHECK(one.metric("total_connections") == 10);
+    CHECK(one.metric("pool_write_timeouts") > 0);
+    CHECK(one.metric("pool_read_timeouts") == 0);
+    CHECK(one.metric("timeouts") == one.metric("pool_write_timeouts"));
+    CHECK(one.metric("pool_write_active_connections") == Approx(0.2 * 300 * 0.030).epsilon(0.1));
+    CHECK(one.metric("pool_read_wait_time_avg_ms") < 0.01);
+    CHECK(one.metric("utilization_of_max_percent") ==
+          Approx(100 * one.metric("active_connections") / 10));
+
+    const auto two = models::run_replication(split(2), 0);
+    CHECK(two.metric("instances") == 2);
+    CHECK(two.metric("pool_write_total_connections") == 4);
+    CHECK(two.metric("pool_read_total_connections") == 16);
+    CHECK(two.metric("peak_backend_connections") == 20);
+}
+
+TEST_CASE("named pools are checked against the transaction classes", "[scenario][pools]") {
+    auto problems = [](const std::string& text) {
+        try {
+            models::scenario_from_json(text);
+        } catch (const config_error& e) {
+            return e.problems();
+        }
+        return std::vector<std::string>{};
+    };
+    const std::string pools = R"("pools": {"read": {"kind": "generic"}, "write": {"kind": "generic"}})";
+    CHECK(problems(R"({"workload": {"transactions": [{"name": "r"}]}, )" + pools + "}") ==
+          std::vector<std::string>{"/workload/transactions/0/pool: missing: with several pools (read, write) each transaction class names its pool"});
+    CHECK(problems(R"({"workload": {"transactions": [{"pool": "reed"}]}, )" + pools + "}") ==
+          std::vector<std::string>{"/workload/transactions/0/pool: must be one of read, write, got \"reed\""});
+    CHECK(problems(R"({"workload": {"transactions": [{"pool": "read"}]}})") ==
+          std::vector<std::string>{"/workload/transactions/0/pool: names pool \"read\" but the scenario has a single pool (use \"pools\" for several)"});
+    CHECK(problems(R"({"pool": {"kind": "generic"}, )" + pools + "}") ==
+          std::vector<std::string>{"/pools: give either pool (one pool per instance) or pools (several), not both"});
+    CHECK(problems(R"({"pools": {"bad name": {"kind": "generic"}}})") ==
+          std::vector<std::string>{"/pools/bad name: pool names are 1-40 letters, digits or _"});
+    // Round trip: the resolved scenario keeps the names and each class's pool.
+    const auto s = models::scenario_from_json(R"({"workload": {"transactions": [{"pool": "write"}]}, )" + pools + "}");
+    CHECK(models::scenario_to_json(models::scenario_from_json(models::scenario_to_json(s))) == models::scenario_to_json(s));
+}
