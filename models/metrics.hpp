@@ -18,11 +18,14 @@ enum class fail_reason : std::uint8_t {
     pool_rejected,    // the pool refused at once (e.g. a waiter limit)
     query_error,      // the connection broke under the query
     pooler_timeout,   // waited in PgBouncer's queue longer than query_wait_timeout (disconnected)
+    deadline_exceeded,  // the client's request deadline passed (client.deadline_s)
+    circuit_open,       // rejected at once by the client's open circuit breaker
     count_
 };
 inline constexpr const char* fail_reason_names[] = {"acquire_timeout", "connect_error",
                                                     "pool_rejected", "query_error",
-                                                    "pooler_timeout"};
+                                                    "pooler_timeout", "deadline_exceeded",
+                                                    "circuit_open"};
 
 /// Why a connection was closed.
 enum class close_reason : std::uint8_t {

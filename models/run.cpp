@@ -28,6 +28,9 @@ enum ev : std::uint32_t {
     ev_round_trip_done,  // a pool round trip finished (target = pool << 24 | connection)
     ev_sample,           // time-series sample
     ev_warmup_end,
+    ev_retry,            // a failed attempt's backoff ended (target = request)
+    ev_deadline,         // the client's request deadline (target = request)
+    ev_breaker,          // an open circuit breaker turns half-open (target = instance)
     ev_pool_timer = 32,  // + policy timer kind (< 32); target = pool << 24 | arg
 };
 
@@ -44,6 +47,9 @@ struct request {
     std::uint32_t query_index = 0;
     std::uint16_t cls = 0;
     std::uint8_t pool = 0;  // application instance
+    std::uint16_t attempt = 0;  // attempts started (retries = attempt - 1)
+    bool done = false;          // the outcome is recorded (an abandoned attempt may still run)
+    sim::timer_handle deadline, retry;
     bool counted = false;
 };
 
@@ -67,6 +73,7 @@ public:
           query_seed_(sim::stream_seed(s.run.seed, rep, "query_time")),
           app_seed_(sim::stream_seed(s.run.seed, rep, "app_time")),
           route_seed_(sim::stream_seed(s.run.seed, rep, "instance_routing")),
+          retry_seed_(sim::stream_seed(s.run.seed, rep, "retry_jitter")),
           cpu_(sim_, s.database.cores, ev_db_done),
           rtt_(s.database.network_rtt_s),
           series_(series_columns) {
@@ -101,6 +108,7 @@ public:
             cls_pool_.push_back(s.pools.empty() ? 0 : j);
         }
         apps_ = static_cast<std::uint32_t>(pools_.size());
+        if (s.client.circuit_breaker_threshold > 0) breakers_.resize(static_cast<std::size_t>(s.client.instances));
         if (!s.pooler.kind.empty()) {
             auto p = make_pooler(s.pooler, *this, apps_, pm_pooler_,
                                  sim::random_stream(s.run.seed, rep, "pooler"));
@@ -146,17 +154,11 @@ public:
         request& r = reqs_[id];
         // PgBouncer disconnects the client: the application's connection to it is gone.
         if (pooler_ && pool == apps_) pools_[r.pool]->on_broken_in_use(r.conn);
-        if (r.counted) {
-            ++failed_[static_cast<std::size_t>(why)];
-            ++iv_failures_;
-            if (why == fail_reason::acquire_timeout) {
-                ++iv_timeouts_;
-                if (!timeouts_named_.empty() && pool < apps_) ++timeouts_named_[pool % per_instance_];
-                wait_all_.add(sim_.now() - r.acquire_start);
-            }
-            sojourn_.add(sim_.now() - r.arrival);
+        if (r.counted && !r.done && why == fail_reason::acquire_timeout) {
+            if (!timeouts_named_.empty() && pool < apps_) ++timeouts_named_[pool % per_instance_];
+            wait_all_.add(sim_.now() - r.acquire_start);
         }
-        end_request(id);
+        attempt_failed(id, why);
     }
 
     void open_connection(std::uint32_t pool, std::uint32_t conn) override {
@@ -246,15 +248,122 @@ private:
 
     void arrive(std::uint32_t user = npos32) {
         const std::uint32_t id = new_request(user);
-        pools_[reqs_[id].pool]->acquire(id);
+        if (s_.client.deadline_s > 0)  // constant delay: a FIFO lane of its own
+            reqs_[id].deadline = sim_.fifo_timer_at(deadline_lane, sim_.now() + s_.client.deadline_s, ev_deadline, id);
+        start_attempt(id);
     }
 
-    void end_request(std::uint32_t id) {
-        const std::uint32_t user = reqs_[id].user;
+    // ---- attempts, retries, circuit breaker (client layer) ------------------------------
+    std::uint32_t instance_of(const request& r) const { return r.pool / per_instance_; }
+
+    void start_attempt(std::uint32_t id) {
+        request& r = reqs_[id];
+        ++r.attempt;
+        if (r.counted) ++attempts_;
+        r.acquire_start = sim_.now();
+        r.query_index = 0;
+        r.conn = r.server = npos32;
+        if (!breakers_.empty() && breakers_[instance_of(r)].st == breaker::open) {
+            attempt_failed(id, fail_reason::circuit_open);  // fail fast, not retried
+            return;
+        }
+        pools_[r.pool]->acquire(id);
+    }
+
+    void attempt_failed(std::uint32_t id, fail_reason why) {
+        request& r = reqs_[id];
+        if (why != fail_reason::circuit_open) breaker_result(instance_of(r), false);
+        if (r.counted) ++attempt_failures_;
+        if (r.done) {  // abandoned at its deadline: its work is over now
+            free_slot(id);
+            return;
+        }
+        const auto& c = s_.client;
+        const bool retryable = why != fail_reason::circuit_open && why != fail_reason::deadline_exceeded;
+        if (retryable && r.attempt <= c.retry_attempts) {
+            // seeds/001: exponential backoff from initial_retry_delay, capped at
+            // max_retry_delay, with +-retry_jitter_factor jitter (keyed: common random numbers).
+            double delay = std::min(c.max_retry_delay,
+                                    c.initial_retry_delay * std::pow(c.retry_multiplier, r.attempt - 1));
+            sim::keyed_engine eng(retry_seed_ ^ sim::mix64(r.attempt), r.seqno);
+            const double u = static_cast<double>(eng() >> 11) * 0x1.0p-53;
+            delay *= 1 + c.retry_jitter_factor * (2 * u - 1);
+            r.retry = sim_.timer_after(delay, ev_retry, id);
+            return;
+        }
+        outcome_failed(id, why);
+        free_slot(id);
+    }
+
+    void outcome_failed(std::uint32_t id, fail_reason why) {
+        request& r = reqs_[id];
+        r.done = true;
+        sim_.cancel(r.deadline);
+        if (r.counted) {
+            ++failed_[static_cast<std::size_t>(why)];
+            ++iv_failures_;
+            if (why == fail_reason::acquire_timeout) ++iv_timeouts_;
+            sojourn_.add(sim_.now() - r.arrival);
+        }
+        user_moves_on(r);
+    }
+
+    void on_deadline(std::uint32_t id) {
+        request& r = reqs_[id];
+        r.deadline = {};
+        if (r.done) return;
+        const bool between_attempts = sim_.pending(r.retry);
+        sim_.cancel(r.retry);
+        outcome_failed(id, fail_reason::deadline_exceeded);
+        // Waiting in a backoff: nothing runs. Otherwise the attempt in progress goes on
+        // (waiting for or holding a connection) and frees the slot when it ends.
+        if (between_attempts) free_slot(id);
+    }
+
+    void user_moves_on(const request& r) {
+        if (r.user != npos32)
+            sim_.schedule_after(s_.workload.arrivals.think_time.sample(think_.engine()), ev_user_next, r.user);
+    }
+
+    void free_slot(std::uint32_t id) {
         free_reqs_.push_back(id);
         in_system_.set(sim_.now(), static_cast<double>(--live_));
-        if (user != npos32)
-            sim_.schedule_after(s_.workload.arrivals.think_time.sample(think_.engine()), ev_user_next, user);
+    }
+
+    struct breaker {
+        enum state_t : std::uint8_t { closed, open, half_open } st = closed;
+        int failures = 0, successes = 0;
+    };
+
+    void breaker_result(std::uint32_t inst, bool ok) {
+        if (breakers_.empty()) return;
+        breaker& b = breakers_[inst];
+        const auto& c = s_.client;
+        if (b.st == breaker::closed) {
+            b.failures = ok ? 0 : b.failures + 1;
+            if (b.failures >= c.circuit_breaker_threshold) breaker_open(inst);
+        } else if (b.st == breaker::half_open) {
+            if (!ok) breaker_open(inst);
+            else if (++b.successes >= c.circuit_breaker_reset) breaker_set(inst, breaker::closed);
+        }
+        // open: results of attempts started before it opened change nothing
+    }
+
+    void breaker_open(std::uint32_t inst) {
+        breaker_set(inst, breaker::open);
+        ++breaker_opens_;
+        sim_.schedule_after(s_.client.circuit_breaker_timeout, ev_breaker, inst);
+    }
+
+    void breaker_set(std::uint32_t inst, breaker::state_t st) {
+        breaker& b = breakers_[inst];
+        const double t = sim_.now();
+        if (b.st == breaker::open) breaker_in_open_.add(t, -1);
+        if (b.st == breaker::half_open) breaker_in_half_open_.add(t, -1);
+        b.st = st;
+        b.failures = b.successes = 0;
+        if (st == breaker::open) breaker_in_open_.add(t, 1);
+        if (st == breaker::half_open) breaker_in_half_open_.add(t, 1);
     }
 
     void start_query(std::uint32_t id) {
@@ -289,6 +398,13 @@ private:
         }
         if (pooler_) pooler_->release(r.server);  // transaction end: the server goes back first
         pools_[r.pool]->release(r.conn);
+        breaker_result(instance_of(r), true);
+        if (r.done) {  // abandoned at its deadline: its work is over now
+            free_slot(id);
+            return;
+        }
+        r.done = true;
+        sim_.cancel(r.deadline);
         if (r.counted) {
             ++completed_;
             ++iv_completions_;
@@ -296,7 +412,8 @@ private:
             latency_.add(l);
             sojourn_.add(l);
         }
-        end_request(id);
+        user_moves_on(r);
+        free_slot(id);
     }
 
     void set_backends(std::uint32_t n) {
@@ -335,6 +452,9 @@ private:
                 break;
             }
             case ev_sample: sample(); break;
+            case ev_retry: reqs_[e.target].retry = {}; start_attempt(e.target); break;
+            case ev_deadline: on_deadline(e.target); break;
+            case ev_breaker: breaker_set(e.target, breaker::half_open); break;
             case ev_warmup_end: end_warmup(); break;
             default:
                 DBPOOLSIM_ASSERT(e.kind >= ev_pool_timer, "unknown event kind");
@@ -347,6 +467,9 @@ private:
         counting_ = true;
         pm_.reset(t);
         pm_pooler_.reset(t);
+        attempts_ = attempt_failures_ = breaker_opens_ = 0;
+        breaker_in_open_.reset(t);
+        breaker_in_half_open_.reset(t);
         for (auto& m : pm_named_) m.reset(t);
         in_system_.reset(t);
         backends_avg_.reset(t);
@@ -382,7 +505,11 @@ private:
     run_control* ctl_;
     sim::simulation sim_;
     sim::random_stream arrivals_, think_, connect_;
-    std::uint64_t mix_seed_, query_seed_, app_seed_, route_seed_;
+    std::uint64_t mix_seed_, query_seed_, app_seed_, route_seed_, retry_seed_;
+    static constexpr std::uint32_t deadline_lane = 1000;  // FIFO timer lane (pools use 0..255)
+    std::vector<breaker> breakers_;  // one per instance, when client.circuit_breaker_threshold > 0
+    std::uint64_t attempts_ = 0, attempt_failures_ = 0, breaker_opens_ = 0;
+    sim::stats::time_average breaker_in_open_, breaker_in_half_open_;
     std::vector<double> mix_cdf_;
     cpu_model cpu_;
     double rtt_;
@@ -469,7 +596,7 @@ replication_result world::collect(double wall) {
         std::vector<bool> is_free(reqs_.size(), false);
         for (auto id : free_reqs_) is_free[id] = true;
         for (std::size_t i = 0; i < reqs_.size(); ++i)
-            if (!is_free[i] && reqs_[i].counted) ++in_flight;
+            if (!is_free[i] && reqs_[i].counted && !reqs_[i].done) ++in_flight;
     }
     std::uint64_t failed = 0;
     for (auto f : failed_) failed += f;
@@ -487,6 +614,15 @@ replication_result world::collect(double wall) {
     put("throughput_per_s", completed_ / window);
     put("offered_per_s", offered_ / window);
     put("timeouts", timeouts);
+    // Client layer: attempts (retries included), the breaker's opens and time in each state.
+    put("attempts", double(attempts_));
+    put("retries", double(attempts_) - double(offered_) > 0 ? double(attempts_) - double(offered_) : 0);
+    put("retry_amplification", offered_ ? double(attempts_) / double(offered_) : NAN);
+    put("attempt_failures", double(attempt_failures_));
+    const double inst = double(s_.client.instances);
+    put("breaker_opens", breakers_.empty() ? NAN : double(breaker_opens_));
+    put("breaker_open_fraction", breakers_.empty() ? NAN : breaker_in_open_.mean(t) / inst);
+    put("breaker_half_open_fraction", breakers_.empty() ? NAN : breaker_in_half_open_.mean(t) / inst);
     put("timeout_rate", offered_ ? timeouts / offered_ : NAN);
 
     put("wait_time_avg_ms", wait_.mean() * ms);

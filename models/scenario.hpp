@@ -65,6 +65,23 @@ struct database_settings {
 /// over instances (closed-loop user u belongs to instance u mod instances).
 struct client_settings {
     int instances = 1;
+    /// The caller gives up on a request this long after it arrived (0 = never). Work already
+    /// started continues and holds its connection until it finishes.
+    double deadline_s = 0;
+    // Retries of a failed attempt (seeds/001 names; seeds/004's max_retries, retry_base_delay,
+    // retry_max_delay are accepted as aliases). 0 attempts = no retries (seeds/001's default
+    // is 3: its scenario files set it).
+    int retry_attempts = 0;
+    double initial_retry_delay = 0.2;  // s
+    double max_retry_delay = 10;       // s
+    double retry_jitter_factor = 0.1;  // delay x (1 + U[-f, f])
+    double retry_multiplier = 2;       // dbpoolsim's: exponential backoff factor
+    // Circuit breaker per instance (seeds/001): opens after `threshold` consecutive failed
+    // attempts, rejects everything for `timeout` seconds, then half-open: `reset` successes
+    // close it, one failure opens it again. threshold 0 = no breaker.
+    int circuit_breaker_threshold = 0;
+    double circuit_breaker_timeout = 30;
+    int circuit_breaker_reset = 2;
 };
 
 struct pool_settings {

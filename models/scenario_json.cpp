@@ -1,4 +1,5 @@
 #include <cmath>
+#include <tuple>
 
 #include "models/json_reader.hpp"
 #include "models/pool/generic_pool.hpp"
@@ -329,7 +330,41 @@ scenario scenario_from_json(const std::string& text) {
         section("run", [&](object_reader& r) { read_run(r, s.run); });
         section("workload", [&](object_reader& r) { read_workload(r, s.workload); });
         section("client", [&](object_reader& r) {
-            r.integer("instances", s.client.instances, 1, 255);
+            auto& c = s.client;
+            r.integer("instances", c.instances, 1, 255);
+            r.number("deadline_s", c.deadline_s, 0);
+            r.integer("retry_attempts", c.retry_attempts, 0, 1000);
+            r.number("initial_retry_delay", c.initial_retry_delay, 0);
+            r.number("max_retry_delay", c.max_retry_delay, 0);
+            r.number("retry_jitter_factor", c.retry_jitter_factor, 0, true, 1);
+            r.number("retry_multiplier", c.retry_multiplier, 1);
+            r.integer("circuit_breaker_threshold", c.circuit_breaker_threshold, 0, 1000000);
+            r.number("circuit_breaker_timeout", c.circuit_breaker_timeout, 0, false);
+            r.integer("circuit_breaker_reset", c.circuit_breaker_reset, 1, 1000000);
+            // seeds/004 (EventCore) names the retry settings differently.
+            if (r.has("max_retries")) {
+                if (r.has("retry_attempts")) {
+                    r.raw("max_retries");
+                    r.sink().add(r.at("max_retries"), "is seeds/004's name for retry_attempts; give only one of them");
+                } else {
+                    r.integer("max_retries", c.retry_attempts, 0, 1000);
+                }
+            }
+            for (auto [alias, canonical, field] :
+                 {std::tuple{"retry_base_delay", "initial_retry_delay", &c.initial_retry_delay},
+                  std::tuple{"retry_max_delay", "max_retry_delay", &c.max_retry_delay}}) {
+                if (!r.has(alias)) continue;
+                if (r.has(canonical)) {
+                    r.raw(alias);
+                    r.sink().add(r.at(alias), std::string("is seeds/004's name for ") + canonical + "; give only one of them");
+                    continue;
+                }
+                r.number(alias, *field, 0);
+            }
+            if (c.max_retry_delay < c.initial_retry_delay)
+                r.sink().add(r.at("max_retry_delay"), "must be >= initial_retry_delay (" +
+                                                          sim::format_number(c.initial_retry_delay) + "), got " +
+                                                          sim::format_number(c.max_retry_delay));
             r.finish();
         });
         section("pool", [&](object_reader& r) { read_pool(r, s.pool); });
@@ -426,7 +461,16 @@ std::string scenario_to_json(const scenario& s, int indent) {
         tx.push_back(t);
     }
     j["workload"] = {{"arrivals", arr}, {"transactions", tx}};
-    j["client"] = {{"instances", s.client.instances}};
+    j["client"] = {{"instances", s.client.instances},
+                   {"deadline_s", s.client.deadline_s},
+                   {"retry_attempts", s.client.retry_attempts},
+                   {"initial_retry_delay", s.client.initial_retry_delay},
+                   {"max_retry_delay", s.client.max_retry_delay},
+                   {"retry_jitter_factor", s.client.retry_jitter_factor},
+                   {"retry_multiplier", s.client.retry_multiplier},
+                   {"circuit_breaker_threshold", s.client.circuit_breaker_threshold},
+                   {"circuit_breaker_timeout", s.client.circuit_breaker_timeout},
+                   {"circuit_breaker_reset", s.client.circuit_breaker_reset}};
     auto pool_json = [](const pool_settings& ps) {
         json pool;
         pool["kind"] = ps.kind;

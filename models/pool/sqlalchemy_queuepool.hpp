@@ -31,7 +31,8 @@
 //
 // Parameters use create_engine's names, units (seconds) and defaults (spec table 2.1).
 // Two are the simulator's, not SQLAlchemy's:
-//   - reset_costs_round_trip (default true): whether the reset-on-return call touches the
+//   - reset_costs_round_trip (default false, PostgreSQL's drivers; spec 7 counts 0 round
+//     trips for SQLAlchemy by default): whether the reset-on-return call touches the
 //     network. The spec (2.4) leaves it to the driver: with no transaction open, psycopg2 and
 //     psycopg 3 skip a rollback/commit locally (0 round trips), PyMySQL and mysqlclient send it
 //     (1 round trip). The world's transactions end committed, so this is the "no transaction
@@ -67,7 +68,7 @@ struct sqlalchemy_queuepool_params : pool_params {
     bool pool_pre_ping = false;        // one round trip at checkout (not for fresh connections)
     bool pool_use_lifo = false;        // idle order: FIFO (popleft) unless true (pop)
     std::string pool_reset_on_return = "rollback";  // "rollback" | "commit" | "none"
-    bool reset_costs_round_trip = true;  // simulator: does the reset cost one round trip
+    bool reset_costs_round_trip = false;  // simulator: does the reset cost one round trip
     double wakeup_latency_s = 0;         // simulator: notify -> woken waiter runs
     bool asyncio = false;  // AsyncAdaptedQueuePool (set by the kind, not a JSON key)
 };

@@ -1,0 +1,174 @@
+// The client layer: retries with backoff (seeds/001, 004), request deadlines, the circuit
+// breaker (seeds/001). Constant times make every number exact.
+#include <catch2/catch.hpp>
+
+#include "support/scenarios.hpp"
+
+using namespace dbpoolsim;
+
+namespace {
+
+models::scenario client_scenario(const std::string& arrivals, double query_s, const std::string& client,
+                                 double horizon_s, double timeout_s = 0.1, int conns = 1) {
+    const std::string n = std::to_string(conns);
+    return models::scenario_from_json(
+        R"({"run": {"horizon_s": )" + std::to_string(horizon_s) +
+        R"(, "warmup_s": 0, "replications": 1, "seed": 1, "sample_interval_s": 0.1},
+            "workload": {"arrivals": )" + arrivals + R"(,
+                         "transactions": [{"query_time": {"kind": "constant", "value_s": )" + std::to_string(query_s) + R"(}}]},
+            "client": )" + client + R"(,
+            "pool": {"kind": "generic", "min_connections": )" + n + R"(, "max_connections": )" + n +
+        R"(, "acquisition_timeout": )" + std::to_string(timeout_s) + R"(, "health_check_interval": 0},
+            "database": {"cores": 0, "max_connections": 1000, "connect_time": {"kind": "constant", "value_s": 0}, "network_rtt_s": 0}})");
+}
+
+double at(const models::replication_result& r, const std::string& col, double t) {
+    const std::size_t c = test::column(r, col), tc = test::column(r, "t_s");
+    for (std::size_t i = 0; i < r.series.rows(); ++i)
+        if (std::abs(r.series.at(i, tc) - t) < 1e-9) return r.series.at(i, c);
+    throw std::runtime_error("no sample at t");
+}
+
+}  // namespace
+
+TEST_CASE("a failed attempt is retried with exponential backoff", "[client]") {
+    // One connection held 1 s by request A (t = 0). Request B (t = 0) times out at 0.1 and
+    // retries after 0.2 s (initial_retry_delay), 0.4 s, 0.8 s (x2 each, no jitter): attempts
+    // at 0, 0.3, 0.8 and 1.7 s. The last finds the connection free (A returned it at 1.0)
+    // and completes at 2.7 s.
+    const auto r = models::run_replication(
+        client_scenario(R"({"kind": "burst", "count": 2, "at_s": 0})", 1.0,
+                        R"({"retry_attempts": 3, "initial_retry_delay": 0.2, "max_retry_delay": 10, "retry_jitter_factor": 0})", 3.0),
+        0);
+    CHECK(r.metric("completed") == 2);
+    CHECK(r.metric("failed") == 0);
+    CHECK(r.metric("attempts") == 5);
+    CHECK(r.metric("retries") == 3);
+    CHECK(r.metric("retry_amplification") == Approx(2.5));
+    CHECK(r.metric("attempt_failures") == 3);
+    CHECK(r.metric("latency_max_ms") == Approx(2700));
+}
+
+TEST_CASE("when the retries are used up the request fails with the last attempt's reason", "[client]") {
+    const auto r = models::run_replication(
+        client_scenario(R"({"kind": "burst", "count": 2, "at_s": 0})", 1.0,
+                        R"({"retry_attempts": 1, "initial_retry_delay": 0.2, "retry_jitter_factor": 0})", 3.0),
+        0);
+    // B: attempts at 0 and 0.3, both time out (0.1, 0.4): failed at 0.4.
+    CHECK(r.metric("failed_acquire_timeout") == 1);
+    CHECK(r.metric("attempts") == 3);
+    CHECK(r.metric("offered") == r.metric("completed") + r.metric("failed") + r.metric("in_flight"));
+}
+
+TEST_CASE("the backoff delay is capped at max_retry_delay and jittered by retry_jitter_factor", "[client]") {
+    // Every attempt of the second request fails (the connection is held 100 s). Attempt k
+    // starts at sum of (0.1 timeout + delay_j): delays 1, 2, 2, 2 (cap 2) with no jitter.
+    const auto exact = models::run_replication(
+        client_scenario(R"({"kind": "burst", "count": 2, "at_s": 0})", 100.0,
+                        R"({"retry_attempts": 4, "initial_retry_delay": 1, "max_retry_delay": 2, "retry_jitter_factor": 0})", 10.0),
+        0);
+    // Failures at 0.1, 1.2, 3.3, 5.4, 7.5 (the fifth attempt starts at 7.4): final at 7.5.
+    CHECK(exact.metric("failed_acquire_timeout") == 1);
+    CHECK(exact.metric("attempts") == 6);
+    CHECK(at(exact, "failures", 7.6) == 1);  // the interval (7.5, 7.6] holds the final failure
+    SECTION("with jitter the delays vary within +-f but the count is the same") {
+        const auto j = models::run_replication(
+            client_scenario(R"({"kind": "burst", "count": 2, "at_s": 0})", 100.0,
+                            R"({"retry_attempts": 4, "initial_retry_delay": 1, "max_retry_delay": 2, "retry_jitter_factor": 0.1})", 10.0),
+            0);
+        CHECK(j.metric("attempts") == 6);
+        CHECK(j.metric("failed_acquire_timeout") == 1);
+    }
+}
+
+TEST_CASE("retries amplify the load on a pool that cannot serve", "[client]") {
+    // The only connection is held for the whole run; 100 req/s each make 1 + 3 attempts.
+    const auto r = models::run_replication(
+        client_scenario(R"({"kind": "poisson", "rate_per_s": 100})", 1000.0,
+                        R"({"retry_attempts": 3, "initial_retry_delay": 0.05, "retry_jitter_factor": 0})", 20.0, 0.05),
+        0);
+    CHECK(r.metric("retry_amplification") == Approx(4.0).epsilon(0.02));
+    // Nothing completes (the first request still holds the connection): every request has
+    // either timed out four times or is still inside its ~0.55 s retry cycle at the horizon.
+    CHECK(r.metric("completed") == 0);
+    CHECK(r.metric("failed_acquire_timeout") + r.metric("in_flight") == r.metric("offered"));
+}
+
+TEST_CASE("at its deadline the caller gives up, and work already started runs on", "[client]") {
+    // Deadline 1.5 s, queries 1 s, one connection. A (t = 0) completes at 1.0. B (t = 0)
+    // waits, gets the connection at 1.0, and is given up at 1.5 (deadline_exceeded) while
+    // its transaction keeps the connection until 2.0.
+    const auto r = models::run_replication(
+        client_scenario(R"({"kind": "burst", "count": 2, "at_s": 0})", 1.0, R"({"deadline_s": 1.5})", 3.0, 30),
+        0);
+    CHECK(r.metric("completed") == 1);
+    CHECK(r.metric("failed_deadline_exceeded") == 1);
+    CHECK(r.metric("in_flight") == 0);
+    CHECK(at(r, "active_connections", 1.7) == 1);  // the abandoned work still holds it
+    CHECK(at(r, "active_connections", 2.1) == 0);
+    CHECK(at(r, "requests_in_system", 1.7) == 1);
+}
+
+TEST_CASE("a deadline during a backoff ends the request at once", "[client]") {
+    const auto r = models::run_replication(
+        client_scenario(R"({"kind": "burst", "count": 2, "at_s": 0})", 1.0,
+                        R"({"deadline_s": 0.2, "retry_attempts": 5, "initial_retry_delay": 0.5, "retry_jitter_factor": 0})", 3.0),
+        0);
+    // A's own 1 s transaction outlives its 0.2 s deadline too.
+    CHECK(r.metric("failed_deadline_exceeded") == 2);
+    CHECK(r.metric("attempts") == 2);  // B's retry (due at 0.6) never starts
+    CHECK(at(r, "requests_in_system", 0.3) == 1);  // only A's abandoned work
+}
+
+TEST_CASE("the circuit breaker opens, rejects, half-opens and opens again", "[client]") {
+    // One connection, 0.5 s queries, one request every 0.1 s, acquisition timeout 0.05,
+    // breaker threshold 3, timeout 1 s, 2 successes to close.
+    //   A (0.0) holds the connection to 0.5; B, C, D (0.1, 0.2, 0.3) time out at 0.15,
+    //   0.25, 0.35: three failures, the breaker opens at 0.35 until 1.35. Requests 0.4 ... 1.3
+    //   (10) are rejected at once (circuit_open). Half-open at 1.35: 1.4 gets the connection
+    //   (success at 1.9), 1.5 times out at 1.55 -> open again until 2.55: 1.6 ... 2.5 (10)
+    //   rejected. Horizon 2.58.
+    const auto r = models::run_replication(
+        client_scenario(R"({"kind": "burst", "count": 1, "at_s": 0, "every_s": 0.1})", 0.5,
+                        R"({"circuit_breaker_threshold": 3, "circuit_breaker_timeout": 1, "circuit_breaker_reset": 2})",
+                        2.58, 0.05),
+        0);
+    CHECK(r.metric("offered") == 26);
+    CHECK(r.metric("completed") == 2);
+    CHECK(r.metric("failed_acquire_timeout") == 4);
+    CHECK(r.metric("failed_circuit_open") == 20);
+    CHECK(r.metric("breaker_opens") == 2);
+    CHECK(r.metric("breaker_open_fraction") == Approx(2.0 / 2.58).epsilon(1e-6));
+    CHECK(r.metric("breaker_half_open_fraction") == Approx((0.2 + 0.03) / 2.58).epsilon(1e-6));
+}
+
+TEST_CASE("a half-open breaker closes after circuit_breaker_reset successes", "[client]") {
+    // Same as above but 0.05 s queries after the start: with threshold 3 the early failures
+    // open it; later everything succeeds, so the half-open breaker closes and stays closed.
+    const auto r = models::run_replication(
+        client_scenario(R"({"kind": "burst", "count": 4, "at_s": 0, "every_s": 0.5})", 0.06,
+                        R"({"circuit_breaker_threshold": 3, "circuit_breaker_timeout": 1, "circuit_breaker_reset": 2})",
+                        5.0, 0.01),
+        0);
+    // t = 0: one of 4 gets the connection, 3 time out at 0.01: open until 1.01. Bursts at
+    // 0.5 and 1.0 rejected (8). Half-open at 1.01; at 1.5 the first gets it (success), the
+    // other 3 time out: open again (1.51 .. 2.51). 2.0 and 2.5 rejected; 3.0: as at 1.5 ...
+    CHECK(r.metric("breaker_opens") >= 2);
+    CHECK(r.metric("failed_circuit_open") >= 8);
+    CHECK(r.metric("offered") == r.metric("completed") + r.metric("failed") + r.metric("in_flight"));
+}
+
+TEST_CASE("client parameters take seeds/001 names and seeds/004 aliases", "[client][scenario]") {
+    const auto a = models::scenario_from_json(R"({"client": {"max_retries": 3, "retry_base_delay": 0.1, "retry_max_delay": 2}})");
+    CHECK(a.client.retry_attempts == 3);
+    CHECK(a.client.initial_retry_delay == 0.1);
+    CHECK(a.client.max_retry_delay == 2);
+    try {
+        models::scenario_from_json(R"({"client": {"max_retries": 3, "retry_attempts": 2, "initial_retry_delay": 5, "max_retry_delay": 1}})");
+        FAIL("no error");
+    } catch (const config_error& e) {
+        CHECK(e.problems() == std::vector<std::string>{
+                                  "/client/max_retries: is seeds/004's name for retry_attempts; give only one of them",
+                                  "/client/max_retry_delay: must be >= initial_retry_delay (5), got 1"});
+    }
+}
