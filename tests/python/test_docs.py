@@ -89,3 +89,11 @@ def test_every_metric_and_series_column_is_documented(tiny_result):
     metrics = [c for c in tiny_result.replications.columns if c != "replication"]
     assert [m for m in metrics if not documented(m)] == []
     assert [c for c in tiny_result.timeseries.columns if not documented(c)] == []
+
+
+def test_every_json_example_in_the_readme_is_a_valid_scenario():
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    blocks = re.findall(r"```json\n(.*?)```", text, re.S)
+    assert blocks
+    for block in blocks:
+        dbpoolsim.resolve_scenario(json.loads(block))
