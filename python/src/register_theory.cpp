@@ -1,7 +1,9 @@
 #include <stdexcept>
+#include <vector>
 
 #include "bindings.hpp"
 #include "models/theory.hpp"
+#include "models/usl.hpp"
 
 namespace dbpoolsim::python {
 
@@ -46,6 +48,25 @@ void register_theory(py::module_& m) {
     t.def("erlang_c_servers_for_wait", &th::erlang_c_servers_for_wait, py::arg("arrival_rate"),
           py::arg("service_rate"), py::arg("max_mean_wait"));
     t.def("square_root_staffing", &th::square_root_staffing, py::arg("offered_load"), py::arg("beta"));
+    // Universal Scalability Law (Gunther); bad input raises dbpoolsim.ScenarioError.
+    t.def("fit_usl",
+          [as_dict](const std::vector<double>& n, const std::vector<double>& x) {
+              const auto f = models::usl::fit_usl(n, x);
+              return as_dict(std::pair{"lambda", f.params.lambda},
+                             std::pair{"sigma", f.params.sigma}, std::pair{"kappa", f.params.kappa},
+                             std::pair{"r_squared", f.r_squared}, std::pair{"rmse", f.rmse},
+                             std::pair{"peak_concurrency", f.params.peak_concurrency()},
+                             std::pair{"iterations", f.iterations});
+          },
+          py::arg("n"), py::arg("x"),
+          "Least-squares USL fit of throughput x at concurrency n: dict with lambda, sigma, "
+          "kappa, r_squared, rmse, peak_concurrency (inf when kappa == 0), iterations.");
+    t.def("usl_throughput",
+          [](double lambda, double sigma, double kappa, double n) {
+              return models::usl::usl_throughput(models::usl::usl_params{lambda, sigma, kappa}, n);
+          },
+          py::arg("lambda_"), py::arg("sigma"), py::arg("kappa"), py::arg("n"),
+          "USL throughput X(n) = lambda n / (1 + sigma (n - 1) + kappa n (n - 1)).");
 }
 
 }  // namespace dbpoolsim::python
