@@ -35,10 +35,7 @@ std::string db(double connect_s, double rtt_s, int max_connections = 1000) {
 const std::string no_requests = R"({"kind": "burst", "count": 1, "at_s": 100000})";
 
 double at(const models::replication_result& r, const std::string& col, double t) {
-    const std::size_t c = test::column(r, col), tc = test::column(r, "t_s");
-    for (std::size_t i = 0; i < r.series.rows(); ++i)
-        if (std::abs(r.series.at(i, tc) - t) < 1e-6) return r.series.at(i, c);
-    throw std::runtime_error("no sample at t");
+    return test::at(r, col, t, 1e-6);  // sample times here accumulate rounding
 }
 
 const models::asyncpg_pool_params& params_of(const std::string& pool) {

@@ -24,13 +24,7 @@ const std::string db_150ms =
 const std::string db_instant =
     R"({"cores": 0, "max_connections": 1000, "connect_time": {"kind": "constant", "value_s": 0}, "network_rtt_s": 0})";
 
-/// Value of series column `col` at the sample taken at time t.
-double at(const models::replication_result& r, const std::string& col, double t) {
-    const std::size_t c = test::column(r, col), tc = test::column(r, "t_s");
-    for (std::size_t i = 0; i < r.series.rows(); ++i)
-        if (std::abs(r.series.at(i, tc) - t) < 1e-9) return r.series.at(i, c);
-    throw std::runtime_error("no sample at t");
-}
+using test::at;
 
 }  // namespace
 

@@ -45,13 +45,7 @@ std::string burst(int count, double at_s, double every_s = 0) {
            std::to_string(at_s) + R"(, "every_s": )" + std::to_string(every_s) + "}";
 }
 
-/// Value of series column `col` at the sample taken at time t.
-double at(const models::replication_result& r, const std::string& col, double t) {
-    const std::size_t c = test::column(r, col), tc = test::column(r, "t_s");
-    for (std::size_t i = 0; i < r.series.rows(); ++i)
-        if (std::abs(r.series.at(i, tc) - t) < 1e-9) return r.series.at(i, c);
-    throw std::runtime_error("no sample at t");
-}
+using test::at;
 
 /// Largest value of column `col` over samples with from < t < to.
 double max_between(const models::replication_result& r, const std::string& col, double from, double to) {

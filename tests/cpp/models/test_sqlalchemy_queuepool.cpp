@@ -43,13 +43,7 @@ std::string pool(const std::string& extra = "") {
     return R"({"kind": "sqlalchemy_queuepool")" + (extra.empty() ? "" : ", " + extra) + "}";
 }
 
-/// Value of series column `col` at the sample taken at time t.
-double at(const models::replication_result& r, const std::string& col, double t) {
-    const std::size_t c = test::column(r, col), tc = test::column(r, "t_s");
-    for (std::size_t i = 0; i < r.series.rows(); ++i)
-        if (std::abs(r.series.at(i, tc) - t) < 1e-9) return r.series.at(i, c);
-    throw std::runtime_error("no sample at t");
-}
+using test::at;
 
 std::vector<std::string> problems_of(const std::string& text) {
     try {

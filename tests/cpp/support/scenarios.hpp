@@ -1,6 +1,8 @@
 // Test support: small scenario builders (JSON text, so tests read like scenario files).
 #pragma once
 
+#include <cmath>
+#include <stdexcept>
 #include <string>
 
 #include "models/run.hpp"
@@ -32,6 +34,15 @@ inline std::size_t column(const models::replication_result& r, const std::string
     for (std::size_t i = 0; i < cols.size(); ++i)
         if (cols[i] == name) return i;
     throw std::runtime_error("no column " + name);
+}
+
+/// Value of series column `col` at the sample taken at time t (|t_s - t| < tol).
+inline double at(const models::replication_result& r, const std::string& col, double t,
+                 double tol = 1e-9) {
+    const std::size_t c = column(r, col), tc = column(r, "t_s");
+    for (std::size_t i = 0; i < r.series.rows(); ++i)
+        if (std::abs(r.series.at(i, tc) - t) < tol) return r.series.at(i, c);
+    throw std::runtime_error("no sample at t");
 }
 
 }  // namespace dbpoolsim::test
