@@ -17,19 +17,11 @@ namespace {
 models::scenario asyncpg_scenario(const std::string& arrivals, const std::string& pool,
                                   const std::string& database, double query_s, double horizon_s,
                                   double sample_s = 0.005) {
-    return models::scenario_from_json(
-        R"({"run": {"horizon_s": )" + std::to_string(horizon_s) +
-        R"(, "warmup_s": 0, "replications": 1, "seed": 1, "sample_interval_s": )" +
-        std::to_string(sample_s) + R"(},
-         "workload": {"arrivals": )" + arrivals + R"(, "transactions": [{"query_time": {"kind": "constant", "value_s": )" +
-        std::to_string(query_s) + R"(}}]},
-         "pool": )" + pool + R"(, "database": )" + database + "}");
+    return test::timeline_scenario(arrivals, pool, database, query_s, horizon_s, sample_s);
 }
 
 std::string db(double connect_s, double rtt_s, int max_connections = 1000) {
-    return R"({"cores": 0, "max_connections": )" + std::to_string(max_connections) +
-           R"(, "connect_time": {"kind": "constant", "value_s": )" + std::to_string(connect_s) +
-           R"(}, "network_rtt_s": )" + std::to_string(rtt_s) + "}";
+    return test::constant_db(connect_s, rtt_s, max_connections);
 }
 
 const std::string no_requests = R"({"kind": "burst", "count": 1, "at_s": 100000})";

@@ -10,13 +10,7 @@ namespace {
 models::scenario scenario(const std::string& arrivals, const std::string& pool,
                           const std::string& database, double query_s, double horizon_s,
                           double sample_s = 0.01) {
-    return models::scenario_from_json(
-        R"({"run": {"horizon_s": )" + std::to_string(horizon_s) +
-        R"(, "warmup_s": 0, "replications": 1, "seed": 1, "sample_interval_s": )" +
-        std::to_string(sample_s) + R"(},
-         "workload": {"arrivals": )" + arrivals + R"(, "transactions": [{"query_time": {"kind": "constant", "value_s": )" +
-        std::to_string(query_s) + R"(}}]},
-         "pool": )" + pool + R"(, "database": )" + database + "}");
+    return test::timeline_scenario(arrivals, pool, database, query_s, horizon_s, sample_s);
 }
 
 const std::string db_150ms =

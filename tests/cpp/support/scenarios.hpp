@@ -36,6 +36,27 @@ inline std::size_t column(const models::replication_result& r, const std::string
     throw std::runtime_error("no column " + name);
 }
 
+/// A one-replication timeline scenario: no warm-up, seed 1, one transaction class whose
+/// single query takes a constant `query_s`; `arrivals`, `pool` and `database` are JSON objects.
+inline models::scenario timeline_scenario(const std::string& arrivals, const std::string& pool,
+                                          const std::string& database, double query_s,
+                                          double horizon_s, double sample_s) {
+    return models::scenario_from_json(
+        R"({"run": {"horizon_s": )" + std::to_string(horizon_s) +
+        R"(, "warmup_s": 0, "replications": 1, "seed": 1, "sample_interval_s": )" +
+        std::to_string(sample_s) + R"(},
+         "workload": {"arrivals": )" + arrivals + R"(, "transactions": [{"query_time": {"kind": "constant", "value_s": )" +
+        std::to_string(query_s) + R"(}}]},
+         "pool": )" + pool + R"(, "database": )" + database + "}");
+}
+
+/// A database without CPU contention, with constant login time and the given round trip.
+inline std::string constant_db(double connect_s, double rtt_s, int max_connections = 1000) {
+    return R"({"cores": 0, "max_connections": )" + std::to_string(max_connections) +
+           R"(, "connect_time": {"kind": "constant", "value_s": )" + std::to_string(connect_s) +
+           R"(}, "network_rtt_s": )" + std::to_string(rtt_s) + "}";
+}
+
 /// Value of series column `col` at the sample taken at time t (|t_s - t| < tol).
 inline double at(const models::replication_result& r, const std::string& col, double t,
                  double tol = 1e-9) {
