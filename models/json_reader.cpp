@@ -146,6 +146,15 @@ void object_reader::string(const std::string& key, std::string& out,
     out = s;
 }
 
+bool object_reader::use_alias(const std::string& alias, const std::string& canonical,
+                              const std::string& source) {
+    if (!has(alias)) return false;
+    if (!has(canonical)) return true;
+    raw(alias);
+    out_.add(at(alias), "is " + source + "'s name for " + canonical + "; give only one of them");
+    return false;
+}
+
 void object_reader::finish() {
     if (!obj_) return;
     for (auto it = obj_->begin(); it != obj_->end(); ++it) {

@@ -48,6 +48,10 @@ public:
     void string(const std::string& key, std::string& out,
                 const std::vector<std::string>& allowed = {});
     problems& sink() { return out_; }
+    /// `alias` is `source`'s name for `canonical` (e.g. seeds/001's connection_timeout for
+    /// acquisition_timeout). True when only the alias is given: read it into the canonical
+    /// field. Both given is a problem ("is <source>'s name for <canonical>; give only one").
+    bool use_alias(const std::string& alias, const std::string& canonical, const std::string& source);
     /// Reports unknown keys (with a "did you mean" suggestion when one is close).
     void finish();
 

@@ -1,5 +1,4 @@
 #include <cmath>
-#include <tuple>
 
 #include "models/json_reader.hpp"
 #include "models/pool/generic_pool.hpp"
@@ -342,25 +341,12 @@ scenario scenario_from_json(const std::string& text) {
             r.number("circuit_breaker_timeout", c.circuit_breaker_timeout, 0, false);
             r.integer("circuit_breaker_reset", c.circuit_breaker_reset, 1, 1000000);
             // seeds/004 (EventCore) names the retry settings differently.
-            if (r.has("max_retries")) {
-                if (r.has("retry_attempts")) {
-                    r.raw("max_retries");
-                    r.sink().add(r.at("max_retries"), "is seeds/004's name for retry_attempts; give only one of them");
-                } else {
-                    r.integer("max_retries", c.retry_attempts, 0, 1000);
-                }
-            }
-            for (auto [alias, canonical, field] :
-                 {std::tuple{"retry_base_delay", "initial_retry_delay", &c.initial_retry_delay},
-                  std::tuple{"retry_max_delay", "max_retry_delay", &c.max_retry_delay}}) {
-                if (!r.has(alias)) continue;
-                if (r.has(canonical)) {
-                    r.raw(alias);
-                    r.sink().add(r.at(alias), std::string("is seeds/004's name for ") + canonical + "; give only one of them");
-                    continue;
-                }
-                r.number(alias, *field, 0);
-            }
+            if (r.use_alias("max_retries", "retry_attempts", "seeds/004"))
+                r.integer("max_retries", c.retry_attempts, 0, 1000);
+            if (r.use_alias("retry_base_delay", "initial_retry_delay", "seeds/004"))
+                r.number("retry_base_delay", c.initial_retry_delay, 0);
+            if (r.use_alias("retry_max_delay", "max_retry_delay", "seeds/004"))
+                r.number("retry_max_delay", c.max_retry_delay, 0);
             if (c.max_retry_delay < c.initial_retry_delay)
                 r.sink().add(r.at("max_retry_delay"), "must be >= initial_retry_delay (" +
                                                           sim::format_number(c.initial_retry_delay) + "), got " +

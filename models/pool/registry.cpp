@@ -1,7 +1,5 @@
 #include "models/pool/registry.hpp"
 
-#include <tuple>
-
 #include "models/pool/asyncpg.hpp"
 #include "models/pool/generic_pool.hpp"
 #include "models/pool/pgbouncer.hpp"
@@ -27,18 +25,10 @@ std::shared_ptr<const pool_params> parse_generic(object_reader& r) {
     r.number("max_lifetime", p->max_lifetime, 0);
     // seeds/001 names two of these differently; accept its names so its configurations paste
     // as they are (the resolved scenario uses seeds/000's names).
-    for (auto [alias, canonical, field] :
-         {std::tuple{"connection_timeout", "acquisition_timeout", &p->acquisition_timeout},
-          std::tuple{"connection_lifetime", "max_lifetime", &p->max_lifetime}}) {
-        if (!r.has(alias)) continue;
-        if (r.has(canonical)) {
-            r.raw(alias);
-            r.sink().add(r.at(alias), std::string("is seeds/001's name for ") + canonical +
-                                          "; give only one of them");
-            continue;
-        }
-        r.number(alias, *field, 0);
-    }
+    if (r.use_alias("connection_timeout", "acquisition_timeout", "seeds/001"))
+        r.number("connection_timeout", p->acquisition_timeout, 0);
+    if (r.use_alias("connection_lifetime", "max_lifetime", "seeds/001"))
+        r.number("connection_lifetime", p->max_lifetime, 0);
     r.number("idle_cleanup_interval", p->idle_cleanup_interval, 0, false);
     r.boolean("validate_on_borrow", p->validate_on_borrow);
     r.string("validation_query", p->validation_query);
