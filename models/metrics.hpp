@@ -20,12 +20,16 @@ enum class fail_reason : std::uint8_t {
     pooler_timeout,   // waited in PgBouncer's queue longer than query_wait_timeout (disconnected)
     deadline_exceeded,  // the client's request deadline passed (client.deadline_s)
     circuit_open,       // rejected at once by the client's open circuit breaker
+    statement_timeout,  // the query ran longer than client.statement_timeout_s (cancelled)
+    read_only,          // a write on a connection to a read-only (demoted) primary
+    socket_timeout,     // the connection was silently dead: the read gave up after socket_timeout_s
     count_
 };
 inline constexpr const char* fail_reason_names[] = {"acquire_timeout", "connect_error",
                                                     "pool_rejected", "query_error",
                                                     "pooler_timeout", "deadline_exceeded",
-                                                    "circuit_open"};
+                                                    "circuit_open", "statement_timeout",
+                                                    "read_only", "socket_timeout"};
 
 /// Why a connection was closed.
 enum class close_reason : std::uint8_t {

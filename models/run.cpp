@@ -1,6 +1,7 @@
 // The world of one replication: arrivals, requests, the pool policy, the database, metrics.
 #include "models/run.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <exception>
@@ -9,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "models/arrivals.hpp"
 #include "models/database.hpp"
 #include "sim/random.hpp"
 #include "sim/simulation.hpp"
@@ -31,6 +33,18 @@ enum ev : std::uint32_t {
     ev_retry,            // a failed attempt's backoff ended (target = request)
     ev_deadline,         // the client's request deadline (target = request)
     ev_breaker,          // an open circuit breaker turns half-open (target = instance)
+    ev_query_error,      // a query's error reaches the client (target = request)
+    ev_round_trip_failed,  // a pool round trip on a dead connection failed (target as above)
+    ev_stmt_timeout,     // statement_timeout of the running query (target = request)
+    ev_idle_session,     // the server's idle_session_timeout closes a backend (pool << 24 | conn)
+    ev_leak_return,      // a leaked connection is returned late (pool << 24 | conn)
+    ev_backend_reaped,   // TCP keepalive reaps an orphaned backend (target unused)
+    ev_fault_start,      // a scheduled fault begins (target = fault index)
+    ev_fault_end,        // ... and ends
+    ev_fleet,            // a fleet event starts (target = index)
+    ev_deploy_step,      // the next step of a rolling deploy (target = fleet event index)
+    ev_instance_ready,   // a new instance takes traffic (target = instance)
+    ev_instance_stop,    // a drained instance exits (target = instance)
     ev_pool_timer = 32,  // + policy timer kind (< 32); target = pool << 24 | arg
 };
 
@@ -49,8 +63,32 @@ struct request {
     std::uint8_t pool = 0;  // application instance
     std::uint16_t attempt = 0;  // attempts started (retries = attempt - 1)
     bool done = false;          // the outcome is recorded (an abandoned attempt may still run)
-    sim::timer_handle deadline, retry;
+    sim::timer_handle deadline, retry, stmt;
     bool counted = false;
+    // A query error on its way to the client (ev_query_error).
+    fail_reason err = fail_reason::query_error;
+    std::uint8_t err_broken = 0;  // 1: the app's connection is gone, 2: the pooler's server is
+    double query_start = 0;
+    double duration = NAN;  // trace replay: database time of the whole transaction
+};
+
+/// The world's view of one connection's far end (per pool, per connection slot): which
+/// database incarnation and node it reached, whether its backend still exists, whether the
+/// path to it is dead (faults, NAT) and how a use then fails.
+struct link {
+    std::uint32_t epoch = 0;  // database incarnation (restart, failover) at login
+    std::uint32_t node = 0;   // server node (failover, read-only demotion) at login
+    std::uint32_t busy = npos32;  // request whose query runs on it
+    double last_used = 0;     // last traffic (NAT idle timer)
+    sim::timer_handle idle_timer;  // server idle_session_timeout
+    bool login_ok = false;
+    std::uint8_t login_phase = 0;  // 1: network part done, CPU part next
+    bool backend = false;     // holds a backend slot on the database (counted in backends_)
+    bool open = false;        // login delivered and not closed
+    bool dead = false;        // the far end is gone: the next use fails
+    bool silent = false;      // ... without a reset: it hangs until socket_timeout_s
+    bool orphan = false;      // NAT-dropped silently: the backend outlives the client's close
+    bool held = false;        // held by a request
 };
 
 const std::vector<std::string> series_columns = {
@@ -58,7 +96,7 @@ const std::vector<std::string> series_columns = {
     "creating_connections", "waiters",     "arrivals",           "completions",
     "timeouts",      "failures",          "wait_p50_ms",        "wait_p99_ms",
     "wait_max_ms",   "db_backends",       "db_active_queries",  "requests_in_system",
-    "pooler_servers", "pooler_waiting"};
+    "pooler_servers", "pooler_waiting",    "logins",             "instances"};
 
 class world final : public pool_host {
 public:
@@ -74,7 +112,10 @@ public:
           app_seed_(sim::stream_seed(s.run.seed, rep, "app_time")),
           route_seed_(sim::stream_seed(s.run.seed, rep, "instance_routing")),
           retry_seed_(sim::stream_seed(s.run.seed, rep, "retry_jitter")),
-          cpu_(sim_, s.database.cores, ev_db_done),
+          leak_seed_(sim::stream_seed(s.run.seed, rep, "leaks")),
+          faults_rng_(s.run.seed, rep, "faults"),
+          cpu_(sim_, s.database.cores, ev_db_done, s.database.usl,
+               !s.faults.empty() || s.client.statement_timeout_s > 0),
           rtt_(s.database.network_rtt_s),
           series_(series_columns) {
         double acc = 0, total = 0;
@@ -88,7 +129,8 @@ public:
         pm_named_.resize(s.pools.size());
         wait_named_.resize(s.pools.size());
         timeouts_named_.assign(s.pools.size(), 0);
-        for (int i = 0; i < s.client.instances; ++i) {
+        const int instances = fleet_instances_needed(s);
+        for (int i = 0; i < instances; ++i) {
             if (s.pools.empty()) {
                 pools_.push_back(make_pool(s.pool, *this, static_cast<std::uint32_t>(i), pm_,
                                            sim::random_stream(s.run.seed, rep, "pool/" + std::to_string(i))));
@@ -108,14 +150,26 @@ public:
             cls_pool_.push_back(s.pools.empty() ? 0 : j);
         }
         apps_ = static_cast<std::uint32_t>(pools_.size());
-        if (s.client.circuit_breaker_threshold > 0) breakers_.resize(static_cast<std::size_t>(s.client.instances));
+        if (s.client.circuit_breaker_threshold > 0) breakers_.resize(static_cast<std::size_t>(instances));
+        inst_state_.assign(static_cast<std::size_t>(instances), inst_pending);
+        inst_inflight_.assign(static_cast<std::size_t>(instances), 0);
+        drain_on_ready_.assign(static_cast<std::size_t>(instances), npos32);
+        deploy_.resize(s.fleet.size());
+        for (const auto& f : s.faults) {
+            slow_queries_ = slow_queries_ || f.kind == fault_kind::slow_queries;
+            connect_faults_ = connect_faults_ || f.kind == fault_kind::slow_connects ||
+                              f.kind == fault_kind::connect_errors;
+        }
+        db_facing_from_ = 0;  // pools whose connections reach the database: [from, to)
         if (!s.pooler.kind.empty()) {
             auto p = make_pooler(s.pooler, *this, apps_, pm_pooler_,
                                  sim::random_stream(s.run.seed, rep, "pooler"));
             pooler_ = p.get();
             pools_.push_back(std::move(p));
+            db_facing_from_ = apps_;
         }
-        login_ok_.resize(pools_.size());
+        links_.resize(pools_.size());
+        stopped_.assign(pools_.size(), 0);
         counting_ = s.run.warmup_s <= 0;
     }
 
@@ -126,6 +180,9 @@ public:
 
     void grant(std::uint32_t pool, std::uint32_t id, std::uint32_t conn) override {
         request& r = reqs_[id];
+        link& l = link_at(pool, conn);
+        l.held = true;
+        sim_.cancel(l.idle_timer);
         if (pooler_ && pool == apps_) {
             // PgBouncer linked a server to this client for the transaction.
             r.server = conn;
@@ -153,7 +210,7 @@ public:
     void fail(std::uint32_t pool, std::uint32_t id, fail_reason why) override {
         request& r = reqs_[id];
         // PgBouncer disconnects the client: the application's connection to it is gone.
-        if (pooler_ && pool == apps_) pools_[r.pool]->on_broken_in_use(r.conn);
+        if (pooler_ && pool == apps_) broken_in_use(r.pool, r.conn);
         if (r.counted && !r.done && why == fail_reason::acquire_timeout) {
             if (!timeouts_named_.empty() && pool < apps_) ++timeouts_named_[pool % per_instance_];
             wait_all_.add(sim_.now() - r.acquire_start);
@@ -162,35 +219,94 @@ public:
     }
 
     void open_connection(std::uint32_t pool, std::uint32_t conn) override {
-        auto& login_ok_ = this->login_ok_[pool];
-        if (conn >= login_ok_.size()) login_ok_.resize(std::max<std::size_t>(conn + 1, 2 * login_ok_.size()));
+        if (stopped_[pool]) return;
+        link& l = link_at(pool, conn);
+        sim_.cancel(l.idle_timer);
+        l = link{};
+        l.last_used = sim_.now();
+        ++iv_logins_;
+        if (counting_) ++logins_;
         if (pooler_ && pool != apps_) {
             // An application connection logs in to PgBouncer, not to the database.
-            login_ok_[conn] = pooler_->admit_client() ? 1 : 0;
-            sim_.schedule_after(login_ok_[conn] ? pooler_->client_connect_time().sample(connect_.engine()) : rtt_,
+            l.login_ok = pooler_->admit_client();
+            sim_.schedule_after(l.login_ok ? pooler_->client_connect_time().sample(connect_.engine()) : rtt_,
                                 ev_connect_done, pack(pool, conn));
+            return;
+        }
+        const double t = sim_.now();
+        if (t < unreachable_until_) {
+            // Failover: the old primary's address does not answer; the SYN retries time out.
+            sim_.schedule_after(s_.network.connect_timeout_s, ev_connect_done, pack(pool, conn));
+            return;
+        }
+        if (t < refuse_until_) {
+            // Restart: "the database system is starting up" (or connection refused).
+            sim_.schedule_after(rtt_, ev_connect_done, pack(pool, conn));
             return;
         }
         if (backends_ >= static_cast<std::uint32_t>(s_.database.max_connections)) {
             // PostgreSQL answers 53300 too_many_connections after the startup packet.
-            ++rejected_logins_;
-            login_ok_[conn] = 0;
+            if (counting_) ++rejected_logins_;
             sim_.schedule_after(rtt_, ev_connect_done, pack(pool, conn));
             return;
         }
-        login_ok_[conn] = 1;
+        l.login_ok = true;
+        l.backend = true;
+        l.epoch = epoch_;
+        l.node = node_;
         set_backends(backends_ + 1);
-        sim_.schedule_after(s_.database.connect_time.sample(connect_.engine()), ev_connect_done,
-                            pack(pool, conn));
+        double delay = s_.database.connect_time.sample(connect_.engine());
+        if (connect_faults_) {
+            for (const auto& f : s_.faults) {
+                if (t < f.at_s || t >= f.at_s + f.duration_s) continue;
+                if (f.kind == fault_kind::slow_connects) delay *= f.factor;
+                if (f.kind == fault_kind::connect_errors && faults_rng_.uniform() < f.probability) l.login_ok = false;
+            }
+        }
+        if (s_.database.accept_rate_per_s > 0) {
+            // The postmaster accepts (forks) one login at a time.
+            const double start = std::max(t, accept_free_);
+            accept_free_ = start + 1 / s_.database.accept_rate_per_s;
+            delay += start - t;
+        }
+        if (l.login_ok && s_.database.connect_cpu_s > 0) l.login_phase = 1;
+        sim_.schedule_after(delay, ev_connect_done, pack(pool, conn));
     }
 
     void round_trip(std::uint32_t pool, std::uint32_t conn) override {
+        link& l = link_at(pool, conn);
+        sim_.cancel(l.idle_timer);
+        if (pool < apps_) nat_check(l, pool);
+        if (l.dead) {
+            sim_.schedule_after(l.silent ? s_.network.socket_timeout_s : rtt_, ev_round_trip_failed,
+                                pack(pool, conn));
+            return;
+        }
+        l.last_used = sim_.now();
         sim_.schedule_after(rtt_, ev_round_trip_done, pack(pool, conn));
     }
 
-    void close_connection(std::uint32_t pool, std::uint32_t) override {
-        if (pooler_ && pool != apps_) pooler_->client_left();
-        else set_backends(backends_ - 1);
+    void close_connection(std::uint32_t pool, std::uint32_t conn) override {
+        if (stopped_[pool]) return;
+        link& l = link_at(pool, conn);
+        sim_.cancel(l.idle_timer);
+        l.open = l.held = false;
+        if (pooler_ && pool != apps_) {
+            pooler_->client_left();
+            return;
+        }
+        if (!l.backend) return;
+        l.backend = false;
+        if (l.orphan) {
+            // The close never reaches the server (the NAT forgot the flow): the backend lives
+            // until TCP keepalive (or the server's idle_session_timeout) reaps it.
+            double reap = s_.database.tcp_keepalive_s;
+            if (s_.database.idle_session_timeout_s > 0)
+                reap = std::min(reap, std::max(0.0, l.last_used + s_.database.idle_session_timeout_s - sim_.now()));
+            sim_.schedule_after(reap, ev_backend_reaped, 0);
+            return;
+        }
+        set_backends(backends_ - 1);
     }
 
     sim::timer_handle pool_timer(std::uint32_t pool, double at, std::uint32_t kind,
@@ -204,7 +320,7 @@ public:
 
 private:
     // ---- requests -----------------------------------------------------------------------
-    std::uint32_t new_request(std::uint32_t user) {
+    std::uint32_t new_request(std::uint32_t user, int cls = -1, double duration = NAN) {
         std::uint32_t id;
         if (!free_reqs_.empty()) {
             id = free_reqs_.back();
@@ -220,23 +336,29 @@ private:
         r.seqno = next_seqno_++;
         r.user = user;
         r.counted = counting_;
-        if (mix_cdf_.size() > 1) {
+        r.duration = duration;
+        if (cls >= 0) {
+            r.cls = static_cast<std::uint16_t>(cls);
+        } else if (mix_cdf_.size() > 1) {
             sim::keyed_engine eng(mix_seed_, r.seqno);
             const double u = static_cast<double>(eng() >> 11) * 0x1.0p-53;
             std::uint16_t c = 0;
             while (c + 1u < mix_cdf_.size() && u >= mix_cdf_[c]) ++c;
             r.cls = c;
         }
-        const std::uint32_t instances = apps_ / per_instance_;
-        std::uint32_t instance = 0;
+        // Instances taking traffic (the fleet changes it); the same keyed draw under any pool.
+        const auto instances = static_cast<std::uint32_t>(active_.size());
+        std::uint32_t k = 0;
         if (instances > 1) {
             if (user != npos32) {
-                instance = user % instances;
+                k = user % instances;
             } else {
                 sim::keyed_engine eng(route_seed_, r.seqno);
-                instance = static_cast<std::uint32_t>((static_cast<double>(eng() >> 11) * 0x1.0p-53) * instances);
+                k = static_cast<std::uint32_t>((static_cast<double>(eng() >> 11) * 0x1.0p-53) * instances);
             }
         }
+        const std::uint32_t instance = active_[k];
+        ++inst_inflight_[instance];
         r.pool = static_cast<std::uint8_t>(instance * per_instance_ + cls_pool_[r.cls]);
         if (r.counted) {
             ++offered_;
@@ -246,8 +368,8 @@ private:
         return id;
     }
 
-    void arrive(std::uint32_t user = npos32) {
-        const std::uint32_t id = new_request(user);
+    void arrive(std::uint32_t user = npos32, int cls = -1, double duration = NAN) {
+        const std::uint32_t id = new_request(user, cls, duration);
         if (s_.client.deadline_s > 0)  // constant delay: a FIFO lane of its own
             reqs_[id].deadline = sim_.fifo_timer_at(deadline_lane, sim_.now() + s_.client.deadline_s, ev_deadline, id);
         start_attempt(id);
@@ -328,6 +450,9 @@ private:
     void free_slot(std::uint32_t id) {
         free_reqs_.push_back(id);
         in_system_.set(sim_.now(), static_cast<double>(--live_));
+        const std::uint32_t inst = instance_of(reqs_[id]);
+        if (--inst_inflight_[inst] == 0 && inst_state_[inst] == inst_draining)
+            sim_.schedule_after(0, ev_instance_stop, inst);
     }
 
     struct breaker {
@@ -366,21 +491,136 @@ private:
         if (st == breaker::half_open) breaker_in_half_open_.add(t, 1);
     }
 
+    // ---- queries ------------------------------------------------------------------------
+    link& link_at(std::uint32_t pool, std::uint32_t conn) {
+        auto& v = links_[pool];
+        if (conn >= v.size()) v.resize(std::max<std::size_t>(conn + 1, 2 * v.size()));
+        return v[conn];
+    }
+    /// The connection whose far end is the database: the pooler's server, or the app's own.
+    link& db_link(const request& r) { return pooler_ ? links_[apps_][r.server] : links_[r.pool][r.conn]; }
+    bool db_facing(std::uint32_t pool) const { return pool >= db_facing_from_ && pool <= apps_; }
+
+    /// A NAT between the application and its peer forgets flows idle longer than
+    /// nat_idle_timeout_s: the connection is dead from now on (true if it just died).
+    bool nat_check(link& l, std::uint32_t pool) {
+        const double nat = s_.network.nat_idle_timeout_s;
+        if (nat <= 0 || l.dead || sim_.now() - l.last_used <= nat) return false;
+        l.dead = true;
+        l.silent = s_.network.nat_drop == nat_drop_mode::silent;
+        // A silent drop leaves the server's backend in place (its close will not arrive).
+        l.orphan = l.silent && l.backend && db_facing(pool);
+        if (counting_) ++nat_drops_;
+        return true;
+    }
+
+    /// The query of request id fails; the client hears of it after `delay`.
+    void query_error_after(std::uint32_t id, double delay, fail_reason why, std::uint8_t broken) {
+        request& r = reqs_[id];
+        r.err = why;
+        r.err_broken = broken;
+        sim_.schedule_after(delay, ev_query_error, id);
+    }
+
+    /// How a use of dead link l fails: at once (reset) or after the socket timeout (silent).
+    void dead_use(std::uint32_t id, const link& l, std::uint8_t broken) {
+        if (l.silent) query_error_after(id, s_.network.socket_timeout_s, fail_reason::socket_timeout, broken);
+        else query_error_after(id, rtt_, fail_reason::query_error, broken);
+    }
+
     void start_query(std::uint32_t id) {
-        const request& r = reqs_[id];
+        request& r = reqs_[id];
         const auto& tc = s_.workload.transactions[r.cls];
+        link& a = links_[r.pool][r.conn];
+        nat_check(a, r.pool);
+        if (a.dead) return dead_use(id, a, 1);
+        a.last_used = sim_.now();
+        link& d = db_link(r);
+        if (pooler_ && d.dead) return dead_use(id, d, 2);
+        if (!tc.read_only && d.node < node_read_only_.size() && node_read_only_[d.node])
+            // SQLSTATE 25006: cannot execute in a read-only transaction.
+            return query_error_after(id, rtt_, fail_reason::read_only, 0);
         sim::keyed_engine eng(query_seed_ ^ sim::mix64(r.query_index), r.seqno);
-        cpu_.submit(id, tc.query_time.sample(eng));
+        double work = std::isnan(r.duration) ? tc.query_time.sample(eng) : r.duration / tc.queries;
+        if (slow_queries_) {
+            const double t = sim_.now();
+            for (const auto& f : s_.faults)
+                if (f.kind == fault_kind::slow_queries && t >= f.at_s && t < f.at_s + f.duration_s) work *= f.factor;
+        }
+        d.busy = id;
+        r.query_start = sim_.now();
+        cpu_.submit(id, work);
+        if (s_.client.statement_timeout_s > 0)
+            r.stmt = sim_.timer_after(s_.client.statement_timeout_s, ev_stmt_timeout, id);
     }
 
     void on_query_cpu_done(std::uint32_t id) {
+        request& r = reqs_[id];
+        db_link(r).busy = npos32;
+        sim_.cancel(r.stmt);
         if (rtt_ > 0) sim_.schedule_after(rtt_, ev_response, id);
         else on_response(id);
+    }
+
+    void on_stmt_timeout(std::uint32_t id) {
+        // The server cancels the statement (57014); the session survives.
+        request& r = reqs_[id];
+        r.stmt = {};
+        cpu_.cancel(id);
+        db_link(r).busy = npos32;
+        query_error_after(id, rtt_, fail_reason::statement_timeout, 0);
+    }
+
+    void on_query_error(std::uint32_t id) {
+        request& r = reqs_[id];
+        std::uint8_t broken = r.err_broken;
+        if (pooler_) {
+            // A server that dies under a linked client makes PgBouncer drop the client too.
+            if (broken & 2) {
+                links_[apps_][r.server].held = false;
+                pooler_->on_broken_in_use(r.server);
+                broken |= 1;
+            } else {
+                release_server(r.server);
+            }
+        }
+        if (broken & 1) broken_in_use(r.pool, r.conn);
+        else release_conn(r.pool, r.conn);
+        attempt_failed(id, r.err);
+    }
+
+    void broken_in_use(std::uint32_t pool, std::uint32_t conn) {
+        link& l = link_at(pool, conn);
+        l.held = false;
+        l.dead = true;
+        pools_[pool]->on_broken_in_use(conn);
+    }
+
+    void arm_idle_session(std::uint32_t pool, std::uint32_t conn) {
+        if (s_.database.idle_session_timeout_s <= 0 || !db_facing(pool)) return;
+        link& l = link_at(pool, conn);
+        if (l.dead || !l.backend) return;
+        sim_.cancel(l.idle_timer);
+        l.idle_timer = sim_.timer_after(s_.database.idle_session_timeout_s, ev_idle_session, pack(pool, conn));
+    }
+
+    void release_conn(std::uint32_t pool, std::uint32_t conn) {
+        link& l = link_at(pool, conn);
+        l.held = false;
+        arm_idle_session(pool, conn);
+        pools_[pool]->release(conn);
+    }
+
+    void release_server(std::uint32_t server) {
+        links_[apps_][server].held = false;
+        arm_idle_session(apps_, server);
+        pooler_->release(server);
     }
 
     void on_response(std::uint32_t id) {
         request& r = reqs_[id];
         const auto& tc = s_.workload.transactions[r.cls];
+        links_[r.pool][r.conn].last_used = sim_.now();
         ++r.query_index;
         if (tc.app_time) {
             sim::keyed_engine eng(app_seed_ ^ sim::mix64(r.query_index), r.seqno);
@@ -392,12 +632,27 @@ private:
 
     void after_query(std::uint32_t id) {
         request& r = reqs_[id];
-        if (r.query_index < static_cast<std::uint32_t>(s_.workload.transactions[r.cls].queries)) {
+        const auto& tc = s_.workload.transactions[r.cls];
+        if (r.query_index < static_cast<std::uint32_t>(tc.queries)) {
             start_query(id);
             return;
         }
-        if (pooler_) pooler_->release(r.server);  // transaction end: the server goes back first
-        pools_[r.pool]->release(r.conn);
+        if (pooler_) release_server(r.server);  // transaction end: the server goes back first
+        bool leaked = false;
+        if (tc.leak_probability > 0) {
+            sim::keyed_engine eng(leak_seed_, r.seqno);
+            leaked = static_cast<double>(eng() >> 11) * 0x1.0p-53 < tc.leak_probability;
+        }
+        if (leaked) {
+            // The application forgets to return the connection (seeds/000 scenario 4).
+            if (counting_) ++leaked_;
+            if (tc.leak_hold_time) {
+                sim::keyed_engine eng(leak_seed_ ^ 0x9e3779b97f4a7c15ULL, r.seqno);
+                sim_.schedule_after(tc.leak_hold_time->sample(eng), ev_leak_return, pack(r.pool, r.conn));
+            }
+        } else {
+            release_conn(r.pool, r.conn);
+        }
         breaker_result(instance_of(r), true);
         if (r.done) {  // abandoned at its deadline: its work is over now
             free_slot(id);
@@ -416,6 +671,43 @@ private:
         free_slot(id);
     }
 
+    // ---- login completion ---------------------------------------------------------------
+    void on_connect_done(std::uint32_t p, std::uint32_t c) {
+        link& l = links_[p][c];
+        if (l.login_phase == 1 && !l.dead && l.epoch == epoch_) {
+            // The backend's start-up work (fork, authentication) on the database CPU.
+            l.login_phase = 2;
+            const auto k = static_cast<std::uint32_t>(login_jobs_.size());
+            if (free_login_jobs_.empty()) {
+                login_jobs_.push_back(pack(p, c));
+            } else {
+                const std::uint32_t j = free_login_jobs_.back();
+                free_login_jobs_.pop_back();
+                login_jobs_[j] = pack(p, c);
+                cpu_.submit(0x80000000u | j, s_.database.connect_cpu_s);
+                return;
+            }
+            cpu_.submit(0x80000000u | k, s_.database.connect_cpu_s);
+            return;
+        }
+        deliver_login(p, c);
+    }
+
+    void deliver_login(std::uint32_t p, std::uint32_t c) {
+        link& l = links_[p][c];
+        l.login_phase = 0;
+        const bool ok = l.login_ok && !l.dead && (!db_facing(p) || l.epoch == epoch_);
+        if (!ok && l.backend) {
+            l.backend = false;
+            set_backends(backends_ - 1);
+        }
+        if (ok) {
+            l.open = true;
+            l.last_used = sim_.now();
+        }
+        pools_[p]->on_connect_done(c, ok);
+    }
+
     void set_backends(std::uint32_t n) {
         backends_ = n;
         backends_avg_.set(sim_.now(), n);
@@ -424,13 +716,23 @@ private:
     // ---- events -------------------------------------------------------------------------
     void handle(const sim::event& e) {
         switch (e.kind) {
-            case ev_arrival:
-                arrive();
-                sim_.schedule_after(arrivals_.exponential(1.0 / s_.workload.arrivals.rate_per_s), ev_arrival, 0);
+            case ev_arrival: {
+                if (const trace_record* rec = arrival_proc_->record()) arrive(npos32, rec->cls, rec->duration_s);
+                else arrive();
+                const double next = arrival_proc_->next();
+                if (std::isfinite(next)) sim_.schedule_at(next, ev_arrival, 0);
                 break;
+            }
             case ev_db_done:
                 if (cpu_.contended()) {
-                    on_query_cpu_done(cpu_.complete());
+                    const std::uint32_t id = cpu_.complete();
+                    if (id & 0x80000000u) {  // a login's CPU part
+                        const std::uint32_t j = id & 0x7fffffffu, t = login_jobs_[j];
+                        free_login_jobs_.push_back(j);
+                        if (!stopped_[t >> 24]) deliver_login(t >> 24, t & 0xffffff);
+                    } else {
+                        on_query_cpu_done(id);
+                    }
                 } else {
                     cpu_.complete_direct();
                     on_query_cpu_done(e.target);
@@ -438,12 +740,34 @@ private:
                 break;
             case ev_response: on_response(e.target); break;
             case ev_app_done: after_query(e.target); break;
-            case ev_connect_done: {
+            case ev_connect_done:
+                if (!stopped_[e.target >> 24]) on_connect_done(e.target >> 24, e.target & 0xffffff);
+                break;
+            case ev_round_trip_done: {
                 const std::uint32_t p = e.target >> 24, c = e.target & 0xffffff;
-                pools_[p]->on_connect_done(c, login_ok_[p][c] != 0);
+                if (stopped_[p]) break;
+                link& l = links_[p][c];
+                l.last_used = sim_.now();
+                if (!l.held) arm_idle_session(p, c);
+                pools_[p]->on_round_trip_done(c, true);
                 break;
             }
-            case ev_round_trip_done: pools_[e.target >> 24]->on_round_trip_done(e.target & 0xffffff, true); break;
+            case ev_round_trip_failed:
+                if (!stopped_[e.target >> 24]) pools_[e.target >> 24]->on_round_trip_done(e.target & 0xffffff, false);
+                break;
+            case ev_query_error: on_query_error(e.target); break;
+            case ev_stmt_timeout: on_stmt_timeout(e.target); break;
+            case ev_idle_session: on_idle_session(e.target >> 24, e.target & 0xffffff); break;
+            case ev_leak_return:
+                if (!stopped_[e.target >> 24]) release_conn(e.target >> 24, e.target & 0xffffff);
+                break;
+            case ev_backend_reaped: set_backends(backends_ - 1); break;
+            case ev_fault_start: fault_start(e.target); break;
+            case ev_fault_end: fault_end(e.target); break;
+            case ev_fleet: fleet_event_start(e.target); break;
+            case ev_deploy_step: deploy_step(e.target); break;
+            case ev_instance_ready: instance_ready(e.target); break;
+            case ev_instance_stop: instance_stop(e.target); break;
             case ev_user_next: arrive(e.target); break;
             case ev_burst: {
                 const auto& a = s_.workload.arrivals;
@@ -458,8 +782,178 @@ private:
             case ev_warmup_end: end_warmup(); break;
             default:
                 DBPOOLSIM_ASSERT(e.kind >= ev_pool_timer, "unknown event kind");
-                pools_[e.target >> 24]->on_timer(e.kind - ev_pool_timer, e.target & 0xffffff);
+                if (!stopped_[e.target >> 24]) pools_[e.target >> 24]->on_timer(e.kind - ev_pool_timer, e.target & 0xffffff);
         }
+    }
+
+    // ---- faults -------------------------------------------------------------------------
+    void fault_start(std::uint32_t i) {
+        const fault& f = s_.faults[i];
+        const double t = sim_.now();
+        if (counting_) ++faults_seen_;
+        switch (f.kind) {
+            case fault_kind::restart:
+                ++epoch_;
+                refuse_until_ = std::max(refuse_until_, t + f.duration_s);
+                break_backends(1.0, false);
+                break;
+            case fault_kind::failover:
+                ++epoch_;
+                unreachable_until_ = std::max(unreachable_until_, t + f.duration_s);
+                break_backends(1.0, true);
+                sim_.schedule_after(f.duration_s, ev_fault_end, i);
+                break;
+            case fault_kind::read_only:
+                if (node_read_only_.size() <= node_) node_read_only_.resize(node_ + 1, 0);
+                node_read_only_[node_] = 1;
+                sim_.schedule_after(f.duration_s, ev_fault_end, i);
+                break;
+            case fault_kind::kill_connections: break_backends(f.fraction, false); break;
+            default: break;  // windows checked where logins and queries start
+        }
+    }
+
+    void fault_end(std::uint32_t i) {
+        // failover and read_only: DNS now names a new primary; new logins reach it.
+        (void)i;
+        ++node_;
+    }
+
+    /// The database side of connections goes away: every backend (or a random fraction of
+    /// them), with a reset (the client learns at its next use, or at once for a running
+    /// query) or silently (host gone: uses hang until the socket timeout).
+    void break_backends(double fraction, bool silent) {
+        for (std::uint32_t p = db_facing_from_; p < links_.size(); ++p) {
+            if (!db_facing(p) || stopped_[p]) continue;
+            for (std::uint32_t c = 0; c < links_[p].size(); ++c) {
+                link& l = links_[p][c];
+                if (!l.backend) continue;
+                if (fraction < 1 && faults_rng_.uniform() >= fraction) continue;
+                l.backend = false;
+                l.dead = true;
+                l.silent = silent;
+                sim_.cancel(l.idle_timer);
+                set_backends(backends_ - 1);
+                if (counting_) ++connections_broken_;
+                if (l.busy != npos32) {
+                    // The query running on it dies with it.
+                    const std::uint32_t id = l.busy;
+                    l.busy = npos32;
+                    request& r = reqs_[id];
+                    cpu_.cancel(id);
+                    sim_.cancel(r.stmt);
+                    const std::uint8_t broken = pooler_ ? 2 : 1;
+                    if (silent)
+                        query_error_after(id, std::max(0.0, r.query_start + s_.network.socket_timeout_s - sim_.now()),
+                                          fail_reason::socket_timeout, broken);
+                    else
+                        query_error_after(id, rtt_, fail_reason::query_error, broken);
+                }
+            }
+        }
+    }
+
+    void on_idle_session(std::uint32_t p, std::uint32_t c) {
+        // FATAL 57P05 "terminating connection due to idle-session timeout": the server closes
+        // it; the pool learns at the next use (a reset).
+        link& l = links_[p][c];
+        l.idle_timer = {};
+        if (stopped_[p] || l.held || !l.backend || l.dead) return;
+        l.backend = false;
+        l.dead = true;
+        l.silent = false;
+        set_backends(backends_ - 1);
+        if (counting_) ++idle_session_closes_;
+    }
+
+    // ---- fleet --------------------------------------------------------------------------
+    enum inst_state_t : std::uint8_t { inst_pending, inst_starting, inst_active, inst_draining, inst_stopped };
+
+    void instance_start(std::uint32_t inst, double ready_after, std::uint32_t replaces) {
+        inst_state_[inst] = inst_starting;
+        instances_running_.add(sim_.now(), 1);
+        for (std::uint32_t j = 0; j < per_instance_; ++j) pools_[inst * per_instance_ + j]->start();
+        drain_on_ready_[inst] = replaces;
+        sim_.schedule_after(ready_after, ev_instance_ready, inst);
+    }
+
+    std::uint32_t next_new_instance() {
+        DBPOOLSIM_ASSERT(next_instance_ < inst_state_.size(), "fleet ran out of instances");
+        return next_instance_++;
+    }
+
+    void instance_ready(std::uint32_t inst) {
+        inst_state_[inst] = inst_active;
+        active_.push_back(inst);
+        if (drain_on_ready_[inst] != npos32) instance_drain(drain_on_ready_[inst]);
+    }
+
+    void instance_drain(std::uint32_t inst) {
+        if (inst_state_[inst] != inst_active) return;
+        inst_state_[inst] = inst_draining;
+        active_.erase(std::find(active_.begin(), active_.end(), inst));
+        if (inst_inflight_[inst] == 0) sim_.schedule_after(0, ev_instance_stop, inst);
+    }
+
+    void instance_stop(std::uint32_t inst) {
+        if (inst_state_[inst] != inst_draining || inst_inflight_[inst] != 0) return;
+        // The process exits: its connections close, the database frees their backends.
+        inst_state_[inst] = inst_stopped;
+        const double t = sim_.now();
+        instances_running_.add(t, -1);
+        for (std::uint32_t j = 0; j < per_instance_; ++j) {
+            const std::uint32_t p = inst * per_instance_ + j;
+            const pool_counts k = pools_[p]->counts();
+            auto drop = [&](pool_metrics& m) {
+                m.total.add(t, -double(k.total));
+                m.active.add(t, -double(k.in_use));
+                m.idle.add(t, -double(k.idle));
+                m.creating.add(t, -double(k.creating));
+                m.waiters.add(t, -double(k.waiters));
+            };
+            drop(pm_);
+            if (!pm_named_.empty()) drop(pm_named_[j]);
+            for (auto& l : links_[p]) {
+                sim_.cancel(l.idle_timer);
+                if (pooler_) {
+                    if (l.open) pooler_->client_left();
+                } else if (l.backend) {
+                    set_backends(backends_ - 1);
+                }
+                l.backend = l.open = false;
+            }
+            stopped_[p] = 1;
+        }
+    }
+
+    void fleet_event_start(std::uint32_t i) {
+        const fleet_event& e = s_.fleet[i];
+        if (e.kind == fleet_event_kind::rolling_deploy) {
+            deploy_[i].old = active_;
+            deploy_[i].next = 0;
+            deploy_step(i);
+            return;
+        }
+        const auto n = static_cast<std::uint32_t>(e.instances);
+        std::uint32_t live = 0;  // active or starting
+        for (auto st : inst_state_) live += st == inst_active || st == inst_starting;
+        if (n > live) {
+            for (std::uint32_t k = live; k < n; ++k) instance_start(next_new_instance(), e.ready_after_s, npos32);
+        } else {
+            // Scale in: the newest active instances drain.
+            for (std::uint32_t k = n; k < live && !active_.empty(); ++k) {
+                const std::uint32_t newest = *std::max_element(active_.begin(), active_.end());
+                instance_drain(newest);
+            }
+        }
+    }
+
+    void deploy_step(std::uint32_t i) {
+        const fleet_event& e = s_.fleet[i];
+        auto& d = deploy_[i];
+        for (int b = 0; b < e.batch && d.next < d.old.size(); ++b)
+            instance_start(next_new_instance(), e.ready_after_s, d.old[d.next++]);
+        if (d.next < d.old.size()) sim_.schedule_after(e.interval_s, ev_deploy_step, i);
     }
 
     void end_warmup() {
@@ -475,13 +969,15 @@ private:
         backends_avg_.reset(t);
         cpu_.busy_cores().reset(t);
         cpu_.active_queries().reset(t);
-        rejected_logins_ = 0;
+        instances_running_.reset(t);
+        rejected_logins_ = logins_ = nat_drops_ = leaked_ = connections_broken_ = idle_session_closes_ = 0;
     }
 
     void sample() {
         const double t = sim_.now();
         pool_counts c;
         for (std::uint32_t i = 0; i < apps_; ++i) {
+            if (stopped_[i]) continue;
             const pool_counts k = pools_[i]->counts();
             c.total += k.total, c.creating += k.creating, c.idle += k.idle, c.in_use += k.in_use,
                 c.checking += k.checking, c.waiters += k.waiters;
@@ -492,20 +988,25 @@ private:
                         iv_wait_.quantile(0.99) * 1e3, iv_wait_.max() * 1e3, double(backends_),
                         double(cpu_.active()), double(live_),
                         pooler_ ? double(pooler_->counts().total) : 0.0,
-                        pooler_ ? double(pooler_->counts().waiters) : 0.0});
+                        pooler_ ? double(pooler_->counts().waiters) : 0.0, double(iv_logins_),
+                        instances_running_.value()});
         iv_wait_.reset();
-        iv_arrivals_ = iv_completions_ = iv_timeouts_ = iv_failures_ = 0;
+        iv_arrivals_ = iv_completions_ = iv_timeouts_ = iv_failures_ = iv_logins_ = 0;
         sim_.schedule_after(s_.run.sample_interval_s, ev_sample, 0);
     }
 
     replication_result collect(double wall);
+    double peak_series_rate(const char* column) const;
+    double time_to_recover() const;
 
     const scenario& s_;
     int rep_;
     run_control* ctl_;
     sim::simulation sim_;
     sim::random_stream arrivals_, think_, connect_;
-    std::uint64_t mix_seed_, query_seed_, app_seed_, route_seed_, retry_seed_;
+    std::uint64_t mix_seed_, query_seed_, app_seed_, route_seed_, retry_seed_, leak_seed_;
+    sim::random_stream faults_rng_;
+    std::optional<arrival_process> arrival_proc_;  // poisson (with a profile), mmpp, trace
     static constexpr std::uint32_t deadline_lane = 1000;  // FIFO timer lane (pools use 0..255)
     std::vector<breaker> breakers_;  // one per instance, when client.circuit_breaker_threshold > 0
     std::uint64_t attempts_ = 0, attempt_failures_ = 0, breaker_opens_ = 0;
@@ -528,8 +1029,26 @@ private:
     std::vector<std::uint32_t> free_reqs_;
     std::uint64_t next_seqno_ = 0;
     std::uint32_t live_ = 0;
-    std::vector<std::vector<std::uint8_t>> login_ok_;  // per pool, per connection
+    std::vector<std::vector<link>> links_;  // per pool, per connection slot
+    std::vector<std::uint8_t> stopped_;     // per pool: its instance has exited
+    std::uint32_t db_facing_from_ = 0;
+    std::vector<std::uint32_t> login_jobs_, free_login_jobs_;  // logins' CPU parts
     std::uint32_t backends_ = 0;
+    // database state under faults
+    std::uint32_t epoch_ = 0, node_ = 0;
+    std::vector<std::uint8_t> node_read_only_;
+    double refuse_until_ = -1, unreachable_until_ = -1, accept_free_ = 0;
+    bool slow_queries_ = false, connect_faults_ = false;
+    // fleet
+    std::vector<std::uint8_t> inst_state_;
+    std::vector<std::uint32_t> inst_inflight_, drain_on_ready_, active_;
+    std::uint32_t next_instance_ = 0;
+    struct deploy_progress {
+        std::vector<std::uint32_t> old;
+        std::size_t next = 0;
+    };
+    std::vector<deploy_progress> deploy_;
+    sim::stats::time_average instances_running_;
     bool counting_ = false;
 
     // measurements (counted requests only, after warm-up)
@@ -538,19 +1057,36 @@ private:
     sim::stats::log_histogram wait_, latency_, iv_wait_, pooler_wait_;
     sim::stats::accumulator wait_all_, sojourn_;
     sim::stats::time_average in_system_, backends_avg_;
-    std::uint64_t iv_arrivals_ = 0, iv_completions_ = 0, iv_timeouts_ = 0, iv_failures_ = 0;
+    std::uint64_t iv_arrivals_ = 0, iv_completions_ = 0, iv_timeouts_ = 0, iv_failures_ = 0, iv_logins_ = 0;
+    std::uint64_t logins_ = 0, nat_drops_ = 0, leaked_ = 0, connections_broken_ = 0,
+                  idle_session_closes_ = 0, faults_seen_ = 0;
     sim::stats::time_series series_;
 };
 
 replication_result world::run() {
     const auto t0 = std::chrono::steady_clock::now();
     const double horizon = s_.run.horizon_s;
-    for (auto& pool : pools_) pool->start();
+    // The initial fleet; fleet events start more instances later.
+    for (int i = 0; i < s_.client.instances; ++i) {
+        const std::uint32_t inst = next_new_instance();
+        inst_state_[inst] = inst_active;
+        active_.push_back(inst);
+        instances_running_.add(0, 1);
+        for (std::uint32_t j = 0; j < per_instance_; ++j) pools_[inst * per_instance_ + j]->start();
+    }
+    if (pooler_) pooler_->start();
+    for (std::uint32_t i = 0; i < s_.faults.size(); ++i) sim_.schedule_at(s_.faults[i].at_s, ev_fault_start, i);
+    for (std::uint32_t i = 0; i < s_.fleet.size(); ++i) sim_.schedule_at(s_.fleet[i].at_s, ev_fleet, i);
     const auto& a = s_.workload.arrivals;
     switch (a.kind) {
         case arrival_kind::poisson:
-            sim_.schedule_at(arrivals_.exponential(1.0 / a.rate_per_s), ev_arrival, 0);
+        case arrival_kind::mmpp:
+        case arrival_kind::trace: {
+            arrival_proc_.emplace(a, arrivals_);
+            const double first = arrival_proc_->next();
+            if (std::isfinite(first)) sim_.schedule_at(first, ev_arrival, 0);
             break;
+        }
         case arrival_kind::burst: sim_.schedule_at(a.at_s, ev_burst, 0); break;
         case arrival_kind::closed_loop:
             for (int u = 0; u < a.users; ++u)
@@ -582,6 +1118,50 @@ replication_result world::run() {
     }
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return collect(wall);
+}
+
+std::size_t series_column(const sim::stats::time_series& ts, const char* name) {
+    const auto& cols = ts.columns();
+    const auto it = std::find(cols.begin(), cols.end(), name);
+    DBPOOLSIM_ASSERT(it != cols.end(), "unknown series column");
+    return static_cast<std::size_t>(it - cols.begin());
+}
+
+double world::peak_series_rate(const char* column) const {
+    const std::size_t k = series_column(series_, column);
+    double peak = 0;
+    for (std::size_t i = 0; i < series_.rows(); ++i)
+        if (series_.at(i, 0) > s_.run.warmup_s) peak = std::max(peak, series_.at(i, k));
+    return peak / s_.run.sample_interval_s;
+}
+
+// Time from the first fault (after warm-up) until the start of the first run of 5 healthy
+// sample intervals (or every remaining one, if fewer), healthy meaning failures <= 1 % of
+// the requests that ended in it, and no interval without completions while requests arrive.
+double world::time_to_recover() const {
+    double at = NAN;
+    for (const auto& f : s_.faults)
+        if (f.at_s >= s_.run.warmup_s && !(f.at_s >= at)) at = f.at_s;
+    if (std::isnan(at)) return NAN;
+    const std::size_t kc = series_column(series_, "completions"), kf = series_column(series_, "failures"),
+                      ka = series_column(series_, "arrivals");
+    const double dt = s_.run.sample_interval_s;
+    std::vector<std::size_t> rows;  // intervals that end after the fault
+    for (std::size_t i = 0; i < series_.rows(); ++i)
+        if (series_.at(i, 0) > at) rows.push_back(i);
+    auto healthy = [&](std::size_t i) {
+        const double c = series_.at(i, kc), f = series_.at(i, kf), a = series_.at(i, ka);
+        if (c == 0 && a > 0) return false;
+        return f <= 0.01 * (c + f);
+    };
+    constexpr std::size_t need = 5;
+    for (std::size_t k = 0; k < rows.size(); ++k) {
+        std::size_t run = 0;
+        while (k + run < rows.size() && run < need && healthy(rows[k + run])) ++run;
+        if (run == need || (run > 0 && k + run == rows.size()))
+            return std::max(0.0, series_.at(rows[k], 0) - dt - at);
+    }
+    return NAN;
 }
 
 replication_result world::collect(double wall) {
@@ -623,6 +1203,8 @@ replication_result world::collect(double wall) {
     put("breaker_opens", breakers_.empty() ? NAN : double(breaker_opens_));
     put("breaker_open_fraction", breakers_.empty() ? NAN : breaker_in_open_.mean(t) / inst);
     put("breaker_half_open_fraction", breakers_.empty() ? NAN : breaker_in_half_open_.mean(t) / inst);
+    put("breaker_closed_fraction", breakers_.empty() ? NAN
+                                                     : 1 - (breaker_in_open_.mean(t) + breaker_in_half_open_.mean(t)) / inst);
     put("timeout_rate", offered_ ? timeouts / offered_ : NAN);
 
     put("wait_time_avg_ms", wait_.mean() * ms);
@@ -646,10 +1228,13 @@ replication_result world::collect(double wall) {
     put("idle_connections", pm_.idle.mean(t));
     put("creating_connections", pm_.creating.mean(t));
     put("utilization_percent", total > 0 ? 100 * active / total : 0);
-    double max_total = 0;
-    for (std::uint32_t k = 0; k < apps_; ++k) max_total += pools_[k]->max_size();
-    put("utilization_of_max_percent", 100 * active / max_total);
-    put("instances", double(apps_ / per_instance_));
+    // The configured maximum of the running fleet (instances are alike).
+    double max_per_instance = 0;
+    for (std::uint32_t j = 0; j < per_instance_; ++j) max_per_instance += pools_[j]->max_size();
+    const double running = instances_running_.mean(t);
+    put("utilization_of_max_percent", 100 * active / (max_per_instance * running));
+    put("instances", running);
+    put("instances_max", instances_running_.max());
     put("peak_connections", pm_.total.max());
     put("waiters_avg", pm_.waiters.mean(t));
     put("waiters_max", pm_.waiters.max());
@@ -670,6 +1255,15 @@ replication_result world::collect(double wall) {
     put("db_backends_avg", backends_avg_.mean(t));
     put("peak_backend_connections", backends_avg_.max());
     put("rejected_logins", double(rejected_logins_));
+    // Faults, network, leaks; logins per second and recovery come from the time series.
+    put("logins", double(logins_));
+    put("logins_per_s_peak", peak_series_rate("logins"));
+    put("connections_broken", double(connections_broken_));
+    put("nat_drops", double(nat_drops_));
+    put("idle_session_closes", double(idle_session_closes_));
+    put("leaked_connections", double(leaked_));
+    put("goodput_ratio", offered_ ? double(completed_) / double(offered_) : NAN);
+    put("time_to_recover_s", time_to_recover());
 
     // Per named pool (only with "pools"): the seeds' metrics of each, e.g. pool_read_*.
     for (std::size_t j = 0; j < pm_named_.size(); ++j) {

@@ -11,8 +11,10 @@
 #include <string>
 #include <vector>
 
+#include "models/arrivals.hpp"
 #include "models/distribution.hpp"
 #include "models/pool/pool.hpp"
+#include "models/usl.hpp"
 
 namespace dbpoolsim::models {
 
@@ -24,7 +26,7 @@ struct run_settings {
     double sample_interval_s = 1; // time-series resolution
 };
 
-enum class arrival_kind : std::uint8_t { poisson, burst, closed_loop };
+enum class arrival_kind : std::uint8_t { poisson, burst, closed_loop, mmpp, trace };
 
 struct arrival_settings {
     arrival_kind kind = arrival_kind::poisson;
@@ -34,6 +36,10 @@ struct arrival_settings {
     double every_s = 0;                     // burst: repeat period (0 = once)
     int users = 50;                         // closed_loop
     distribution think_time = distribution::exponential(1.0);  // closed_loop
+    /// poisson: a rate varying over time, instead of rate_per_s (models/arrivals.hpp).
+    std::optional<rate_profile> profile;
+    mmpp_settings mmpp;                     // mmpp
+    trace_settings trace;                   // trace
 };
 
 struct transaction_class {
@@ -45,6 +51,12 @@ struct transaction_class {
     std::optional<distribution> app_time;
     /// With named pools ("pools"), the pool this class uses (e.g. "read"); empty otherwise.
     std::string pool;
+    /// Reads only: unaffected by a read-only primary (fault "read_only"). Default: it writes.
+    bool read_only = false;
+    /// Connection leaks: the fraction of transactions that do not return their connection at
+    /// the end (the request itself completes), and when they return it late (never if unset).
+    double leak_probability = 0;
+    std::optional<distribution> leak_hold_time;
 };
 
 struct workload_settings {
@@ -58,6 +70,65 @@ struct database_settings {
     // seeds/004: "Creating new database connections is expensive (~50-100ms)".
     distribution connect_time = distribution::uniform(0.05, 0.1);
     double network_rtt_s = 0.0005;
+    /// Contention by the Universal Scalability Law (models/usl.hpp) on top of `cores`: with n
+    /// active queries each runs 1 / (1 + sigma (n - 1) + kappa n (n - 1)) times as fast.
+    std::optional<usl::usl_params> usl;  // lambda unused (informational, from a fit)
+    double connect_cpu_s = 0;            // CPU work of each login (backend start-up)
+    double accept_rate_per_s = 0;        // logins accepted per second, one at a time (0 = unlimited)
+    double idle_session_timeout_s = 0;   // PostgreSQL idle_session_timeout (0 = off)
+    /// How long the server keeps a backend whose client vanished silently (NAT drop) before
+    /// TCP keepalive reaps it. Linux defaults: tcp_keepalive_time 7200 s + 9 probes x 75 s.
+    double tcp_keepalive_s = 7875;
+};
+
+enum class nat_drop_mode : std::uint8_t { silent, reset };
+
+/// The network between the application and its database (or pooler).
+struct network_settings {
+    /// A NAT / firewall / load balancer forgets a flow idle this long (0 = never).
+    double nat_idle_timeout_s = 0;
+    /// silent: the next use hangs until socket_timeout_s; reset: it fails at once.
+    nat_drop_mode nat_drop = nat_drop_mode::silent;
+    /// How long a read on a silently dead connection blocks before the client gives up.
+    /// Default: Linux's retransmission give-up with tcp_retries2 = 15 (about 924.6 s).
+    double socket_timeout_s = 924.6;
+    /// How long a login to an unreachable host blocks (Linux tcp_syn_retries = 6: 127 s).
+    double connect_timeout_s = 127;
+};
+
+enum class fault_kind : std::uint8_t {
+    restart,           // all connections reset, logins refused for duration_s
+    failover,          // all connections silently dead, logins hang until a new primary
+    read_only,         // the primary is demoted: writes fail on connections to it
+    connect_errors,    // each login fails with `probability` during the window
+    slow_connects,     // logins take `factor` times longer during the window
+    slow_queries,      // queries need `factor` times the work during the window
+    kill_connections,  // a `fraction` of the backends is terminated at at_s
+};
+inline constexpr const char* fault_kind_names[] = {"restart",       "failover",     "read_only",
+                                                   "connect_errors", "slow_connects", "slow_queries",
+                                                   "kill_connections"};
+
+/// A fault scheduled in the scenario (see docs/scenario.md, "faults").
+struct fault {
+    fault_kind kind = fault_kind::restart;
+    double at_s = 0;
+    double duration_s = 0;
+    double probability = 1;  // connect_errors
+    double factor = 1;       // slow_connects, slow_queries
+    double fraction = 1;     // kill_connections
+};
+
+enum class fleet_event_kind : std::uint8_t { rolling_deploy, scale };
+
+/// A change of the application fleet (see docs/scenario.md, "fleet").
+struct fleet_event {
+    fleet_event_kind kind = fleet_event_kind::rolling_deploy;
+    double at_s = 0;
+    int batch = 1;           // rolling_deploy: instances replaced per step
+    double interval_s = 30;  // rolling_deploy: time between steps
+    double ready_after_s = 0;  // a new instance's pool starts at once, takes traffic after this
+    int instances = 1;       // scale: the new instance count
 };
 
 /// The application side. `instances` application instances each run their own pool (the same
@@ -82,6 +153,9 @@ struct client_settings {
     int circuit_breaker_threshold = 0;
     double circuit_breaker_timeout = 30;
     int circuit_breaker_reset = 2;
+    /// PostgreSQL statement_timeout (seeds/004's query_timeout): a query running longer on the
+    /// server is cancelled and fails (0 = none). The connection stays usable.
+    double statement_timeout_s = 0;
 };
 
 struct pool_settings {
@@ -112,7 +186,14 @@ struct scenario {
     std::vector<named_pool> pools;  // several pools per instance, chosen per transaction class
     pooler_settings pooler;
     database_settings database;
+    network_settings network;
+    std::vector<fault> faults;
+    std::vector<fleet_event> fleet;
 };
+
+/// Application instances a replication needs: the initial ones plus every one a fleet event
+/// starts (rolling deploys replace, scale-ups add).
+int fleet_instances_needed(const scenario& s);
 
 /// Build a fresh policy object for one replication (throws error for an unknown kind).
 std::unique_ptr<pool_policy> make_pool(const pool_settings& s, pool_host& host, std::uint32_t index,
@@ -124,7 +205,7 @@ std::unique_ptr<pooler_policy> make_pooler(const pooler_settings& s, pool_host& 
 std::vector<std::pair<std::string, std::string>> pool_kind_list();
 
 /// Parse and validate; throws config_error listing every problem ("/path: message").
-scenario scenario_from_json(const std::string& text);
+scenario scenario_from_json(const std::string& text, const std::string& base_dir = "");
 /// The fully resolved scenario (defaults filled in), pretty-printed.
 std::string scenario_to_json(const scenario& s, int indent = 2);
 /// A scenario with every default (pool "generic").

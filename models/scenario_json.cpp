@@ -189,10 +189,115 @@ void read_run(object_reader& r, run_settings& s) {
 
 void read_arrivals(object_reader& r, arrival_settings& a) {
     std::string kind = "poisson";
-    r.string("kind", kind, {"poisson", "burst", "closed_loop"});
+    r.string("kind", kind, {"poisson", "burst", "closed_loop", "mmpp", "trace"});
+    problems& out = r.sink();
+    // A required number; false (with the problem recorded) if missing or invalid.
+    auto required = [&](object_reader& o, const char* key, double& x, double min, bool inclusive,
+                        double max, const char* in) {
+        if (!o.has(key)) {
+            out.add(o.at(key), std::string("missing (required in each ") + in + ")");
+            o.know({key});
+            return false;
+        }
+        const std::size_t before = out.list.size();
+        o.number(key, x, min, inclusive, max);
+        return out.list.size() == before;
+    };
+    // A required non-empty array of objects: fn(reader, index) for each element.
+    auto each = [&](object_reader& o, const char* key, const char* what, auto&& fn) {
+        const json* v = o.raw(key);
+        if (!v) {
+            out.add(o.at(key), std::string("missing (") + what + ")");
+        } else if (!v->is_array() || v->empty()) {
+            out.add(o.at(key), std::string("must be a non-empty array of ") + what + ", got " + detail::show(*v));
+        } else {
+            for (std::size_t i = 0; i < v->size(); ++i) {
+                object_reader e((*v)[i], o.at(key) + "/" + std::to_string(i), out);
+                if (e.ok()) fn(e, i);
+            }
+        }
+    };
     if (kind == "poisson") {
         a.kind = arrival_kind::poisson;
-        r.number("rate_per_s", a.rate_per_s, 0, false, 1e9);
+        const json* pj = r.raw("profile");
+        if (pj && !pj->is_null() && r.has("rate_per_s")) {
+            r.raw("rate_per_s");
+            out.add(r.path(), "give either rate_per_s (a constant rate) or profile (a rate over time), not both");
+        } else if (pj && !pj->is_null()) {
+            object_reader pr(*pj, r.at("profile"), out);
+            if (pr.ok()) {
+                const std::size_t mark = out.list.size();
+                rate_profile prof;
+                std::string shape;
+                if (!pr.has("shape")) {
+                    out.add(pr.at("shape"), "missing (step or linear)");
+                    pr.know({"shape"});
+                } else {
+                    pr.string("shape", shape, {"step", "linear"});
+                }
+                prof.shape = shape == "linear" ? profile_shape::linear : profile_shape::step;
+                double prev = -1;
+                bool positive = false;
+                each(pr, "points", "points {\"at_s\": s, \"rate_per_s\": requests/s}",
+                     [&](object_reader& e, std::size_t) {
+                         rate_point pt;
+                         if (required(e, "at_s", pt.at_s, 0, true, 1e300, "point")) {
+                             if (!(pt.at_s > prev) && prev >= 0)
+                                 out.add(e.at("at_s"), "must be > the previous point's at_s (" +
+                                                           sim::format_number(prev) + "), got " +
+                                                           sim::format_number(pt.at_s));
+                             prev = pt.at_s;
+                         }
+                         if (required(e, "rate_per_s", pt.rate_per_s, 0, true, 1e9, "point"))
+                             positive = positive || pt.rate_per_s > 0;
+                         e.finish();
+                         prof.points.push_back(pt);
+                     });
+                if (out.list.size() == mark && !positive)
+                    out.add(pr.at("points"), "needs a rate_per_s > 0 somewhere, got all 0");
+                pr.finish();
+                if (out.list.size() == mark) a.profile = std::move(prof);
+            }
+        } else {
+            r.number("rate_per_s", a.rate_per_s, 0, false, 1e9);
+        }
+    } else if (kind == "mmpp") {
+        a.kind = arrival_kind::mmpp;
+        const std::size_t mark = out.list.size();
+        mmpp_settings m;
+        bool positive = false;
+        each(r, "states", "states {\"rate_per_s\": requests/s, \"mean_holding_s\": s}",
+             [&](object_reader& e, std::size_t) {
+                 mmpp_state st;
+                 if (required(e, "rate_per_s", st.rate_per_s, 0, true, 1e9, "state"))
+                     positive = positive || st.rate_per_s > 0;
+                 required(e, "mean_holding_s", st.mean_holding_s, 0, false, 1e300, "state");
+                 e.finish();
+                 m.states.push_back(st);
+             });
+        const std::size_t n = m.states.size();
+        if (n > 64) out.add(r.at("states"), "must have at most 64 states, got " + std::to_string(n));
+        else if (out.list.size() == mark && n > 0 && !positive)
+            out.add(r.at("states"), "needs a state with rate_per_s > 0, got all 0");
+        const std::size_t before = out.list.size();
+        r.integer("initial_state", m.initial_state, 0, 63);
+        if (out.list.size() == before && n > 0 && static_cast<std::size_t>(m.initial_state) >= n)
+            out.add(r.at("initial_state"), "must be < the number of states (" + std::to_string(n) +
+                                               "), got " + std::to_string(m.initial_state));
+        if (out.list.size() == mark) a.mmpp = std::move(m);
+    } else if (kind == "trace") {
+        a.kind = arrival_kind::trace;
+        if (!r.has("file")) {
+            out.add(r.at("file"), "missing (required for trace: the CSV file of arrival times)");
+            r.know({"file"});
+        } else {
+            const std::size_t before = out.list.size();
+            r.string("file", a.trace.file);
+            if (out.list.size() == before && a.trace.file.empty())
+                out.add(r.at("file"), "must name a CSV file, got \"\"");
+        }
+        r.number("time_scale", a.trace.time_scale, 0, false);
+        r.boolean("loop", a.trace.loop);
     } else if (kind == "burst") {
         a.kind = arrival_kind::burst;
         r.integer("count", a.count, 1, 10'000'000);
@@ -204,6 +309,24 @@ void read_arrivals(object_reader& r, arrival_settings& a) {
         read_distribution(r, "think_time", a.think_time);
     }
     r.finish();
+}
+
+/// Trace arrivals are loaded once the transaction classes are known, so that the file's
+/// class column is stored as class indices; a relative file is resolved against base_dir.
+void load_trace_arrivals(scenario& s, const std::string& base_dir, problems& out) {
+    auto& t = s.workload.arrivals.trace;
+    if (s.workload.arrivals.kind != arrival_kind::trace || t.file.empty()) return;
+    std::vector<std::string> names;
+    for (const auto& c : s.workload.transactions) names.push_back(c.name);
+    try {
+        t.data = load_arrival_trace(t.file, names, base_dir);
+    } catch (const config_error& e) {
+        for (const auto& p : e.problems()) out.add("/workload/arrivals/file", p);
+        return;
+    }
+    t.file = t.data->file;
+    if (t.loop && t.data->records.back().t_s == 0)
+        out.add("/workload/arrivals/loop", "needs the trace's last t_s > 0 (the loop period), got 0");
 }
 
 void read_workload(object_reader& r, workload_settings& w) {
@@ -230,6 +353,12 @@ void read_workload(object_reader& r, workload_settings& w) {
                 if (const json* app = tr.raw("app_time"); app && !app->is_null()) {
                     auto d = parse_distribution(*app, tr.at("app_time"), r.sink());
                     if (d) c.app_time = *d;
+                }
+                tr.boolean("read_only", c.read_only);
+                tr.number("leak_probability", c.leak_probability, 0, true, 1);
+                if (const json* lh = tr.raw("leak_hold_time"); lh && !lh->is_null()) {
+                    auto d = parse_distribution(*lh, tr.at("leak_hold_time"), r.sink());
+                    if (d) c.leak_hold_time = *d;
                 }
                 tr.finish();
                 w.transactions.push_back(std::move(c));
@@ -260,12 +389,158 @@ void read_pooler(const json& v, const std::string& path, pooler_settings& p, pro
     r.finish();
 }
 
+// database.usl: {"sigma": .., "kappa": ..} or {"fit": {"n": [...], "x": [...]}} (fitted here).
+void read_usl(const json& v, const std::string& path, database_settings& d, problems& out) {
+    object_reader r(v, path, out);
+    if (!r.ok()) return;
+    if (const json* f = r.raw("fit")) {
+        if (r.has("sigma") || r.has("kappa")) {
+            out.add(path, "give either sigma and kappa or fit, not both");
+            r.know({"sigma", "kappa"});
+            r.finish();
+            return;
+        }
+        object_reader fr(*f, r.at("fit"), out);
+        if (!fr.ok()) return;
+        std::vector<double> n, x;
+        auto numbers = [&](const char* key, std::vector<double>& xs) {
+            const json* a = fr.raw(key);
+            if (!a) {
+                out.add(fr.at(key), "missing (an array of numbers)");
+                return;
+            }
+            if (!a->is_array()) {
+                out.add(fr.at(key), "must be an array of numbers, got " + detail::show(*a));
+                return;
+            }
+            for (const auto& e : *a) {
+                if (!e.is_number()) {
+                    out.add(fr.at(key), "must be an array of numbers, got " + detail::show(*a));
+                    xs.clear();
+                    return;
+                }
+                xs.push_back(e.get<double>());
+            }
+        };
+        numbers("n", n);
+        numbers("x", x);
+        fr.finish();
+        if (n.empty() || x.empty()) return;
+        try {
+            const auto fit = usl::fit_usl(n, x);
+            d.usl = fit.params;
+        } catch (const error& e) {
+            out.add(r.at("fit"), e.what());
+        }
+        r.finish();
+        return;
+    }
+    usl::usl_params p{1, 0, 0};
+    if (!r.has("sigma")) out.add(r.at("sigma"), "missing (contention, in [0, 1))");
+    if (!r.has("kappa")) out.add(r.at("kappa"), "missing (coherency, >= 0)");
+    r.number("sigma", p.sigma, 0, true, 0.999999);
+    r.number("kappa", p.kappa, 0);
+    r.number("lambda", p.lambda, 0, false);
+    r.finish();
+    d.usl = p;
+}
+
 void read_database(object_reader& r, database_settings& d) {
     r.integer("cores", d.cores, 0, 1 << 20);
     r.integer("max_connections", d.max_connections, 1, 1 << 24);
     read_distribution(r, "connect_time", d.connect_time);
     r.number("network_rtt_s", d.network_rtt_s, 0);
+    r.number("connect_cpu_s", d.connect_cpu_s, 0);
+    r.number("accept_rate_per_s", d.accept_rate_per_s, 0);
+    r.number("idle_session_timeout_s", d.idle_session_timeout_s, 0);
+    r.number("tcp_keepalive_s", d.tcp_keepalive_s, 0, false);
+    if (const json* u = r.raw("usl"); u && !u->is_null()) read_usl(*u, r.at("usl"), d, r.sink());
+    if (d.connect_cpu_s > 0 && d.cores == 0 && !d.usl)
+        r.sink().add(r.at("connect_cpu_s"), "needs a CPU model (cores > 0 or usl), got " +
+                                                sim::format_number(d.connect_cpu_s) + " with cores 0");
     r.finish();
+}
+
+void read_network(object_reader& r, network_settings& n) {
+    r.number("nat_idle_timeout_s", n.nat_idle_timeout_s, 0);
+    std::string drop = n.nat_drop == nat_drop_mode::silent ? "silent" : "reset";
+    r.string("nat_drop", drop, {"silent", "reset"});
+    n.nat_drop = drop == "silent" ? nat_drop_mode::silent : nat_drop_mode::reset;
+    r.number("socket_timeout_s", n.socket_timeout_s, 0, false);
+    r.number("connect_timeout_s", n.connect_timeout_s, 0, false);
+    r.finish();
+}
+
+void read_faults(const json& v, const std::string& path, std::vector<fault>& faults, problems& out) {
+    if (!v.is_array()) {
+        out.add(path, "must be an array of faults, got " + detail::show(v));
+        return;
+    }
+    std::vector<std::string> kinds(std::begin(fault_kind_names), std::end(fault_kind_names));
+    for (std::size_t i = 0; i < v.size(); ++i) {
+        object_reader r(v[i], path + "/" + std::to_string(i), out);
+        if (!r.ok()) continue;
+        if (!r.has("kind")) {
+            out.add(r.at("kind"), "missing (one of restart, failover, read_only, connect_errors, "
+                                  "slow_connects, slow_queries, kill_connections)");
+            r.know({"kind"});
+            continue;
+        }
+        const std::size_t before = out.list.size();
+        std::string kind;
+        r.string("kind", kind, kinds);
+        if (out.list.size() != before) continue;
+        fault f;
+        for (std::size_t k = 0; k < kinds.size(); ++k)
+            if (kinds[k] == kind) f.kind = static_cast<fault_kind>(k);
+        if (!r.has("at_s")) out.add(r.at("at_s"), "missing (when the fault happens, s)");
+        r.number("at_s", f.at_s, 0);
+        if (f.kind != fault_kind::kill_connections) {
+            if (!r.has("duration_s")) out.add(r.at("duration_s"), "missing (how long the fault lasts, s)");
+            r.number("duration_s", f.duration_s, 0);
+        }
+        if (f.kind == fault_kind::connect_errors) r.number("probability", f.probability, 0, true, 1);
+        if (f.kind == fault_kind::slow_connects || f.kind == fault_kind::slow_queries) {
+            if (!r.has("factor")) out.add(r.at("factor"), "missing (how many times slower)");
+            r.number("factor", f.factor, 0, false, 1e6);
+        }
+        if (f.kind == fault_kind::kill_connections) r.number("fraction", f.fraction, 0, true, 1);
+        r.finish();
+        faults.push_back(f);
+    }
+}
+
+void read_fleet(const json& v, const std::string& path, scenario& s, problems& out) {
+    if (!v.is_array()) {
+        out.add(path, "must be an array of fleet events, got " + detail::show(v));
+        return;
+    }
+    for (std::size_t i = 0; i < v.size(); ++i) {
+        object_reader r(v[i], path + "/" + std::to_string(i), out);
+        if (!r.ok()) continue;
+        const std::size_t before = out.list.size();
+        std::string kind;
+        if (!r.has("kind")) out.add(r.at("kind"), "missing (one of rolling_deploy, scale)");
+        r.string("kind", kind, {"rolling_deploy", "scale"});
+        if (out.list.size() != before) continue;
+        fleet_event e;
+        e.kind = kind == "scale" ? fleet_event_kind::scale : fleet_event_kind::rolling_deploy;
+        if (!r.has("at_s")) out.add(r.at("at_s"), "missing (when the event starts, s)");
+        r.number("at_s", e.at_s, 0);
+        r.number("ready_after_s", e.ready_after_s, 0);
+        if (e.kind == fleet_event_kind::rolling_deploy) {
+            r.integer("batch", e.batch, 1, 255);
+            r.number("interval_s", e.interval_s, 0, false);
+        } else {
+            if (!r.has("instances")) out.add(r.at("instances"), "missing (the new number of instances)");
+            r.integer("instances", e.instances, 1, 255);
+        }
+        r.finish();
+        if (!s.fleet.empty() && e.at_s < s.fleet.back().at_s)
+            out.add(r.at("at_s"), "fleet events must be in time order, got " + sim::format_number(e.at_s) +
+                                      " after " + sim::format_number(s.fleet.back().at_s));
+        s.fleet.push_back(e);
+    }
 }
 
 void read_pool(object_reader& r, pool_settings& p) {
@@ -298,13 +573,26 @@ std::optional<distribution> parse_distribution_at(const json& j, const std::stri
 json distribution_to_json(const distribution& d) { return distribution_json(d); }
 }  // namespace detail
 
+int fleet_instances_needed(const scenario& s) {
+    int active = s.client.instances, total = s.client.instances;
+    for (const auto& e : s.fleet) {
+        if (e.kind == fleet_event_kind::rolling_deploy) {
+            total += active;
+        } else {
+            if (e.instances > active) total += e.instances - active;
+            active = e.instances;
+        }
+    }
+    return total;
+}
+
 scenario default_scenario() {
     scenario s;
     s.pool.params = std::make_shared<generic_pool_params>();
     return s;
 }
 
-scenario scenario_from_json(const std::string& text) {
+scenario scenario_from_json(const std::string& text, const std::string& base_dir) {
     json j;
     try {
         j = json::parse(text);
@@ -347,6 +635,9 @@ scenario scenario_from_json(const std::string& text) {
                 r.number("retry_base_delay", c.initial_retry_delay, 0);
             if (r.use_alias("retry_max_delay", "max_retry_delay", "seeds/004"))
                 r.number("retry_max_delay", c.max_retry_delay, 0);
+            r.number("statement_timeout_s", c.statement_timeout_s, 0);
+            if (r.use_alias("query_timeout", "statement_timeout_s", "seeds/004"))
+                r.number("query_timeout", c.statement_timeout_s, 0);
             if (c.max_retry_delay < c.initial_retry_delay)
                 r.sink().add(r.at("max_retry_delay"), "must be >= initial_retry_delay (" +
                                                           sim::format_number(c.initial_retry_delay) + "), got " +
@@ -378,7 +669,35 @@ scenario scenario_from_json(const std::string& text) {
         }
         section("database", [&](object_reader& r) { read_database(r, s.database); });
         if (const json* v = root.raw("pooler")) read_pooler(*v, root.at("pooler"), s.pooler, out);
+        section("network", [&](object_reader& r) { read_network(r, s.network); });
+        if (const json* v = root.raw("faults")) read_faults(*v, root.at("faults"), s.faults, out);
+        if (const json* v = root.raw("fleet")) read_fleet(*v, root.at("fleet"), s, out);
         root.finish();
+        load_trace_arrivals(s, base_dir, out);
+        for (std::size_t i = 0; i < s.workload.transactions.size(); ++i) {
+            const auto& c = s.workload.transactions[i];
+            if (c.leak_hold_time && c.leak_probability == 0)
+                out.add("/workload/transactions/" + std::to_string(i) + "/leak_hold_time",
+                        "has no effect with leak_probability 0");
+        }
+        // A rolling deploy must end before the next fleet event starts.
+        {
+            int active = s.client.instances;
+            for (std::size_t i = 0; i < s.fleet.size(); ++i) {
+                const auto& e = s.fleet[i];
+                if (e.kind == fleet_event_kind::rolling_deploy) {
+                    const int steps = (active + e.batch - 1) / e.batch;
+                    const double end = e.at_s + (steps - 1) * e.interval_s + e.ready_after_s;
+                    if (i + 1 < s.fleet.size() && s.fleet[i + 1].at_s <= end)
+                        out.add("/fleet/" + std::to_string(i + 1) + "/at_s",
+                                "starts before the rolling deploy /fleet/" + std::to_string(i) + " ends (" +
+                                    std::to_string(steps) + " steps, last at " + sim::format_number(end) +
+                                    " s), got " + sim::format_number(s.fleet[i + 1].at_s));
+                } else {
+                    active = e.instances;
+                }
+            }
+        }
         // Each transaction class names one of the pools when there are several.
         std::string names;
         for (const auto& np : s.pools) names += (names.empty() ? "" : ", ") + np.name;
@@ -400,6 +719,11 @@ scenario scenario_from_json(const std::string& text) {
         if (s.client.instances * per_instance > 254)
             out.add("/client/instances", "instances x pools must be <= 254, got " +
                                              std::to_string(s.client.instances) + " x " + std::to_string(per_instance));
+        else if (fleet_instances_needed(s) * per_instance > 254)
+            out.add("/fleet", "the fleet events need " + std::to_string(fleet_instances_needed(s)) +
+                                  " instances over the run (each replacement and added instance is a new one); "
+                                  "instances x pools must be <= 254, got " +
+                                  std::to_string(fleet_instances_needed(s)) + " x " + std::to_string(per_instance));
         // A closed loop in which nothing takes time would never advance the clock.
         const auto& a = s.workload.arrivals;
         if (out.list.empty() && a.kind == arrival_kind::closed_loop && a.think_time.mean() == 0 &&
@@ -430,7 +754,26 @@ std::string scenario_to_json(const scenario& s, int indent) {
     json arr;
     const auto& a = s.workload.arrivals;
     switch (a.kind) {
-        case arrival_kind::poisson: arr = {{"kind", "poisson"}, {"rate_per_s", a.rate_per_s}}; break;
+        case arrival_kind::poisson:
+            if (a.profile) {
+                json pts = json::array();
+                for (const auto& p : a.profile->points) pts.push_back({{"at_s", p.at_s}, {"rate_per_s", p.rate_per_s}});
+                const char* shape = a.profile->shape == profile_shape::linear ? "linear" : "step";
+                arr = {{"kind", "poisson"}, {"profile", {{"shape", shape}, {"points", pts}}}};
+            } else {
+                arr = {{"kind", "poisson"}, {"rate_per_s", a.rate_per_s}};
+            }
+            break;
+        case arrival_kind::mmpp: {
+            json states = json::array();
+            for (const auto& st : a.mmpp.states)
+                states.push_back({{"rate_per_s", st.rate_per_s}, {"mean_holding_s", st.mean_holding_s}});
+            arr = {{"kind", "mmpp"}, {"states", states}, {"initial_state", a.mmpp.initial_state}};
+            break;
+        }
+        case arrival_kind::trace:
+            arr = {{"kind", "trace"}, {"file", a.trace.file}, {"time_scale", a.trace.time_scale}, {"loop", a.trace.loop}};
+            break;
         case arrival_kind::burst:
             arr = {{"kind", "burst"}, {"count", a.count}, {"at_s", a.at_s}, {"every_s", a.every_s}};
             break;
@@ -444,6 +787,9 @@ std::string scenario_to_json(const scenario& s, int indent) {
                   {"query_time", distribution_json(c.query_time)}};
         t["app_time"] = c.app_time ? distribution_json(*c.app_time) : json(nullptr);
         if (!c.pool.empty()) t["pool"] = c.pool;
+        t["read_only"] = c.read_only;
+        t["leak_probability"] = c.leak_probability;
+        t["leak_hold_time"] = c.leak_hold_time ? distribution_json(*c.leak_hold_time) : json(nullptr);
         tx.push_back(t);
     }
     j["workload"] = {{"arrivals", arr}, {"transactions", tx}};
@@ -456,7 +802,8 @@ std::string scenario_to_json(const scenario& s, int indent) {
                    {"retry_multiplier", s.client.retry_multiplier},
                    {"circuit_breaker_threshold", s.client.circuit_breaker_threshold},
                    {"circuit_breaker_timeout", s.client.circuit_breaker_timeout},
-                   {"circuit_breaker_reset", s.client.circuit_breaker_reset}};
+                   {"circuit_breaker_reset", s.client.circuit_breaker_reset},
+                   {"statement_timeout_s", s.client.statement_timeout_s}};
     auto pool_json = [](const pool_settings& ps) {
         json pool;
         pool["kind"] = ps.kind;
@@ -481,7 +828,41 @@ std::string scenario_to_json(const scenario& s, int indent) {
     j["database"] = {{"cores", s.database.cores},
                      {"max_connections", s.database.max_connections},
                      {"connect_time", distribution_json(s.database.connect_time)},
-                     {"network_rtt_s", s.database.network_rtt_s}};
+                     {"network_rtt_s", s.database.network_rtt_s},
+                     {"connect_cpu_s", s.database.connect_cpu_s},
+                     {"accept_rate_per_s", s.database.accept_rate_per_s},
+                     {"idle_session_timeout_s", s.database.idle_session_timeout_s},
+                     {"tcp_keepalive_s", s.database.tcp_keepalive_s}};
+    if (s.database.usl)
+        j["database"]["usl"] = {{"sigma", s.database.usl->sigma},
+                                {"kappa", s.database.usl->kappa},
+                                {"lambda", s.database.usl->lambda}};
+    else
+        j["database"]["usl"] = nullptr;
+    j["network"] = {{"nat_idle_timeout_s", s.network.nat_idle_timeout_s},
+                    {"nat_drop", s.network.nat_drop == nat_drop_mode::silent ? "silent" : "reset"},
+                    {"socket_timeout_s", s.network.socket_timeout_s},
+                    {"connect_timeout_s", s.network.connect_timeout_s}};
+    json faults = json::array();
+    for (const auto& f : s.faults) {
+        json o = {{"kind", fault_kind_names[static_cast<int>(f.kind)]}, {"at_s", f.at_s}};
+        if (f.kind != fault_kind::kill_connections) o["duration_s"] = f.duration_s;
+        if (f.kind == fault_kind::connect_errors) o["probability"] = f.probability;
+        if (f.kind == fault_kind::slow_connects || f.kind == fault_kind::slow_queries) o["factor"] = f.factor;
+        if (f.kind == fault_kind::kill_connections) o["fraction"] = f.fraction;
+        faults.push_back(o);
+    }
+    j["faults"] = faults;
+    json fleet = json::array();
+    for (const auto& e : s.fleet) {
+        if (e.kind == fleet_event_kind::rolling_deploy)
+            fleet.push_back({{"kind", "rolling_deploy"}, {"at_s", e.at_s}, {"batch", e.batch},
+                             {"interval_s", e.interval_s}, {"ready_after_s", e.ready_after_s}});
+        else
+            fleet.push_back({{"kind", "scale"}, {"at_s", e.at_s}, {"instances", e.instances},
+                             {"ready_after_s", e.ready_after_s}});
+    }
+    j["fleet"] = fleet;
     return j.dump(indent);
 }
 
