@@ -326,7 +326,7 @@ double arrival_process::next_profile() {
             continue;
         }
         const double den = ru + std::sqrt(std::max(0.0, ru * ru + 2 * s * e));
-        const double x = ru > 0 ? std::min(e / ru + 0 * den, g.t1 - u) : 0;
+        const double x = den > 0 ? 2 * e / den : 0;
         return t_ = std::min(u + x, g.t1);
     }
 }
