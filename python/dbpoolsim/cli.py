@@ -20,7 +20,7 @@ from typing import Any, Optional, Sequence
 from . import _core
 from .report import render_report
 from .runner import run
-from .scenario import DEFAULT_SCENARIO, builtin_scenarios, load_scenario, pool_kinds, with_overrides
+from .scenario import DEFAULT_SCENARIO, builtin_scenarios, load_scenario, pool_kinds, scenario_base_dir, with_overrides
 
 EXIT_USAGE = 2
 
@@ -59,11 +59,12 @@ def _load(spec: str, sets: Sequence[str]) -> str:
 def cmd_run(args: argparse.Namespace) -> int:
     try:
         text = _load(args.scenario, args.set)
-        _core.resolve_scenario(text)
+        base_dir = scenario_base_dir(args.scenario)
+        _core.resolve_scenario(text, base_dir)
     except (OSError, ValueError, TypeError) as exc:
         return _fail(args.scenario, _problems(exc))
     try:
-        result = run(text, threads=args.threads, progress=None if not args.quiet else False)
+        result = run(text, threads=args.threads, progress=None if not args.quiet else False, base_dir=base_dir)
     except KeyboardInterrupt:
         print("dbpoolsim: interrupted", file=sys.stderr)
         return 130
@@ -80,7 +81,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     status = 0
     for spec in args.scenarios:
         try:
-            _core.resolve_scenario(load_scenario(spec))
+            _core.resolve_scenario(load_scenario(spec), scenario_base_dir(spec))
             print(f"{spec}: ok")
         except (OSError, ValueError, TypeError) as exc:
             status = _fail(spec, _problems(exc))

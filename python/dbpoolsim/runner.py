@@ -8,23 +8,27 @@ from typing import Optional
 
 from . import _core
 from .result import Result
-from .scenario import ScenarioLike, load_scenario
+from .scenario import ScenarioLike, load_scenario, scenario_base_dir
 
 
-def run(scenario: ScenarioLike, threads: Optional[int] = None, progress: Optional[bool] = None) -> Result:
+def run(scenario: ScenarioLike, threads: Optional[int] = None, progress: Optional[bool] = None,
+        base_dir: Optional[str] = None) -> Result:
     """Simulate every replication of ``scenario`` and return a :class:`Result`.
 
     - ``scenario``: dict, JSON string, path, or built-in scenario name;
     - ``threads``: replications run in parallel on this many threads (default: all cores).
       The result is identical whatever the thread count;
-    - ``progress``: show a progress bar (default: when stderr is a terminal).
+    - ``progress``: show a progress bar (default: when stderr is a terminal);
+    - ``base_dir``: the directory relative trace files are resolved against (default: the
+      scenario file's directory, or the current directory when ``scenario`` is not a file).
 
     The GIL is released while simulating. Ctrl-C cancels the run within a fraction of a
     second and raises KeyboardInterrupt. Invalid scenarios raise ScenarioError listing every
     problem.
     """
     text = load_scenario(scenario)
-    job = _core.Job(text, int(threads or 0))  # validates: raises ScenarioError
+    base = scenario_base_dir(scenario) if base_dir is None else base_dir
+    job = _core.Job(text, int(threads or 0), base)  # validates: raises ScenarioError
     if progress is None:
         progress = sys.stderr.isatty() and not os.environ.get("CI")
     job.start()

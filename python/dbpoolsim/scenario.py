@@ -72,13 +72,26 @@ def load_scenario(scenario: ScenarioLike) -> str:
     raise TypeError(f"scenario must be a dict, JSON string, path or built-in name, got {type(scenario).__name__}")
 
 
+def scenario_base_dir(scenario: ScenarioLike) -> str:
+    """The directory of the scenario file that relative paths in it (trace files) are
+    resolved against: the file's own directory, or "" (the current directory) when the
+    scenario is not a file."""
+    if isinstance(scenario, os.PathLike):
+        return str(Path(scenario).parent)
+    if isinstance(scenario, str):
+        text = scenario.strip()
+        if not text.startswith("{") and _builtin_text(text) is None and Path(text).is_file():
+            return str(Path(text).parent)
+    return ""
+
+
 def resolve_scenario(scenario: ScenarioLike) -> dict[str, Any]:
     """Validate and return the scenario with every default filled in.
 
     Raises ScenarioError (a ValueError) whose ``problems`` attribute lists every problem as
     "/json/path: message".
     """
-    return json.loads(_core.resolve_scenario(load_scenario(scenario)))
+    return json.loads(_core.resolve_scenario(load_scenario(scenario), scenario_base_dir(scenario)))
 
 
 def default_scenario() -> dict[str, Any]:

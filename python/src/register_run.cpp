@@ -13,8 +13,8 @@ namespace {
 /// A run in a background C++ thread, so Python can show progress and honour Ctrl-C.
 class job {
 public:
-    job(const std::string& scenario_json, int threads)
-        : scenario_(models::scenario_from_json(scenario_json)), threads_(threads) {}
+    job(const std::string& scenario_json, int threads, const std::string& base_dir)
+        : scenario_(models::scenario_from_json(scenario_json, base_dir)), threads_(threads) {}
     ~job() {
         ctl_.cancel = true;
         if (thread_.joinable()) thread_.join();
@@ -76,15 +76,16 @@ private:
 void register_run(py::module_& m) {
     py::register_exception<models::cancelled>(m, "Cancelled", PyExc_KeyboardInterrupt);
     m.def("run_json",
-          [](const std::string& scenario_json, int threads) {
-              auto s = models::scenario_from_json(scenario_json);
+          [](const std::string& scenario_json, int threads, const std::string& base_dir) {
+              auto s = models::scenario_from_json(scenario_json, base_dir);
               py::gil_scoped_release nogil;
               return models::result_to_json(models::run(s, threads));
           },
-          py::arg("scenario_json"), py::arg("threads") = 0,
+          py::arg("scenario_json"), py::arg("threads") = 0, py::arg("base_dir") = "",
           "Run every replication (GIL released); returns the result as JSON text.");
     py::class_<job>(m, "Job", "A run in a background thread: start(), wait(t), progress(), cancel(), result().")
-        .def(py::init<const std::string&, int>(), py::arg("scenario_json"), py::arg("threads") = 0)
+        .def(py::init<const std::string&, int, const std::string&>(), py::arg("scenario_json"),
+             py::arg("threads") = 0, py::arg("base_dir") = "")
         .def("start", &job::start)
         .def("wait", &job::wait, py::arg("timeout_s"))
         .def("progress", &job::progress)

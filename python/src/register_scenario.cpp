@@ -6,11 +6,12 @@ namespace dbpoolsim::python {
 
 void register_scenario(py::module_& m) {
     m.def("resolve_scenario",
-          [](const std::string& text) {
-              return models::scenario_to_json(models::scenario_from_json(text));
+          [](const std::string& text, const std::string& base_dir) {
+              return models::scenario_to_json(models::scenario_from_json(text, base_dir));
           },
-          py::arg("scenario_json"),
-          "Validate a scenario (JSON text) and return it fully resolved (JSON text). "
+          py::arg("scenario_json"), py::arg("base_dir") = "",
+          "Validate a scenario (JSON text) and return it fully resolved (JSON text). Relative "
+          "trace files are resolved against base_dir (empty = the current directory). "
           "Raises ScenarioError listing every problem.");
     m.def("default_scenario_json", [] { return models::scenario_to_json(models::default_scenario()); },
           "Every default, as resolved scenario JSON.");
