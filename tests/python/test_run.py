@@ -20,7 +20,8 @@ REQUIRED_METRICS = [
     "connections_closed_idle", "connections_closed_lifetime", "connections_closed_broken",
     "connections_closed_overflow", "connections_closed_validation",
     "offered", "completed", "failed", "failed_acquire_timeout", "failed_connect_error",
-    "failed_pool_rejected", "failed_query_error", "in_flight", "success_rate",
+    "failed_pool_rejected", "failed_query_error", "failed_statement_timeout", "failed_read_only",
+    "failed_socket_timeout", "in_flight", "success_rate",
     "throughput_per_s", "latency_avg_ms", "latency_p50_ms", "latency_p95_ms", "latency_p99_ms",
     "latency_max_ms",
 ]
@@ -32,6 +33,8 @@ SERIES_COLUMNS = [
     "requests_in_system",
     "pooler_servers",
     "pooler_waiting",
+    "logins",
+    "instances",
 ]
 
 

@@ -88,11 +88,20 @@ def test_empty_scenario_gets_every_default():
     assert s["workload"]["arrivals"] == {"kind": "poisson", "rate_per_s": 100}
     assert s["workload"]["transactions"] == [
         {"name": "default", "weight": 1, "queries": 1,
-         "query_time": {"kind": "exponential", "mean_s": 0.005}, "app_time": None}]
+         "query_time": {"kind": "exponential", "mean_s": 0.005}, "app_time": None,
+         "read_only": False, "leak_probability": 0, "leak_hold_time": None}]
     assert s["database"] == {
         "cores": 0, "max_connections": 100,
         "connect_time": {"kind": "uniform", "low_s": 0.05, "high_s": 0.1},
-        "network_rtt_s": 0.0005}
+        "network_rtt_s": 0.0005, "connect_cpu_s": 0, "accept_rate_per_s": 0,
+        "idle_session_timeout_s": 0,
+        "tcp_keepalive_s": 7875,        # Linux: tcp_keepalive_time 7200 + 9 probes x 75 s
+        "usl": None}
+    assert s["network"] == {"nat_idle_timeout_s": 0, "nat_drop": "silent",
+                            "socket_timeout_s": 924.6,  # Linux tcp_retries2 = 15
+                            "connect_timeout_s": 127}   # Linux tcp_syn_retries = 6
+    assert s["faults"] == [] and s["fleet"] == []
+    assert s["client"]["statement_timeout_s"] == 0
 
 
 def test_generic_pool_defaults_are_the_seeds_values():
@@ -278,7 +287,7 @@ def with_query_time(dist) -> dict:
     ({"workload": {"arrivals": {"kind": "poisson", "rate_per_s": 0}}},
      "/workload/arrivals/rate_per_s: must be > 0, got 0"),
     ({"workload": {"arrivals": {"kind": "fixed"}}},
-     '/workload/arrivals/kind: must be one of poisson, burst, closed_loop, got "fixed"'),
+     '/workload/arrivals/kind: must be one of poisson, burst, closed_loop, mmpp, trace, got "fixed"'),
     ({"pool": {"validate_on_borrow": 1}},
      "/pool/validate_on_borrow: must be true or false, got a number 1"),
     ({"pool": {"idle_order": "random"}},
