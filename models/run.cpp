@@ -273,13 +273,13 @@ public:
         sim_.schedule_after(delay, ev_connect_done, pack(pool, conn));
     }
 
-    void round_trip(std::uint32_t pool, std::uint32_t conn) override {
+    void round_trip(std::uint32_t pool, std::uint32_t conn, double timeout_s) override {
         link& l = link_at(pool, conn);
         sim_.cancel(l.idle_timer);
         if (pool < apps_) nat_check(l, pool);
         if (l.dead) {
-            sim_.schedule_after(l.silent ? s_.network.socket_timeout_s : rtt_, ev_round_trip_failed,
-                                pack(pool, conn));
+            sim_.schedule_after(l.silent ? std::min(timeout_s, s_.network.socket_timeout_s) : rtt_,
+                                ev_round_trip_failed, pack(pool, conn));
             return;
         }
         l.last_used = sim_.now();

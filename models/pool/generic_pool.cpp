@@ -123,7 +123,7 @@ private:
     }
 
     void hand_out(std::uint32_t req, std::uint32_t c) {
-        if (p_.validate_on_borrow) start_round_trip(c, tag_validate, req);
+        if (p_.validate_on_borrow) start_round_trip(c, tag_validate, req, p_.validation_timeout);
         else grant(req, c);
     }
 
@@ -160,7 +160,7 @@ private:
         } else if (kind == timer_health) {
             for (std::uint32_t c = idle_front(); c != npos32;) {
                 const std::uint32_t next = idle_next(c);
-                start_round_trip(c, tag_health);
+                start_round_trip(c, tag_health, npos32, p_.validation_timeout);
                 c = next;
             }
             host_.pool_timer(index_, now() + p_.health_check_interval, timer_health, 0);

@@ -34,8 +34,8 @@
 // state reset on return (a well-behaved application leaves nothing dirty), leak detection
 // (logs only, §1.6), the housekeeper's clock-jump checks, the blockUntilFilled system property,
 // the housekeeping thread's serialization of keepalive round trips (each keepalive runs on its
-// own), and validationTimeout: the world's round trips always answer after network_rtt_s, so a
-// check never times out (the parameter is parsed and validated for paste-compatibility).
+// own). validationTimeout bounds isValid() and keepalive checks on a silently dead connection
+// (failover, silent NAT drop), as HikariCP's setNetworkTimeout does.
 #include "models/pool/hikaricp.hpp"
 
 #include <algorithm>
@@ -253,7 +253,8 @@ private:
             return;
         }
         if (elapsed_ms(k.last_returned_at) > p_.aliveBypassWindowMs) {
-            start_round_trip(c, tag_validate, req);  // isValid(): one round trip
+            // isValid(): one round trip, bounded by validationTimeout (setNetworkTimeout).
+            start_round_trip(c, tag_validate, req, p_.validationTimeout / 1000.0);
             return;
         }
         grant(req, c);
@@ -433,7 +434,7 @@ private:
         keepalive_[c] = {};
         if (conn(c).state == conn_state::idle) {
             idle_.erase(key(c));
-            start_round_trip(c, tag_keepalive);
+            start_round_trip(c, tag_keepalive, npos32, p_.validationTimeout / 1000.0);
             return;
         }
         keepalive_[c] = host_.pool_timer(index_, now() + keepalive_period_[c], timer_keepalive, c);

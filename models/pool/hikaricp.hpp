@@ -13,7 +13,7 @@
 //   maximumPoolSize       10       setter rejects < 1
 //   minimumIdle           = max    setter rejects < 0; > maximumPoolSize is reset to it
 //   connectionTimeout     30000    0 means Integer.MAX_VALUE ms; setter rejects other values < 250
-//   validationTimeout     5000     setter rejects < 250 (no effect here: see hikaricp.cpp)
+//   validationTimeout     5000     setter rejects < 250; bounds checks on silently dead connections
 //   idleTimeout           600000   setter rejects < 0; reset to 0 (disabled) if
 //                                  idleTimeout + 1 s > maxLifetime > 0 and minimumIdle < max;
 //                                  else reset to 600000 if in (0, 10 s) and minimumIdle < max

@@ -65,8 +65,11 @@ public:
     /// Start a login to the database; answers with pool_policy::on_connect_done.
     virtual void open_connection(std::uint32_t pool, std::uint32_t conn) = 0;
     /// One network round trip on an open connection (validation, ping, reset query);
-    /// answers with pool_policy::on_round_trip_done.
-    virtual void round_trip(std::uint32_t pool, std::uint32_t conn) = 0;
+    /// answers with pool_policy::on_round_trip_done. On a silently dead connection (no
+    /// answer ever comes) it fails after `timeout_s` or the network's socket timeout,
+    /// whichever is shorter (the library's own check timeout, e.g. HikariCP's validationTimeout).
+    virtual void round_trip(std::uint32_t pool, std::uint32_t conn,
+                            double timeout_s = std::numeric_limits<double>::infinity()) = 0;
     /// The connection is gone: the database frees its backend.
     virtual void close_connection(std::uint32_t pool, std::uint32_t conn) = 0;
     /// Schedule pool timer `kind` (< 32) with argument `arg` (< 2^24).
@@ -137,7 +140,8 @@ protected:
     void grant(std::uint32_t req, std::uint32_t c);
     void fail(std::uint32_t req, fail_reason why) { host_.fail(index_, req, why); }
     /// Start a round trip on c; `tag` is remembered in connection.check_tag.
-    void start_round_trip(std::uint32_t c, std::uint32_t tag, std::uint32_t holder = npos32);
+    void start_round_trip(std::uint32_t c, std::uint32_t tag, std::uint32_t holder = npos32,
+                          double timeout_s = std::numeric_limits<double>::infinity());
     connection& conn(std::uint32_t c) { return conns_[c]; }
     const std::vector<connection>& connections() const { return conns_; }
 

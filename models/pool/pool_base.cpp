@@ -98,14 +98,14 @@ void pool_base::grant(std::uint32_t req, std::uint32_t c) {
     host_.grant(index_, req, c);
 }
 
-void pool_base::start_round_trip(std::uint32_t c, std::uint32_t tag, std::uint32_t holder) {
+void pool_base::start_round_trip(std::uint32_t c, std::uint32_t tag, std::uint32_t holder, double timeout_s) {
     connection& k = conns_[c];
     if (k.state == conn_state::idle) unlink_idle(c, conn_state::checking);
     else set_state(k, conn_state::checking);
     k.check_tag = tag;
     k.holder = holder;
     record_metrics([](pool_metrics& m) { ++m.round_trips; });
-    host_.round_trip(index_, c);
+    host_.round_trip(index_, c, timeout_s);
 }
 
 // ---- idle list ----------------------------------------------------------------------------

@@ -119,7 +119,7 @@ struct fake_world final : models::pool_host {
         opens.push_back({sim.now(), c, ok});
         sim.schedule_after(ok ? connect_s : rtt_s, ev_connect, c);
     }
-    void round_trip(std::uint32_t, std::uint32_t c) override {
+    void round_trip(std::uint32_t, std::uint32_t c, double) override {
         sim.schedule_after(rtt_s, ev_round_trip, c | (check_ok(checks++) ? 0u : 1u << 31));
     }
     void close_connection(std::uint32_t, std::uint32_t c) override {

@@ -123,7 +123,7 @@ struct script_world final : models::pool_host {
         opens.push_back(sim.now());
         sim.schedule_after(connect_s, ev_connect, conn);
     }
-    void round_trip(std::uint32_t, std::uint32_t conn) override {
+    void round_trip(std::uint32_t, std::uint32_t conn, double) override {
         round_trips.push_back(sim.now());
         sim.schedule_after(rtt_s, ev_round_trip, conn);
     }

@@ -94,7 +94,7 @@ public:
         login_ok_[c] = logins_ok;
         sim_.schedule_after(logins_ok ? connect_s : rtt_s, ev_connect, c);
     }
-    void round_trip(std::uint32_t, std::uint32_t c) override { sim_.schedule_after(rtt_s, ev_rt, c); }
+    void round_trip(std::uint32_t, std::uint32_t c, double) override { sim_.schedule_after(rtt_s, ev_rt, c); }
     void close_connection(std::uint32_t, std::uint32_t) override { ++closes; }
     sim::timer_handle pool_timer(std::uint32_t, double t, std::uint32_t kind, std::uint32_t arg) override {
         return sim_.timer_at(t, ev_timer + kind, arg);

@@ -488,3 +488,30 @@ TEST_CASE("fault and fleet JSON errors name the field and the value", "[world][j
     CHECK_THAT(err(R"({"client": {"query_timeout": 1, "statement_timeout_s": 2}})"),
                Catch::Contains("query_timeout: is seeds/004's name for statement_timeout_s"));
 }
+
+TEST_CASE("HikariCP's validationTimeout bounds the check of a silently dropped connection", "[world][network]") {
+    // NAT drops flows idle > 10 s silently; socket timeout 30 s. The request at 31 s borrows
+    // the connection idle since 1.05 s: HikariCP validates it (idle > 500 ms), the check gets
+    // no answer and fails after validationTimeout (1 s), the pool closes it and opens a new
+    // one (10 ms), and the request runs: about 1.06 s instead of a 30 s hang.
+    world_spec w;
+    w.horizon_s = 60;
+    w.arrivals = R"({"kind": "burst", "count": 1, "at_s": 1, "every_s": 30})";
+    w.pool = R"({"kind": "hikaricp", "maximumPoolSize": 1, "minimumIdle": 1, "connectionTimeout": 30000,
+                 "idleTimeout": 0, "maxLifetime": 0, "keepaliveTime": 0, "validationTimeout": 1000})";
+    w.extra = R"(, "network": {"nat_idle_timeout_s": 10, "nat_drop": "silent", "socket_timeout_s": 30})";
+    auto r = run(w);
+    CHECK(r.metric("completed") == 2);
+    CHECK(r.metric("nat_drops") == 1);
+    CHECK(r.metric("latency_max_ms") > 1050);
+    CHECK(r.metric("latency_max_ms") < 1100);
+    // With keepaliveTime 30 s (its minimum) > the NAT's 10 s, the keepalive does not help;
+    // the same request is saved by validation alone. A NAT timeout of 40 s would be beaten.
+    w.pool = R"({"kind": "hikaricp", "maximumPoolSize": 1, "minimumIdle": 1, "connectionTimeout": 30000,
+                 "idleTimeout": 0, "maxLifetime": 0, "keepaliveTime": 30000, "validationTimeout": 1000})";
+    w.extra = R"(, "network": {"nat_idle_timeout_s": 40, "nat_drop": "silent", "socket_timeout_s": 30})";
+    w.arrivals = R"({"kind": "burst", "count": 1, "at_s": 1, "every_s": 50})";
+    r = run(w);
+    CHECK(r.metric("nat_drops") == 0);
+    CHECK(r.metric("completed") == 2);
+}
