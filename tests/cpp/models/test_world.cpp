@@ -4,6 +4,10 @@
 // says where its numbers come from.
 #include <catch2/catch.hpp>
 
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+
 #include "models/usl.hpp"
 #include "support/scenarios.hpp"
 
@@ -514,4 +518,51 @@ TEST_CASE("HikariCP's validationTimeout bounds the check of a silently dropped c
     r = run(w);
     CHECK(r.metric("nat_drops") == 0);
     CHECK(r.metric("completed") == 2);
+}
+
+// ---- arrival processes in the world ---------------------------------------------------------
+
+TEST_CASE("a replayed trace sets each request's arrival, class and database time", "[world][arrivals]") {
+    // Three requests: a 0.2 s "slow" one at 1 s, a default one (query_time 0.05) at 2 s, a
+    // 0.4 s one split over two queries at 3 s. No contention, rtt 1 ms per query.
+    const std::string dir = std::filesystem::temp_directory_path().string();
+    const std::string file = dir + "/test_world_trace.csv";
+    {
+        std::FILE* f = std::fopen(file.c_str(), "w");
+        REQUIRE(f);
+        std::fputs("t_s,class,duration_s\n1,slow,0.2\n2,,\n3,two,0.4\n", f);
+        std::fclose(f);
+    }
+    world_spec w;
+    w.horizon_s = 10;
+    w.arrivals = R"({"kind": "trace", "file": "test_world_trace.csv"})";
+    w.transactions = R"([{"name": "default", "query_time": {"kind": "constant", "value_s": 0.05}},
+                         {"name": "slow", "weight": 0.001, "query_time": {"kind": "constant", "value_s": 9}},
+                         {"name": "two", "weight": 0.001, "queries": 2, "query_time": {"kind": "constant", "value_s": 9}}])";
+    const auto s = models::scenario_from_json(
+        R"({"run": {"horizon_s": 10, "warmup_s": 0, "replications": 1, "seed": 1, "sample_interval_s": 1},
+            "workload": {"arrivals": )" + w.arrivals + R"(, "transactions": )" + w.transactions + R"(},
+            "pool": )" + w.pool + R"(, "database": )" + w.database + "}",
+        dir);
+    const auto r = models::run_replication(s, 0);
+    CHECK(r.metric("offered") == 3);
+    CHECK(r.metric("completed") == 3);
+    CHECK(r.metric("latency_max_ms") == Approx(402));               // 2 x (0.2 + 0.001)
+    CHECK(r.metric("latency_avg_ms") == Approx((201 + 51 + 402) / 3.0));
+    CHECK(at(r, "arrivals", 1) == 1);
+    CHECK(at(r, "arrivals", 3) == 1);
+    std::remove(file.c_str());
+}
+
+TEST_CASE("a step rate profile changes the arrival rate in the world", "[world][arrivals]") {
+    // 20/s for 50 s then 200/s: arrivals per 10 s interval ~200 then ~2000 (Poisson: within
+    // 5 sd, sd = sqrt(mean)).
+    world_spec w;
+    w.horizon_s = 100;
+    w.sample_s = 10;
+    w.arrivals = R"({"kind": "poisson", "profile": {"shape": "step", "points": [{"at_s": 0, "rate_per_s": 20}, {"at_s": 50, "rate_per_s": 200}]}})";
+    w.query_s = 0.001;
+    const auto r = run(w);
+    CHECK(at(r, "arrivals", 30) == Approx(200).margin(5 * std::sqrt(200.0)));
+    CHECK(at(r, "arrivals", 80) == Approx(2000).margin(5 * std::sqrt(2000.0)));
 }
