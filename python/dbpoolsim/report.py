@@ -46,6 +46,28 @@ _ROWS = [
     ("peak_backend_connections", "peak backend connections", "", 1),
 ]
 
+# Incident rows: printed only when they are non-zero (faults, NAT drops, retries, fleets...).
+_INCIDENT_ROWS = [
+    ("time_to_recover_s", "time to recover", "s", 1),
+    ("goodput_ratio", "goodput / offered", "%", 100),
+    ("retry_amplification", "attempts per request", "", 1),
+    ("breaker_open_fraction", "breaker open", "%", 100),
+    ("logins_per_s_peak", "logins/s peak", "1/s", 1),
+    ("rejected_logins", "rejected logins", "", 1),
+    ("connections_broken", "connections broken", "", 1),
+    ("nat_drops", "NAT drops", "", 1),
+    ("idle_session_closes", "idle-session closes", "", 1),
+    ("leaked_connections", "leaked connections", "", 1),
+    ("instances_max", "instances (max)", "", 1),
+    ("failed_query_error", "failed: query error", "", 1),
+    ("failed_socket_timeout", "failed: socket timeout", "", 1),
+    ("failed_statement_timeout", "failed: statement timeout", "", 1),
+    ("failed_read_only", "failed: read-only", "", 1),
+    ("failed_connect_error", "failed: connect error", "", 1),
+    ("failed_deadline_exceeded", "failed: deadline", "", 1),
+    ("failed_circuit_open", "failed: circuit open", "", 1),
+]
+
 
 def _fmt(v: float) -> str:
     if v is None or (isinstance(v, float) and math.isnan(v)):
@@ -122,6 +144,20 @@ def render_report(result: Result) -> str:
         mean = s[key] * scale
         half = s.get(f"{key}_ci95", math.nan) * scale
         lines.append(f"  {label:<26} {_fmt(mean):>12} {_fmt(half):>12}  {unit}")
+    incident = False
+    for key, label, unit, scale in _INCIDENT_ROWS:
+        v = s.get(key, math.nan)
+        if v is None or (isinstance(v, float) and math.isnan(v)):
+            continue
+        if v == 0 or (key == "retry_amplification" and v == 1) or (key == "goodput_ratio" and v == 1):
+            continue
+        if key == "instances_max" and v == s.get("instances", v):
+            continue
+        if not incident:
+            lines += ["", "  incident / client layer"]
+            incident = True
+        half = s.get(f"{key}_ci95", math.nan) * scale
+        lines.append(f"  {label:<26} {_fmt(v * scale):>12} {_fmt(half):>12}  {unit}")
     v = health_verdict(s)
     lines += ["", f"  health: {v['status'].upper()}"]
     lines += [f"    - {f}" for f in v["findings"]] or ["    - all indicators within the seeds' thresholds"]
