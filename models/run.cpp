@@ -161,6 +161,9 @@ public:
                               f.kind == fault_kind::connect_errors;
         }
         db_facing_from_ = 0;  // pools whose connections reach the database: [from, to)
+        // Follow every connection's far end only when something can break it.
+        fleet_ = !s.fleet.empty();
+        track_ = !s.faults.empty() || s.network.nat_idle_timeout_s > 0 || s.database.idle_session_timeout_s > 0;
         if (!s.pooler.kind.empty()) {
             auto p = make_pooler(s.pooler, *this, apps_, pm_pooler_,
                                  sim::random_stream(s.run.seed, rep, "pooler"));
@@ -180,9 +183,11 @@ public:
 
     void grant(std::uint32_t pool, std::uint32_t id, std::uint32_t conn) override {
         request& r = reqs_[id];
-        link& l = link_at(pool, conn);
-        l.held = true;
-        sim_.cancel(l.idle_timer);
+        if (track_) {
+            link& l = link_at(pool, conn);
+            l.held = true;
+            sim_.cancel(l.idle_timer);
+        }
         if (pooler_ && pool == apps_) {
             // PgBouncer linked a server to this client for the transaction.
             r.server = conn;
@@ -358,7 +363,7 @@ private:
             }
         }
         const std::uint32_t instance = active_[k];
-        ++inst_inflight_[instance];
+        if (fleet_) ++inst_inflight_[instance];
         r.pool = static_cast<std::uint8_t>(instance * per_instance_ + cls_pool_[r.cls]);
         if (r.counted) {
             ++offered_;
@@ -450,6 +455,7 @@ private:
     void free_slot(std::uint32_t id) {
         free_reqs_.push_back(id);
         in_system_.set(sim_.now(), static_cast<double>(--live_));
+        if (!fleet_) return;
         const std::uint32_t inst = instance_of(reqs_[id]);
         if (--inst_inflight_[inst] == 0 && inst_state_[inst] == inst_draining)
             sim_.schedule_after(0, ev_instance_stop, inst);
@@ -531,15 +537,18 @@ private:
     void start_query(std::uint32_t id) {
         request& r = reqs_[id];
         const auto& tc = s_.workload.transactions[r.cls];
-        link& a = links_[r.pool][r.conn];
-        nat_check(a, r.pool);
-        if (a.dead) return dead_use(id, a, 1);
-        a.last_used = sim_.now();
-        link& d = db_link(r);
-        if (pooler_ && d.dead) return dead_use(id, d, 2);
-        if (!tc.read_only && d.node < node_read_only_.size() && node_read_only_[d.node])
-            // SQLSTATE 25006: cannot execute in a read-only transaction.
-            return query_error_after(id, rtt_, fail_reason::read_only, 0);
+        link* d = nullptr;
+        if (track_) {
+            link& a = links_[r.pool][r.conn];
+            nat_check(a, r.pool);
+            if (a.dead) return dead_use(id, a, 1);
+            a.last_used = sim_.now();
+            d = &db_link(r);
+            if (pooler_ && d->dead) return dead_use(id, *d, 2);
+            if (!tc.read_only && d->node < node_read_only_.size() && node_read_only_[d->node])
+                // SQLSTATE 25006: cannot execute in a read-only transaction.
+                return query_error_after(id, rtt_, fail_reason::read_only, 0);
+        }
         sim::keyed_engine eng(query_seed_ ^ sim::mix64(r.query_index), r.seqno);
         double work = std::isnan(r.duration) ? tc.query_time.sample(eng) : r.duration / tc.queries;
         if (slow_queries_) {
@@ -547,8 +556,10 @@ private:
             for (const auto& f : s_.faults)
                 if (f.kind == fault_kind::slow_queries && t >= f.at_s && t < f.at_s + f.duration_s) work *= f.factor;
         }
-        d.busy = id;
-        r.query_start = sim_.now();
+        if (d) {
+            d->busy = id;
+            r.query_start = sim_.now();
+        }
         cpu_.submit(id, work);
         if (s_.client.statement_timeout_s > 0)
             r.stmt = sim_.timer_after(s_.client.statement_timeout_s, ev_stmt_timeout, id);
@@ -556,8 +567,8 @@ private:
 
     void on_query_cpu_done(std::uint32_t id) {
         request& r = reqs_[id];
-        db_link(r).busy = npos32;
-        sim_.cancel(r.stmt);
+        if (track_) db_link(r).busy = npos32;
+        if (s_.client.statement_timeout_s > 0) sim_.cancel(r.stmt);
         if (rtt_ > 0) sim_.schedule_after(rtt_, ev_response, id);
         else on_response(id);
     }
@@ -567,7 +578,7 @@ private:
         request& r = reqs_[id];
         r.stmt = {};
         cpu_.cancel(id);
-        db_link(r).busy = npos32;
+        if (track_) db_link(r).busy = npos32;
         query_error_after(id, rtt_, fail_reason::statement_timeout, 0);
     }
 
@@ -605,22 +616,25 @@ private:
     }
 
     void release_conn(std::uint32_t pool, std::uint32_t conn) {
-        link& l = link_at(pool, conn);
-        l.held = false;
-        arm_idle_session(pool, conn);
+        if (track_) {
+            link_at(pool, conn).held = false;
+            arm_idle_session(pool, conn);
+        }
         pools_[pool]->release(conn);
     }
 
     void release_server(std::uint32_t server) {
-        links_[apps_][server].held = false;
-        arm_idle_session(apps_, server);
+        if (track_) {
+            links_[apps_][server].held = false;
+            arm_idle_session(apps_, server);
+        }
         pooler_->release(server);
     }
 
     void on_response(std::uint32_t id) {
         request& r = reqs_[id];
         const auto& tc = s_.workload.transactions[r.cls];
-        links_[r.pool][r.conn].last_used = sim_.now();
+        if (track_) links_[r.pool][r.conn].last_used = sim_.now();
         ++r.query_index;
         if (tc.app_time) {
             sim::keyed_engine eng(app_seed_ ^ sim::mix64(r.query_index), r.seqno);
@@ -1032,6 +1046,8 @@ private:
     std::vector<std::vector<link>> links_;  // per pool, per connection slot
     std::vector<std::uint8_t> stopped_;     // per pool: its instance has exited
     std::uint32_t db_facing_from_ = 0;
+    bool track_ = false;
+    bool fleet_ = false;  // fleet events: requests in flight are counted per instance  // faults, NAT or idle-session timeout: links are followed per use
     std::vector<std::uint32_t> login_jobs_, free_login_jobs_;  // logins' CPU parts
     std::uint32_t backends_ = 0;
     // database state under faults
