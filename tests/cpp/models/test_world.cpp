@@ -566,3 +566,33 @@ TEST_CASE("a step rate profile changes the arrival rate in the world", "[world][
     CHECK(at(r, "arrivals", 30) == Approx(200).margin(5 * std::sqrt(200.0)));
     CHECK(at(r, "arrivals", 80) == Approx(2000).margin(5 * std::sqrt(2000.0)));
 }
+
+TEST_CASE("faults, NAT drops, retries and fleet events give the same numbers on any thread count", "[world][determinism]") {
+    auto s = models::scenario_from_json(R"({
+        "run": {"horizon_s": 60, "warmup_s": 5, "replications": 4, "seed": 11, "sample_interval_s": 1},
+        "workload": {"arrivals": {"kind": "mmpp", "states": [{"rate_per_s": 50, "mean_holding_s": 5}, {"rate_per_s": 400, "mean_holding_s": 2}]}},
+        "client": {"instances": 2, "retry_attempts": 2, "initial_retry_delay": 0.1, "circuit_breaker_threshold": 20,
+                   "statement_timeout_s": 0.05},
+        "pool": {"kind": "hikaricp", "maximumPoolSize": 8},
+        "database": {"cores": 4, "max_connections": 30, "connect_cpu_s": 0.002, "idle_session_timeout_s": 20},
+        "network": {"nat_idle_timeout_s": 15, "socket_timeout_s": 3},
+        "faults": [{"kind": "kill_connections", "at_s": 20, "fraction": 0.5},
+                   {"kind": "failover", "at_s": 30, "duration_s": 4},
+                   {"kind": "connect_errors", "at_s": 40, "duration_s": 3, "probability": 0.5}],
+        "fleet": [{"kind": "rolling_deploy", "at_s": 45, "interval_s": 3, "ready_after_s": 1}]})");
+    const auto a = models::run(s, 1), b = models::run(s, 3);
+    REQUIRE(a.replications.size() == b.replications.size());
+    for (std::size_t i = 0; i < a.replications.size(); ++i) {
+        const auto& x = a.replications[i].metrics;
+        const auto& y = b.replications[i].metrics;
+        REQUIRE(x.size() == y.size());
+        for (std::size_t k = 0; k < x.size(); ++k) {
+            if (x[k].first == "wall_seconds") continue;
+            INFO(x[k].first);
+            CHECK((x[k].second == y[k].second || (std::isnan(x[k].second) && std::isnan(y[k].second))));
+        }
+    }
+    const auto& r = a.replications[0];
+    CHECK(r.metric("connections_broken") > 0);
+    CHECK(r.metric("offered") == r.metric("completed") + r.metric("failed") + r.metric("in_flight"));
+}
