@@ -149,7 +149,7 @@ def render_report(result: Result) -> str:
         v = s.get(key, math.nan)
         if v is None or (isinstance(v, float) and math.isnan(v)):
             continue
-        if v == 0 or (key == "retry_amplification" and v == 1) or (key == "goodput_ratio" and v == 1):
+        if v == 0 or (key == "retry_amplification" and v < 1.0005) or (key == "goodput_ratio" and v > 0.99):
             continue
         if key == "instances_max" and v == s.get("instances", v):
             continue
