@@ -1153,7 +1153,8 @@ double world::peak_series_rate(const char* column) const {
 
 // Time from the first fault (after warm-up) until the start of the first run of 5 healthy
 // sample intervals (or every remaining one, if fewer), healthy meaning failures <= 1 % of
-// the requests that ended in it, and no interval without completions while requests arrive.
+// the requests that ended in it and requests flowing (see below): a stall whose requests
+// have not timed out yet is not healthy.
 double world::time_to_recover() const {
     double at = NAN;
     for (const auto& f : s_.faults)
@@ -1166,9 +1167,11 @@ double world::time_to_recover() const {
     for (std::size_t i = 0; i < series_.rows(); ++i)
         if (series_.at(i, 0) > at) rows.push_back(i);
     auto healthy = [&](std::size_t i) {
+        // Few failures, and requests flow: those that ended keep up with arrivals (80 %, less
+        // three Poisson standard deviations of the arrival count for noise).
         const double c = series_.at(i, kc), f = series_.at(i, kf), a = series_.at(i, ka);
         if (c == 0 && a > 0) return false;
-        return f <= 0.01 * (c + f);
+        return f <= 0.01 * (c + f) && c + f >= 0.8 * a - 3 * std::sqrt(a);
     };
     constexpr std::size_t need = 5;
     for (std::size_t k = 0; k < rows.size(); ++k) {

@@ -596,3 +596,21 @@ TEST_CASE("faults, NAT drops, retries and fleet events give the same numbers on 
     CHECK(r.metric("connections_broken") > 0);
     CHECK(r.metric("offered") == r.metric("completed") + r.metric("failed") + r.metric("in_flight"));
 }
+
+TEST_CASE("time_to_recover_s counts a stall whose requests have not failed yet", "[world][faults]") {
+    // slow_queries x10 for 30 s from 60 s at 400 req/s on 10 connections (capacity 2000/s
+    // falls to 200/s): completions collapse at once, timeouts (10 s) start only at 71 s. The
+    // system is healthy again in the interval after the window (91-92 s): about 31 s.
+    world_spec w;
+    w.horizon_s = 200;
+    w.warmup_s = 30;
+    w.arrivals = R"({"kind": "poisson", "rate_per_s": 400})";
+    w.transactions = R"([{"query_time": {"kind": "exponential", "mean_s": 0.005}}])";
+    w.pool = R"({"kind": "generic", "min_connections": 10, "max_connections": 10, "acquisition_timeout": 10})";
+    w.database = R"({"cores": 4})";
+    w.extra = R"(, "faults": [{"kind": "slow_queries", "at_s": 60, "duration_s": 30, "factor": 10}])";
+    const auto r = run(w);
+    CHECK(r.metric("time_to_recover_s") >= 30);
+    CHECK(r.metric("time_to_recover_s") <= 33);
+    CHECK(at(r, "failures", 65) == 0);  // stalled, not failing yet
+}
