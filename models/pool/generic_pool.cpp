@@ -51,7 +51,10 @@ public:
                 const std::uint32_t req = pop_waiter();
                 fail(req, fail_reason::connect_error);
             }
-            return;  // the minimum is retried at the next cleanup, never in a tight loop
+            // The waiters left still each want a login (each failure consumes a waiter, so
+            // this ends); the minimum is retried at the next cleanup.
+            grow();
+            return;
         }
         connection_opened(c);
         make_available(c);

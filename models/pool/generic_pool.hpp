@@ -21,7 +21,9 @@
 //     min_connections, close expired idle ones, then reopen up to min_connections;
 //   - every health_check_interval: one round trip on each idle connection; broken ones close;
 //   - a failed login fails the oldest waiter not covered by another login in flight
-//     (connect_error, surfaced at once), and the pool retries the minimum at the next cleanup.
+//     (connect_error, surfaced at once), then starts logins again for the waiters left (so
+//     during an outage waiters fail fast, one per refused login, and none is stranded with
+//     no login in flight); the minimum is retried at the next cleanup.
 #pragma once
 
 #include <memory>

@@ -614,3 +614,19 @@ TEST_CASE("time_to_recover_s counts a stall whose requests have not failed yet",
     CHECK(r.metric("time_to_recover_s") <= 33);
     CHECK(at(r, "failures", 65) == 0);  // stalled, not failing yet
 }
+
+TEST_CASE("generic pool: after refused logins no waiter is left without a login in flight", "[world][faults]") {
+    // 50 requests at 10 s; the database restarted at 9.9 s and refuses logins until 10.9 s.
+    // Every refused login fails one waiter and the pool logs in again for the others, so the
+    // waiters either fail fast (connect_error) or are served once the database is back,
+    // instead of sitting until the next cleanup (30 s later).
+    world_spec w;
+    w.horizon_s = 60;
+    w.arrivals = R"({"kind": "burst", "count": 50, "at_s": 10})";
+    w.pool = R"({"kind": "generic", "min_connections": 5, "max_connections": 5})";
+    w.extra = R"(, "faults": [{"kind": "restart", "at_s": 9.9, "duration_s": 1}])";
+    const auto r = run(w);
+    CHECK(r.metric("completed") + r.metric("failed_connect_error") + r.metric("failed_query_error") == 50);
+    CHECK(r.metric("in_flight") == 0);
+    CHECK(r.metric("sojourn_avg_ms") < 100);  // all fail fast: the outage outlasts the burst
+}
