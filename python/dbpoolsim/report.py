@@ -103,10 +103,29 @@ def health_verdict(summary: dict[str, float]) -> dict[str, Any]:
     if not math.isnan(wait) and wait > 50:
         findings.append(("warning", f"average acquire wait {wait:.1f} ms is above 50 ms"))
         recs.append("increase max_connections or optimise slow queries (seeds/000 High Wait Times)")
-    tr = summary.get("timeout_rate", math.nan)
+    def val(key: str) -> float:
+        v = summary.get(key, math.nan)
+        return math.nan if v is None else float(v)
+
+    faulted = any(val(k) > 0 for k in ("connections_broken", "nat_drops", "idle_session_closes",
+                                        "failed_socket_timeout", "failed_read_only"))
+    tr = val("timeout_rate")
     if not math.isnan(tr) and tr > 0.001:
         findings.append(("critical", f"timeout rate {100 * tr:.3f} % is above 0.1 %"))
-        recs.append("the pool is undersized for this load (seeds/004 Timeout Rate)")
+        if faulted:
+            recs.append("the timeouts follow a fault: see the incident block (time to recover, "
+                        "failures by reason) before resizing the pool")
+        else:
+            recs.append("the pool is undersized for this load (seeds/004 Timeout Rate)")
+    hung = val("failed_socket_timeout")
+    if hung > 0:
+        findings.append(("critical", f"{hung:.0f} requests hung on silently dead connections until "
+                                     "the socket timeout"))
+        recs.append("set a driver socket timeout (network.socket_timeout_s) and a short connect "
+                    "timeout; validate or keep alive idle connections below any NAT idle timeout")
+    ttr = val("time_to_recover_s")
+    if ttr > 0:
+        findings.append(("warning", f"users saw the first fault for {ttr:.1f} s (time to recover)"))
     sr = summary.get("success_rate", math.nan)
     if not math.isnan(sr) and sr < 0.99:
         findings.append(("critical", f"success rate {100 * sr:.2f} % is below the 99 % target"))

@@ -327,3 +327,30 @@ def test_littles_law_holds_on_a_stable_scenario(tiny):
     assert (r["failed"] == 0).all()
     little = r["offered_per_s"] * r["sojourn_avg_ms"] / 1000
     assert r["requests_in_system_avg"].tolist() == pytest.approx(little.tolist(), rel=0.05)
+
+
+def test_verdict_blames_the_fault_not_the_pool_after_a_failover():
+    summary = {"utilization_percent": 50, "timeout_rate": 0.2, "success_rate": 0.8,
+               "connections_broken": 40, "failed_socket_timeout": 40, "time_to_recover_s": 925}
+    v = dbpoolsim.health_verdict(summary)
+    assert v["status"] == "critical"
+    assert any("socket timeout" in f for f in v["findings"])
+    assert any("925.0 s" in f for f in v["findings"])
+    assert not any("undersized" in r for r in v["recommendations"])
+    assert any("network.socket_timeout_s" in r for r in v["recommendations"])
+    # Without a fault, timeouts still mean an undersized pool.
+    plain = dbpoolsim.health_verdict({"utilization_percent": 50, "timeout_rate": 0.2})
+    assert any("undersized" in r for r in plain["recommendations"])
+
+
+def test_report_prints_the_incident_block_only_for_incidents():
+    res = dbpoolsim.run({"run": {"horizon_s": 30, "warmup_s": 2, "replications": 2, "seed": 3},
+                         "workload": {"arrivals": {"kind": "poisson", "rate_per_s": 100}},
+                         "pool": {"kind": "generic", "min_connections": 4, "max_connections": 4},
+                         "faults": [{"kind": "restart", "at_s": 10, "duration_s": 3}]},
+                        progress=False)
+    from dbpoolsim.report import render_report
+
+    text = render_report(res)
+    assert "incident / client layer" in text and "time to recover" in text
+    assert res.summary["connections_broken"] == 4

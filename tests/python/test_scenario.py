@@ -29,6 +29,9 @@ def test_dict_json_text_path_and_str_path_load_the_same_scenario(tiny, tiny_file
 def test_builtin_scenarios_load_by_name():
     names = dbpoolsim.builtin_scenarios()
     assert {"medium-application", "spike-50", "standard-case"} <= set(names)
+    # Incident presets (copies of experiments/scenarios/incidents, findings in e02).
+    assert {"lifetime-herd", "rolling-deploy", "failover", "nat-idle-drop", "retry-storm"} <= set(names)
+    assert dbpoolsim.resolve_scenario("failover")["faults"][0]["kind"] == "failover"
     assert all(isinstance(desc, str) and desc for desc in names.values())
     for name in names:
         resolved = resolve_scenario(name)
