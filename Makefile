@@ -8,7 +8,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 APT_PACKAGES := libboost-dev libeigen3-dev nlohmann-json3-dev catch2 g++ cmake ninja-build
 PY_BUILD_DEPS := "scikit-build-core>=0.10" "pybind11>=2.10" ninja cmake
-PY_DEPS := numpy pandas tqdm pytest simpy
+PY_DEPS := numpy pandas tqdm pytest simpy matplotlib nbclient nbformat ipykernel
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SOURCES := $(shell find sim models python -type f \( -name '*.cpp' -o -name '*.hpp' -o -name '*.py' -o -name '*.json' -o -name 'CMakeLists.txt' \) 2>/dev/null) CMakeLists.txt pyproject.toml
 CPP_BUILD := build/cpp
@@ -49,7 +49,7 @@ $(STAMPS)/deps:
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMPS)/pydeps: $(VENV)/bin/python
+$(STAMPS)/pydeps: $(VENV)/bin/python Makefile
 	@mkdir -p $(STAMPS)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q $(PY_BUILD_DEPS) $(PY_DEPS)
