@@ -89,6 +89,7 @@ struct link {
     bool silent = false;      // ... without a reset: it hangs until socket_timeout_s
     bool orphan = false;      // NAT-dropped silently: the backend outlives the client's close
     bool held = false;        // held by a request
+    bool pooler_client = false;  // counted as a client by the pooler (admitted, not yet closed)
 };
 
 const std::vector<std::string> series_columns = {
@@ -233,7 +234,7 @@ public:
         if (counting_) ++logins_;
         if (pooler_ && pool != apps_) {
             // An application connection logs in to PgBouncer, not to the database.
-            l.login_ok = pooler_->admit_client();
+            l.login_ok = l.pooler_client = pooler_->admit_client();
             sim_.schedule_after(l.login_ok ? pooler_->client_connect_time().sample(connect_.engine()) : rtt_,
                                 ev_connect_done, pack(pool, conn));
             return;
@@ -297,6 +298,7 @@ public:
         sim_.cancel(l.idle_timer);
         l.open = l.held = false;
         if (pooler_ && pool != apps_) {
+            l.pooler_client = false;
             pooler_->client_left();
             return;
         }
@@ -930,7 +932,8 @@ private:
             for (auto& l : links_[p]) {
                 sim_.cancel(l.idle_timer);
                 if (pooler_) {
-                    if (l.open) pooler_->client_left();
+                    if (l.pooler_client) pooler_->client_left();  // logins in progress included
+                    l.pooler_client = false;
                 } else if (l.backend) {
                     set_backends(backends_ - 1);
                 }

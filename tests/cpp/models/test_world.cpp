@@ -632,3 +632,20 @@ TEST_CASE("generic pool: after refused logins no waiter is left without a login 
     CHECK(r.metric("in_flight") == 0);
     CHECK(r.metric("sojourn_avg_ms") < 100);  // all fail fast: the outage outlasts the burst
 }
+
+TEST_CASE("a rolling deploy behind PgBouncer gives back the exiting instances' client slots", "[world][fleet]") {
+    // 3 instances x 5 connections to PgBouncer (max_client_conn 20): each deploy step briefly
+    // has 4 instances (20 clients). If an exiting instance kept its client slots, the second
+    // step's surge would be refused.
+    const auto s = models::scenario_from_json(R"({"run": {"horizon_s": 120, "warmup_s": 0, "replications": 1},
+        "workload": {"arrivals": {"kind": "poisson", "rate_per_s": 100}},
+        "client": {"instances": 3},
+        "pool": {"kind": "generic", "min_connections": 5, "max_connections": 5},
+        "pooler": {"kind": "pgbouncer", "default_pool_size": 10, "max_client_conn": 20},
+        "fleet": [{"kind": "rolling_deploy", "at_s": 10, "interval_s": 20}]})");
+    const auto r = models::run_replication(s, 0);
+    CHECK(r.metric("instances_max") == 4);
+    CHECK(r.metric("pooler_peak_clients") == 20);
+    CHECK(r.metric("pooler_rejected_clients") == 0);
+    CHECK(r.metric("failed") == 0);
+}
