@@ -36,19 +36,10 @@ std::string db(double connect_s, double rtt_s, int max_connections = 1000) {
 
 using test::at;
 
-std::vector<std::string> problems_of(const std::string& pool) {
-    try {
-        models::scenario_from_json(R"({"pool": )" + pool + "}");
-    } catch (const config_error& e) {
-        return e.problems();
-    }
-    return {};
-}
+std::vector<std::string> problems_of(const std::string& pool) { return test::pool_problems(pool); }
 
 const models::hikaricp_params& params_of(const std::string& pool) {
-    static models::scenario s;  // keeps the parameters alive
-    s = models::scenario_from_json(R"({"pool": )" + pool + "}");
-    return dynamic_cast<const models::hikaricp_params&>(*s.pool.params);
+    return test::pool_params<models::hikaricp_params>(pool);
 }
 
 /// The pool's jitter stream in the world for seed 1, replication 0 (run.cpp: "pool/0").

@@ -63,14 +63,7 @@ std::vector<double> rising_edges(const models::replication_result& r, const std:
     return out;
 }
 
-std::vector<std::string> problems_of(const std::string& pool) {
-    try {
-        models::scenario_from_json(R"({"pool": )" + pool + "}");
-    } catch (const config_error& e) {
-        return e.problems();
-    }
-    return {};
-}
+std::vector<std::string> problems_of(const std::string& pool) { return test::pool_problems(pool); }
 
 /// A scripted world for what the real one cannot trigger yet (broken connections, failing
 /// checks) and for who-got-what questions: requests arrive at given times and hold their

@@ -24,27 +24,17 @@ std::string db(double connect_s, double rtt_s, int max_connections = 1000) {
     return test::constant_db(connect_s, rtt_s, max_connections);
 }
 
-/// No request inside the horizon (the pool's own behaviour only).
-const std::string no_requests = R"({"kind": "burst", "count": 1, "at_s": 100000})";
+using test::no_requests;
 
 double at(const models::replication_result& r, const std::string& col, double t) {
     return test::at(r, col, t, 1e-6);  // sample times here accumulate rounding
 }
 
 const models::sqlx_pool_params& params_of(const std::string& pool) {
-    static models::scenario s;
-    s = models::scenario_from_json(R"({"pool": )" + pool + "}");
-    return dynamic_cast<const models::sqlx_pool_params&>(*s.pool.params);
+    return test::pool_params<models::sqlx_pool_params>(pool);
 }
 
-std::vector<std::string> problems_of(const std::string& pool) {
-    try {
-        models::scenario_from_json(R"({"pool": )" + pool + "}");
-    } catch (const config_error& e) {
-        return e.problems();
-    }
-    return {};
-}
+std::vector<std::string> problems_of(const std::string& pool) { return test::pool_problems(pool); }
 
 }  // namespace
 

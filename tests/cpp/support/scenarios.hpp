@@ -4,6 +4,7 @@
 #include <cmath>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "models/run.hpp"
 
@@ -64,6 +65,27 @@ inline double at(const models::replication_result& r, const std::string& col, do
     for (std::size_t i = 0; i < r.series.rows(); ++i)
         if (std::abs(r.series.at(i, tc) - t) < tol) return r.series.at(i, c);
     throw std::runtime_error("no sample at t");
+}
+
+/// An arrival process with no request inside any test's horizon (the pool on its own).
+inline const std::string no_requests = R"({"kind": "burst", "count": 1, "at_s": 100000})";
+
+/// The problems scenario_from_json reports for a scenario whose "pool" is `pool` (none: empty).
+inline std::vector<std::string> pool_problems(const std::string& pool) {
+    try {
+        models::scenario_from_json(R"({"pool": )" + pool + "}");
+    } catch (const config_error& e) {
+        return e.problems();
+    }
+    return {};
+}
+
+/// The resolved parameter struct of a pool JSON object (valid until the next call for the same P).
+template <class P>
+const P& pool_params(const std::string& pool) {
+    static models::scenario s;  // keeps the parameters alive
+    s = models::scenario_from_json(R"({"pool": )" + pool + "}");
+    return dynamic_cast<const P&>(*s.pool.params);
 }
 
 }  // namespace dbpoolsim::test
