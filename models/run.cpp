@@ -693,17 +693,16 @@ private:
         if (l.login_phase == 1 && !l.dead && l.epoch == epoch_) {
             // The backend's start-up work (fork, authentication) on the database CPU.
             l.login_phase = 2;
-            const auto k = static_cast<std::uint32_t>(login_jobs_.size());
+            std::uint32_t j;
             if (free_login_jobs_.empty()) {
+                j = static_cast<std::uint32_t>(login_jobs_.size());
                 login_jobs_.push_back(pack(p, c));
             } else {
-                const std::uint32_t j = free_login_jobs_.back();
+                j = free_login_jobs_.back();
                 free_login_jobs_.pop_back();
                 login_jobs_[j] = pack(p, c);
-                cpu_.submit(0x80000000u | j, s_.database.connect_cpu_s);
-                return;
             }
-            cpu_.submit(0x80000000u | k, s_.database.connect_cpu_s);
+            cpu_.submit(0x80000000u | j, s_.database.connect_cpu_s);
             return;
         }
         deliver_login(p, c);
