@@ -128,11 +128,10 @@ def _check_events(text: str, name: str) -> list[str]:
             docs += 1
             if docs == 2:
                 problems.append(f"/: a scenario file holds one YAML document, found a second ({name} line {line})")
-        elif isinstance(event, yaml.AliasEvent):
-            problems.append(f"alias *{event.anchor}: anchors and aliases are not supported: write the "
+        elif getattr(event, "anchor", None) and not isinstance(event, yaml.AliasEvent):
+            # Every alias needs an anchor (else the parser fails), so refusing anchors refuses both.
+            problems.append(f"anchor &{event.anchor}: anchors and aliases are not supported: write the "
                             f"value out ({name} line {line})")
-        elif getattr(event, "anchor", None):
-            problems.append(f"anchor &{event.anchor}: anchors and aliases are not supported ({name} line {line})")
     return problems
 
 

@@ -205,6 +205,24 @@ def test_two_show_stats_captures_give_rates_and_times():
     _validates_workload(w)
 
 
+def test_the_wait_is_per_server_assignment_as_pgbouncer_computes_it(tmp_path):
+    # PgBouncer's stats.c: avg_wait_time = delta wait_time / delta server_assignment_count.
+    # 100 transactions, 250 assignments (e.g. statements outside transactions), 5000 us waited.
+    head = "database,total_server_assignment_count,total_xact_count,total_query_count,total_xact_time," \
+           "total_query_time,total_wait_time\n"
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    a.write_text(head + "app,1000,1000,3000,0,0,0\n")
+    b.write_text(head + "app,1250,1100,3300,200000,60000,5000\n")
+    row = fit.from_pgbouncer(a, b, interval_s=10).stats.loc["app"]
+    assert row["wait_ms"] == pytest.approx(5000 / 250 / 1000)
+    assert row["assignments_per_s"] == pytest.approx(25)
+    # Before PgBouncer 1.23 there is no assignment counter: the wait is per transaction.
+    old = "database,total_xact_count,total_query_count,total_xact_time,total_query_time,total_wait_time\n"
+    a.write_text(old + "app,1000,3000,0,0,0\n")
+    b.write_text(old + "app,1100,3300,200000,60000,5000\n")
+    assert fit.from_pgbouncer(a, b, interval_s=10).stats.loc["app", "wait_ms"] == pytest.approx(0.05)
+
+
 def test_captures_in_csv_and_expanded_format_read_the_same(tmp_path):
     aligned = fit.read_psql_table(DATA / "pgbouncer_show_stats_2.txt")
     csv_path = tmp_path / "stats.csv"

@@ -72,7 +72,7 @@ def test_core_errors_keep_the_json_path_and_gain_the_yaml_line(yaml_file):
     ("pool:\n  kind: generic\n  validate_on_borrow: yes\n",
      "/pool/validate_on_borrow: 'yes' is a YAML 1.1 boolean, not the word: write true or false, or quote it ({} line 3)"),
     ("network: {nat_drop: off}\n", "/network/nat_drop: 'off' is a YAML 1.1 boolean"),
-    ("base: &b {kind: generic}\npool: *b\n", "anchor &b: anchors and aliases are not supported ({} line 1)"),
+    ("base: &b {kind: generic}\npool: *b\n", "anchor &b: anchors and aliases are not supported: write the value out ({} line 1)"),
     ("pool:\n  <<: {kind: generic}\n", "anchors and aliases|merge keys"),
     ("pool:\n  1: generic\n", "/pool: key '1' is not a string (YAML reads it as int); quote it ({} line 2)"),
     ("- a\n- b\n", "/: a scenario must be a mapping, got a list ({} line 1)"),

@@ -35,7 +35,7 @@ def _series(result: Any, replication: Optional[int]) -> tuple[pd.DataFrame, str]
     if ts.empty:
         raise ValueError("the result has no time series (run.sample_interval_s too large for the horizon?)")
     if replication is not None:
-        reps = sorted(ts["replication"].unique())
+        reps = sorted(int(r) for r in ts["replication"].unique())
         if replication not in reps:
             raise ValueError(f"replication: must be one of {reps}, got {replication!r}")
         return ts[ts["replication"] == replication].set_index("t_s"), f"replication {replication}"
