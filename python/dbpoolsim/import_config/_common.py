@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterable, Mapping
 
 from .._errors import scenario_error
 
@@ -57,6 +57,24 @@ class ImportedConfig:
 
         resolve_scenario(self.scenario())
         return self
+
+
+def keyword_section(library: str, kind: str, kwargs: Mapping[str, Any], modelled: Iterable[str],
+                    not_modelled: Mapping[str, str], unknown: str) -> tuple[ImportedConfig, dict[str, Any]]:
+    """An ImportedConfig for keyword arguments: the modelled ones go into the pool section
+    as given (the core checks them), the others are listed with their reason."""
+    out = ImportedConfig(library=library, section={})
+    pool: dict[str, Any] = {"kind": kind}
+    names = set(modelled)
+    for k, v in kwargs.items():
+        if k in names:
+            pool[k] = v
+        elif k in not_modelled:
+            out.skip(k, v, f"{library} argument not modelled: {not_modelled[k]}")
+        else:
+            out.skip(k, v, unknown)
+    out.section = {"pool": pool}
+    return out, pool
 
 
 def number(setting: str, value: Any, *, integer: bool = False, unit: str = "") -> Any:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from ._common import ImportedConfig
+from ._common import ImportedConfig, keyword_section
 
 MODELLED = ("min_size", "max_size", "max_queries", "max_inactive_connection_lifetime")
 NOT_MODELLED = {
@@ -27,14 +27,6 @@ NOT_MODELLED = {
 
 def from_kwargs(kwargs: Mapping[str, Any], source: str = "asyncpg") -> ImportedConfig:
     """The pool section for ``asyncpg.create_pool(**kwargs)``."""
-    out = ImportedConfig(library="asyncpg", section={})
-    pool: dict[str, Any] = {"kind": "asyncpg"}
-    for k, v in kwargs.items():
-        if k in MODELLED:
-            pool[k] = v
-        elif k in NOT_MODELLED:
-            out.skip(k, v, f"asyncpg argument not modelled: {NOT_MODELLED[k]}")
-        else:
-            out.skip(k, v, "not an asyncpg create_pool argument (a connect() keyword?)")
-    out.section = {"pool": pool}
+    out, _ = keyword_section("asyncpg", "asyncpg", kwargs, MODELLED, NOT_MODELLED,
+                             "not an asyncpg create_pool argument (a connect() keyword?)")
     return out.check()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from ._common import ImportedConfig
+from ._common import ImportedConfig, keyword_section
 
 MODELLED = ("min_size", "max_size", "timeout", "max_waiting", "max_lifetime", "max_idle", "reconnect_timeout",
             "num_workers")
@@ -22,18 +22,13 @@ def from_kwargs(kwargs: Mapping[str, Any], source: str = "psycopg_pool") -> Impo
     """The pool section for ``psycopg_pool.ConnectionPool(**kwargs)``. ``check`` and ``reset``
     are callables in Python: any value that names one (e.g. ``"ConnectionPool.check_connection"``
     or ``true``) turns the round trip on; ``null``/``false`` leaves it off."""
-    out = ImportedConfig(library="psycopg_pool", section={})
-    pool: dict[str, Any] = {"kind": "psycopg_pool"}
-    for k, v in kwargs.items():
-        if k in MODELLED:
-            pool[k] = v
-        elif k in CALLBACKS:
+    plain = {k: v for k, v in kwargs.items() if k not in CALLBACKS}
+    out, pool = keyword_section("psycopg_pool", "psycopg_pool", plain, MODELLED, NOT_MODELLED,
+                                "not a psycopg_pool ConnectionPool argument")
+    for k in CALLBACKS:
+        if k in kwargs:
+            v = kwargs[k]
             pool[k] = v not in (None, False, "", "None", "null")
             if pool[k] and v is not True:
                 out.notes.append(f"{k}={v!r}: a callback is set (one round trip each time it runs)")
-        elif k in NOT_MODELLED:
-            out.skip(k, v, f"psycopg_pool argument not modelled: {NOT_MODELLED[k]}")
-        else:
-            out.skip(k, v, "not a psycopg_pool ConnectionPool argument")
-    out.section = {"pool": pool}
     return out.check()

@@ -7,7 +7,7 @@ from typing import Any, Mapping, Optional
 from urllib.parse import parse_qsl, urlsplit
 
 from .._errors import scenario_error
-from ._common import ImportedConfig
+from ._common import ImportedConfig, keyword_section
 
 MODELLED = ("pool_size", "max_overflow", "pool_timeout", "pool_recycle", "pool_pre_ping", "pool_use_lifo",
             "pool_reset_on_return")
@@ -65,13 +65,8 @@ def from_create_engine(url: Optional[str] = None, kwargs: Optional[Mapping[str, 
         out.notes.append(f"{'create_async_engine' if async_ else 'create_engine'}'s default pool "
                          f"({'AsyncAdaptedQueuePool' if async_ else 'QueuePool'})"
                          + (f", from the driver {driver}" if driver and is_async is None else ""))
-    pool: dict[str, Any] = {"kind": kind}
-    for k, v in kw.items():
-        if k in MODELLED:
-            pool[k] = v
-        elif k in NOT_MODELLED:
-            out.skip(k, v, f"create_engine argument not modelled: {NOT_MODELLED[k]}")
-        else:
-            out.skip(k, v, "not a create_engine argument that dbpoolsim knows")
-    out.section = {"pool": pool}
+    section, _ = keyword_section("create_engine", kind, kw, MODELLED, NOT_MODELLED,
+                                 "not a create_engine argument that dbpoolsim knows")
+    out.section = section.section
+    out.unsupported += section.unsupported
     return out.check()
