@@ -45,6 +45,7 @@ def test_spring_boot_properties_in_kebab_camel_and_snake_case():
     assert "spring.datasource.hikari.pool-name" in listed
     assert "a JDBC driver property" in listed["spring.datasource.hikari.data-source-properties.reWriteBatchedInserts"]["reason"]
     assert {"spring.datasource.url", "spring.datasource.password", "server.port", "spring.application.name"} <= set(listed)
+    assert listed["server.port"]["reason"] == "an application setting, not a pool setting"
     _no_secret(cfg)
 
 

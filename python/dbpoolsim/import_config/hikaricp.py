@@ -116,6 +116,9 @@ def from_settings(settings: list[tuple[str, Any, str]], source: str) -> Imported
             name = key
             if spring:
                 out.notes.append(f"{where}: {key} has no spring.datasource.hikari. prefix; read as HikariConfig's own")
+        elif spring:
+            out.skip(key, value, "an application setting, not a pool setting")
+            continue
         else:
             near = _BY_RELAXED.get(_relaxed(key))
             hint = f" (HikariConfig's name is {near})" if near else ""
