@@ -223,6 +223,31 @@ def test_the_wait_is_per_server_assignment_as_pgbouncer_computes_it(tmp_path):
     assert fit.from_pgbouncer(a, b, interval_s=10).stats.loc["app", "wait_ms"] == pytest.approx(0.05)
 
 
+def test_real_pgbouncer_1_18_captures_of_a_pgbench_run():
+    # data/inputs/real/README.md: 8989 pgbench transactions of 5 statements through PgBouncer
+    # 1.18, captures 24.29 s apart; 'shop' is absent from the first capture (not used yet).
+    real = DATA / "real"
+    cap = fit.from_pgbouncer(real / "pgbouncer-1.18_show_stats_1.txt", real / "pgbouncer-1.18_show_stats_2.txt",
+                             interval_s=24.29, pools=real / "pgbouncer-1.18_show_pools.txt")
+    row = cap.stats.loc["shop"]
+    assert row["transactions_per_s"] == pytest.approx(8989 / 24.29)
+    assert row["queries_per_transaction"] == 5  # BEGIN, SELECT, UPDATE, SELECT pg_sleep, COMMIT
+    assert row["transaction_time_ms"] == pytest.approx(235671275 / 8989 / 1000)
+    assert row["wait_ms"] == pytest.approx(135635573 / 8989 / 1000)  # 1.18: per transaction
+    pools = cap.pools.set_index("database")
+    assert pools.loc["shop", "servers"] == 5 and pools.loc["shop", "cl_waiting"] == 7
+    assert pools.loc["shop", "maxwait_s"] == pytest.approx(0.013082)
+    _validates_workload(cap.workload())
+
+
+def test_a_real_postgres_15_pg_stat_statements_export():
+    mix = fit.from_pg_stat_statements(DATA / "real" / "pg_stat_statements_pg15.csv", window_s=24.29)
+    assert {t["name"]: t["weight"] for t in mix.transactions} == {"select": 2 * 8989 + 1, "update": 8989}
+    # BEGIN, COMMIT, SET application_name are utility statements; the reset call is one more SELECT.
+    assert sum("utility statement" in s for s in mix.skipped) == 3
+    _validates_workload(mix.workload())
+
+
 def test_captures_in_csv_and_expanded_format_read_the_same(tmp_path):
     aligned = fit.read_psql_table(DATA / "pgbouncer_show_stats_2.txt")
     csv_path = tmp_path / "stats.csv"

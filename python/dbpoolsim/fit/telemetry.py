@@ -460,7 +460,8 @@ def from_pgbouncer(stats_before: TextOrPath, stats_after: TextOrPath, interval_s
                    pools: Optional[TextOrPath] = None, include_admin: bool = False) -> PgBouncerCapture:
     """Rates and times from two ``SHOW STATS`` captures taken ``interval_s`` apart (the totals
     are counters since PgBouncer started; their differences over the interval are what this
-    reads), and the pool state from an optional ``SHOW POOLS`` capture. Captures are psql
+    reads; a database absent from the first capture had not been used yet, so it counts from
+    0), and the pool state from an optional ``SHOW POOLS`` capture. Captures are psql
     output (aligned, ``--csv`` or ``\\x``), as text or a path. The ``pgbouncer`` admin
     database is left out unless ``include_admin``.
 
@@ -478,12 +479,13 @@ def from_pgbouncer(stats_before: TextOrPath, stats_after: TextOrPath, interval_s
     for db in b.index:
         if db == "pgbouncer" and not include_admin:
             continue
-        if db not in a.index:
-            raise scenario_error([f"stats_before: no row for database {db!r} (it is in stats_after)"])
-        d = b.loc[db] - a.loc[db].reindex(b.columns)
+        # A database appears in SHOW STATS once it is first used: absent before, its counters
+        # started from 0 within the interval.
+        before = a.loc[db] if db in a.index else pd.Series(0.0, index=a.columns)
+        d = b.loc[db] - before.reindex(b.columns)
         for c in _STATS_NEEDED[1:]:
             if d[c] < 0:
-                raise scenario_error([f"stats_after: {db}: {c} went down ({a.loc[db, c]:g} -> {b.loc[db, c]:g}); "
+                raise scenario_error([f"stats_after: {db}: {c} went down ({before[c]:g} -> {b.loc[db, c]:g}); "
                                       "is stats_before the earlier capture, and did PgBouncer restart?"])
         xacts, queries = float(d["total_xact_count"]), float(d["total_query_count"])
         if xacts <= 0:
