@@ -68,6 +68,13 @@ def test_hikari_names_hikariconfig_would_refuse_are_listed_with_the_right_name(t
     assert any("the last one wins" in n for n in cfg.notes)
 
 
+def test_a_file_with_no_pool_setting_is_refused_not_turned_into_defaults(tmp_path):
+    p = tmp_path / "application.yml"
+    p.write_text("server:\n  port: 8080\nspring:\n  datasource:\n    url: jdbc:postgresql://h/db\n")
+    with pytest.raises(dbpoolsim.ScenarioError, match="no HikariCP pool setting found .*; 2 other setting"):
+        import_config.load(p)
+
+
 def test_hikari_values_must_be_whole_milliseconds(tmp_path):
     p = tmp_path / "application.properties"
     p.write_text("spring.datasource.hikari.connection-timeout=30s\n")

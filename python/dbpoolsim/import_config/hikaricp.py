@@ -133,9 +133,10 @@ def from_settings(settings: list[tuple[str, Any, str]], source: str) -> Imported
         seen[name] = f"{key} ({where})"
         pool[name] = number(key, value, integer=True, unit=" (HikariCP takes whole milliseconds)"
                             if name not in ("maximumPoolSize", "minimumIdle") else "")
-    if len(pool) == 1 and not out.unsupported:
-        raise scenario_error([f"{source}: no HikariCP setting found (HikariConfig names such as maximumPoolSize, "
-                              "or spring.datasource.hikari.*)"])
+    if len(pool) == 1:  # nothing that sizes or times the pool: refuse rather than print defaults
+        others = f"; {len(out.unsupported)} other setting(s) read" if out.unsupported else ""
+        raise scenario_error([f"{source}: no HikariCP pool setting found (HikariConfig names such as "
+                              f"maximumPoolSize, or spring.datasource.hikari.*){others}"])
     out.section = {"pool": pool}
     return out
 
