@@ -115,8 +115,9 @@ _LEVELS = [("p50", 0.50), ("p95", 0.95), ("p99", 0.99)]
 
 def wait_distribution(result: Any, *, width: float = 10.0) -> Any:
     """The acquire wait: its quantiles (p50, p95, p99 and the maximum of every replication,
-    and pooled over all replications) on a log scale, beside the per-interval p50 and p99
-    over time with the fault windows shaded."""
+    and pooled over all replications), beside the per-interval p50 and p99 over time with the
+    fault windows shaded. The wait axis is logarithmic above 0.01 ms and linear below, so a
+    wait of 0 shows as 0."""
     from matplotlib.figure import Figure
 
     sc = result.scenario
@@ -127,20 +128,22 @@ def wait_distribution(result: Any, *, width: float = 10.0) -> Any:
 
     labels = [name for name, _ in _LEVELS] + ["max"]
     x = np.arange(len(labels))
-    floor = 1e-3  # ms: a wait of 0 shows at the axis floor
+    # symlog: linear below 0.01 ms, so "no wait" shows as 0 and waits of seconds still fit.
+    scale = {"value": "symlog", "linthresh": 0.01}
     for _, row in reps.iterrows():
         ys = [row.get(f"wait_time_{name}_ms", math.nan) for name in labels]
-        left.plot(x, np.maximum(ys, floor), color="#1f77b4", alpha=0.25, marker=".", lw=0.8)
+        left.plot(x, ys, color="#1f77b4", alpha=0.25, marker=".", lw=0.8)
     pooled = [result.pooled.get(f"wait_time_{name}_ms", math.nan) for name in labels]
-    left.plot(x, np.maximum(pooled, floor), color="#1f77b4", marker="o", lw=2, label="all replications")
+    left.plot(x, pooled, color="#1f77b4", marker="o", lw=2, label="all replications")
     avg = result.summary.get("wait_time_avg_ms", math.nan)
     if avg == avg:
-        left.axhline(max(avg, floor), color="#ff7f0e", ls="--", lw=1, label=f"mean {avg:.3g} ms")
+        left.axhline(avg, color="#ff7f0e", ls="--", lw=1, label=f"mean {avg:.3g} ms")
     left.axhline(50, color="#d62728", ls=":", lw=1, label="50 ms (seeds' threshold)")
     left.set_xticks(x, labels)
-    left.set_yscale("log")
+    left.set_yscale(**scale)
+    left.set_ylim(bottom=0)
     left.set_ylabel("wait (ms)")
-    left.set_xlabel("quantile (thin: one replication each; 0 drawn at 0.001 ms)")
+    left.set_xlabel("quantile (thin lines: one replication each)")
     left.grid(alpha=0.3, which="both")
     left.legend(fontsize="small")
 
@@ -150,15 +153,15 @@ def wait_distribution(result: Any, *, width: float = 10.0) -> Any:
         for col, colour in (("wait_p50_ms", "#1f77b4"), ("wait_p99_ms", "#d62728")):
             if col in ts:
                 s = per_t[col].mean()
-                # No wait at all cannot sit on a log axis: those intervals are gaps.
-                right.plot(s.index, s.where(s > 0).to_numpy(), color=colour,
+                right.plot(s.index, s.to_numpy(), color=colour,
                            label=col.replace("wait_", "").replace("_ms", "") + " per interval")
     _shade(right, fault_windows(sc), label=True)
-    right.set_yscale("log")
+    right.set_yscale(**scale)
+    right.set_ylim(bottom=0)
     right.set_xlim(0, float(sc["run"]["horizon_s"]))
     right.set_xlabel("simulated time (s)")
     right.set_ylabel("wait (ms), mean over replications")
-    right.set_title("per interval (gaps: no wait)", fontsize="small")
+    right.set_title("per interval (gaps: no request got a connection)", fontsize="small")
     right.grid(alpha=0.3, which="both")
     right.legend(fontsize="small", loc="upper right")
     return fig
