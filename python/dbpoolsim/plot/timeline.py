@@ -105,7 +105,7 @@ def timeline(result: Any, replication: Optional[int] = None, *, width: float = 1
         _shade(ax, windows, label=(i == 0))
         ax.set_ylim(bottom=0)
         ax.grid(alpha=0.3)
-        ax.legend(loc="upper right", fontsize="small")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.005, 1.0), fontsize="small")  # beside, not over, the data
     axes[0].set_xlim(0, float(sc["run"]["horizon_s"]))
     return fig
 
