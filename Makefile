@@ -8,7 +8,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 APT_PACKAGES := libboost-dev libeigen3-dev nlohmann-json3-dev catch2 g++ cmake ninja-build
 PY_BUILD_DEPS := "scikit-build-core>=0.10" "pybind11>=2.10" ninja cmake
-PY_DEPS := numpy pandas tqdm pytest simpy matplotlib nbclient nbformat ipykernel
+PY_DEPS := numpy pandas tqdm pytest simpy matplotlib nbclient nbformat ipykernel scipy pyarrow pyyaml
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SOURCES := $(shell find sim models python -type f \( -name '*.cpp' -o -name '*.hpp' -o -name '*.py' -o -name '*.json' -o -name 'CMakeLists.txt' \) 2>/dev/null) CMakeLists.txt pyproject.toml
 CPP_BUILD := build/cpp
@@ -26,7 +26,7 @@ test-cpp: $(STAMPS)/deps
 	cmake --build $(CPP_BUILD)
 	$(CPP_BUILD)/tests/dbpoolsim_tests
 
-test-python: install
+test-python: install $(STAMPS)/browser
 	CI=$${CI:-} $(PY) -m pytest -q
 
 install: $(STAMPS)/install
@@ -43,6 +43,17 @@ $(STAMPS)/deps:
 	  echo "installing Debian packages: $(APT_PACKAGES)"; \
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(APT_PACKAGES); \
+	fi
+	@touch $@
+
+# Headless Chromium, only for the test that opens the HTML report (tests/python/test_html_report.py).
+BROWSER_PACKAGES := chromium
+$(STAMPS)/browser:
+	@mkdir -p $(STAMPS)
+	@if ! dpkg -s $(BROWSER_PACKAGES) >/dev/null 2>&1; then \
+	  echo "installing Debian packages for the HTML report test: $(BROWSER_PACKAGES)"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(BROWSER_PACKAGES); \
 	fi
 	@touch $@
 

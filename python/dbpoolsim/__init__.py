@@ -6,7 +6,7 @@
     >>> res.replications                                    # one DataFrame row per replication
     >>> res.timeseries                                      # one row per sample interval
 
-A scenario is a dict, a JSON string, a path to a JSON file, or the name of a built-in
+A scenario is a dict, a JSON string, a path to a JSON or YAML file, or the name of a built-in
 scenario (``dbpoolsim.builtin_scenarios()``). See docs/scenario.md for every field.
 """
 
@@ -34,6 +34,7 @@ from .scenario import (
     resolve_scenario,
     with_overrides,
 )
+from .yaml_scenario import load_yaml_scenario
 
 __version__ = "0.1.0"
 
@@ -43,8 +44,12 @@ __all__ = [
     "builtin_scenarios",
     "confidence_interval",
     "default_scenario",
+    "fit",
     "health_verdict",
+    "import_config",
     "load_scenario",
+    "load_yaml_scenario",
+    "plot",
     "pool_kinds",
     "render_report",
     "resolve_scenario",
@@ -53,6 +58,18 @@ __all__ = [
     "theory",
     "with_overrides",
 ]
+
+
+# Submodules that need the optional packages (scipy, matplotlib) load on first use.
+_LAZY = ("fit", "import_config", "plot")
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        import importlib
+
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'dbpoolsim' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:

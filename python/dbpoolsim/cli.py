@@ -1,11 +1,12 @@
 """The `dbpoolsim` command.
 
-    dbpoolsim run [SCENARIO] [--out DIR] [--threads N] [--set path=value ...]
+    dbpoolsim run [SCENARIO] [--out DIR] [--threads N] [--set path=value ...] [--parquet] [--html [PATH]]
     dbpoolsim validate SCENARIO [SCENARIO ...]
     dbpoolsim scenarios          # built-in scenarios
     dbpoolsim pools              # pool kinds
+    dbpoolsim import-config FILE [--library L] [--database DB]   # your pool's config as a scenario section
 
-SCENARIO is a JSON file or a built-in scenario name (default: medium-application).
+SCENARIO is a JSON or YAML file or a built-in scenario name (default: medium-application).
 Errors print one line per problem and exit with status 2.
 """
 
@@ -70,10 +71,32 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 130
     # Save before printing, so the results exist even if stdout goes away (e.g. `| head`).
     out = Path(args.out) if args.out else Path("results") / result.scenario["name"]
-    paths = result.save(out)
+    paths = result.save(out, parquet=args.parquet)
+    if args.html is not None:
+        from .html_report import write_html
+
+        paths["html"] = write_html(result, out / "report.html" if args.html == "" else Path(args.html))
     print(render_report(result))
+    extra = "".join(f", {paths[k].name}" for k in ("replications_parquet", "timeseries_parquet") if k in paths)
     print(f"\n  wrote {paths['result']}, {paths['scenario'].name}, {paths['replications'].name}, "
-          f"{paths['timeseries'].name}")
+          f"{paths['timeseries'].name}{extra}")
+    if "html" in paths:
+        print(f"  HTML report: {paths['html']}")
+    return 0
+
+
+def cmd_import_config(args: argparse.Namespace) -> int:
+    from .import_config import load
+
+    try:
+        cfg = load(args.file, args.library, database=args.database)
+    except (OSError, ValueError, TypeError) as exc:
+        return _fail(args.file, _problems(exc))
+    print(cfg.to_json())
+    for item in cfg.unsupported:
+        print(f"dbpoolsim: not imported: {item['setting']} = {item['value']}: {item['reason']}", file=sys.stderr)
+    for note in cfg.notes:
+        print(f"dbpoolsim: note: {note}", file=sys.stderr)
     return 0
 
 
@@ -113,12 +136,23 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
                    help="override a field, e.g. --set pool.max_connections=20 (repeatable)")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
+    r.add_argument("--parquet", action="store_true",
+                   help="also write replications.parquet and timeseries.parquet beside the CSVs")
+    r.add_argument("--html", nargs="?", const="", default=None, metavar="PATH",
+                   help="also write a self-contained HTML report (default PATH: <out>/report.html)")
     r.set_defaults(func=cmd_run)
     v = sub.add_parser("validate", help="check scenario files")
     v.add_argument("scenarios", nargs="+")
     v.set_defaults(func=cmd_validate)
     sub.add_parser("scenarios", help="list built-in scenarios").set_defaults(func=cmd_scenarios)
     sub.add_parser("pools", help="list pool kinds").set_defaults(func=cmd_pools)
+    ic = sub.add_parser("import-config", help="print a pool configuration file as a scenario section (JSON)")
+    ic.add_argument("file", help=".properties / application.yml (HikariCP), pgbouncer.ini, or JSON keyword "
+                                 "arguments (SQLAlchemy with \"url\", psycopg_pool, asyncpg)")
+    ic.add_argument("--library", help="hikaricp, sqlalchemy, psycopg_pool, asyncpg or pgbouncer "
+                                      "(default: from the file)")
+    ic.add_argument("--database", help="pgbouncer.ini: the [databases] entry whose pool settings apply")
+    ic.set_defaults(func=cmd_import_config)
     return p
 
 

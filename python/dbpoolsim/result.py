@@ -59,8 +59,9 @@ class Result:
         """Mean, 95 % CI half-width, min and max of every metric over replications."""
         return summarize(self.replications)
 
-    def save(self, out_dir: str | Path) -> dict[str, Path]:
-        """Write result.json, scenario.resolved.json, replications.csv and timeseries.csv."""
+    def save(self, out_dir: str | Path, parquet: bool = False) -> dict[str, Path]:
+        """Write result.json, scenario.resolved.json, replications.csv and timeseries.csv; with
+        ``parquet``, also replications.parquet and timeseries.parquet beside the CSVs (pyarrow)."""
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         paths = {
@@ -85,7 +86,22 @@ class Result:
         paths["scenario"].write_text(json.dumps(self.scenario, indent=2) + "\n")
         self.replications.to_csv(paths["replications"], index=False)
         self.timeseries.to_csv(paths["timeseries"], index=False)
+        if parquet:
+            paths["replications_parquet"] = out / "replications.parquet"
+            paths["timeseries_parquet"] = out / "timeseries.parquet"
+            self.replications.to_parquet(paths["replications_parquet"], index=False)
+            self.timeseries.to_parquet(paths["timeseries_parquet"], index=False)
         return paths
+
+    def to_html(self, path: str | Path | None = None, title: str | None = None) -> str:
+        """The self-contained HTML report (report, verdict, plots, resolved scenario); also
+        written to ``path`` when given. See html_report.py."""
+        from .html_report import render_html
+
+        text = render_html(self, title)
+        if path is not None:
+            Path(path).write_text(text, encoding="utf-8")
+        return text
 
     def __repr__(self) -> str:
         s = self.summary

@@ -43,10 +43,20 @@ def _plain(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
+def _read_file(path: Path) -> str:
+    """A scenario file's JSON text; a .yaml/.yml file is read as YAML (yaml_scenario.py)."""
+    if path.suffix.lower() in (".yaml", ".yml"):
+        from .yaml_scenario import yaml_to_scenario_json
+
+        return yaml_to_scenario_json(path.read_text(), str(path), str(path.parent))
+    return path.read_text()
+
+
 def load_scenario(scenario: ScenarioLike) -> str:
     """Return the scenario as JSON text (not yet validated).
 
-    Accepts a dict, a JSON string, a path to a JSON file, or a built-in scenario name.
+    Accepts a dict, a JSON string, a path to a JSON or YAML (.yaml, .yml) file, or a built-in
+    scenario name. A YAML file is checked as it is read (ScenarioError with YAML line numbers).
     """
     if isinstance(scenario, Mapping):
         try:
@@ -54,7 +64,7 @@ def load_scenario(scenario: ScenarioLike) -> str:
         except ValueError as exc:  # NaN or infinity somewhere
             raise ValueError(f"scenario holds a NaN or infinite number, which JSON cannot carry ({exc})") from None
     if isinstance(scenario, os.PathLike):
-        return Path(scenario).read_text()
+        return _read_file(Path(scenario))
     if isinstance(scenario, str):
         text = scenario.strip()
         if text.startswith("{"):
@@ -64,7 +74,7 @@ def load_scenario(scenario: ScenarioLike) -> str:
             return builtin
         path = Path(text)
         if path.is_file():
-            return path.read_text()
+            return _read_file(path)
         raise FileNotFoundError(
             f"scenario {scenario!r} is neither a JSON object, a file, nor a built-in scenario "
             f"({', '.join(builtin_scenarios())})"
