@@ -7,14 +7,18 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 APT_PACKAGES := libboost-dev libeigen3-dev nlohmann-json3-dev catch2 g++ cmake ninja-build
+# experiments/reality: the CI smoke subset needs these two; `make reality` the rest.
+APT_PACKAGES += postgresql pgbouncer
+REALITY_APT := openjdk-17-jdk-headless libhikaricp-java libpostgresql-jdbc-java libslf4j-java
 PY_BUILD_DEPS := "scikit-build-core>=0.10" "pybind11>=2.10" ninja cmake
 PY_DEPS := numpy pandas tqdm pytest simpy matplotlib nbclient nbformat ipykernel
+PY_DEPS += "psycopg[binary]" psycopg_pool SQLAlchemy asyncpg
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SOURCES := $(shell find sim models python -type f \( -name '*.cpp' -o -name '*.hpp' -o -name '*.py' -o -name '*.json' -o -name 'CMakeLists.txt' \) 2>/dev/null) CMakeLists.txt pyproject.toml
 CPP_BUILD := build/cpp
 STAMPS := build/stamps
 
-.PHONY: run test test-cpp test-python install deps bench clean
+.PHONY: run test test-cpp test-python install deps bench clean reality
 
 run: install
 	$(VENV)/bin/dbpoolsim run --out results/medium-application
@@ -35,6 +39,14 @@ deps: $(STAMPS)/deps
 
 bench: install
 	$(PY) experiments/bench/bench.py
+
+# Real pools on a real PostgreSQL and PgBouncer vs dbpoolsim (experiments/reality/README.md).
+reality: install
+	@if ! dpkg -s $(REALITY_APT) >/dev/null 2>&1; then \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(REALITY_APT); \
+	fi
+	$(PY) experiments/reality/run.py $(REALITY_ARGS)
 
 # Debian packages: installed only if one is missing.
 $(STAMPS)/deps:

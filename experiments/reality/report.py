@@ -1,0 +1,120 @@
+"""results.md and plots/ from the rows run.py collected."""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections import defaultdict
+from pathlib import Path
+
+HEADLINE = ["wait_time_avg_ms", "wait_time_p95_ms", "timeout_rate", "connections_opened_library",
+            "time_to_recover_s"]
+LABEL = {"wait_time_avg_ms": "mean wait (ms)", "wait_time_p95_ms": "p95 wait (ms)",
+         "timeout_rate": "timeout rate", "connections_opened_library": "connections opened",
+         "time_to_recover_s": "time to recover (s)", "latency_avg_ms": "mean latency (ms)",
+         "failed_connect_error": "connect errors", "failed_query_error": "query errors"}
+
+
+def fmt(x, metric: str = "") -> str:
+    if x is None or x == "" or (isinstance(x, float) and math.isnan(x)):
+        return "-"
+    if metric == "timeout_rate":
+        return f"{100 * float(x):.1f} %"
+    x = float(x)
+    return f"{x:.0f}" if abs(x) >= 100 or x == int(x) else f"{x:.3g}" if abs(x) < 1 else f"{x:.1f}"
+
+
+def err(x) -> str:
+    if x is None or x == "" or (isinstance(x, float) and math.isnan(x)):
+        return ""
+    x = float(x)
+    return " (inf)" if math.isinf(x) else f" ({100 * x:+.0f} %)"
+
+
+def read_rows(path: Path) -> list[dict]:
+    with open(path, newline="") as f:
+        return [{k: (float(v) if k not in ("case", "library", "metric") and v != "" else v)
+                 for k, v in r.items()} for r in csv.DictReader(f)]
+
+
+def table(rows: list[dict], metrics: list[str]) -> list[str]:
+    by = defaultdict(dict)
+    for r in rows:
+        by[(r["case"], r["library"])][r["metric"]] = r
+    lines = ["| case | library | " + " | ".join(LABEL.get(m, m) + ": measured / replay / statistical"
+                                                  for m in metrics) + " |",
+             "|---|---|" + "---|" * len(metrics)]
+    for (case, lib), ms in by.items():
+        cells = []
+        for m in metrics:
+            r = ms.get(m)
+            if r is None or r.get("replay", "") == "":
+                cells.append("-")
+                continue
+            cells.append(f"{fmt(r['measured'], m)} / {fmt(r['replay'], m)}{err(r.get('replay_rel_err'))}"
+                         f" / {fmt(r['statistical'], m)}{err(r.get('statistical_rel_err'))}")
+        lines.append(f"| {case} | {lib} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def noise_table(rows: list[dict]) -> list[str]:
+    keys = ["noise_dispatch_lag_p99_ms", "overhead_ms", "connect_time_mean_ms", "noise_cpu_user_s",
+            "noise_gc_pause_max_ms", "noise_loadavg_1m_end", "connections_distinct_pids",
+            "connections_pg_sessions"]
+    by = defaultdict(dict)
+    for r in rows:
+        if r["metric"] in keys:
+            by[(r["case"], r["library"])][r["metric"]] = r["measured"]
+    lines = ["| case | library | dispatch lag p99 (ms) | hold overhead (ms) | connect (ms) | "
+             "loadgen CPU (s) | longest GC pause (ms) | load average | distinct backend pids | "
+             "pg_stat_database.sessions |", "|---|---|" + "---|" * 8]
+    for (case, lib), ms in by.items():
+        lines.append(f"| {case} | {lib} | " + " | ".join(fmt(ms.get(k)) for k in keys) + " |")
+    return lines
+
+
+def plots(rows: list[dict], out: Path) -> list[str]:
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return []
+    (out / "plots").mkdir(exist_ok=True)
+    made = []
+    for metric in ("wait_time_avg_ms", "wait_time_p95_ms", "connections_opened_library"):
+        pts = [r for r in rows if r["metric"] == metric and r.get("replay", "") != ""
+               and not math.isnan(float(r["measured"])) and not math.isnan(float(r["replay"]))]
+        if not pts:
+            continue
+        fig, ax = plt.subplots(figsize=(5, 5))
+        for lib in sorted({r["library"] for r in pts}):
+            sel = [r for r in pts if r["library"] == lib]
+            ax.scatter([float(r["measured"]) for r in sel], [float(r["replay"]) for r in sel], label=lib)
+        hi = max(max(float(r["measured"]), float(r["replay"])) for r in pts) * 1.1 or 1
+        ax.plot([0, hi], [0, hi], "k-", lw=0.8)
+        ax.fill_between([0, hi], [0, 0.9 * hi], [0, 1.1 * hi], color="0.85", label="within 10 %")
+        ax.set_xlabel(f"measured {LABEL[metric]}")
+        ax.set_ylabel(f"dbpoolsim trace replay {LABEL[metric]}")
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        name = f"plots/replay_vs_measured_{metric}.png"
+        fig.savefig(out / name, dpi=90)
+        plt.close(fig)
+        made.append(name)
+    return made
+
+
+def write(rows: list[dict], out: Path, command: str, machine: str, seconds: float) -> None:
+    made = plots(rows, out)
+    text = ["# Reality check: measured vs dbpoolsim", "",
+            f"Command: `{command}`  ", f"Machine: {machine}  ",
+            f"Wall time: {seconds / 60:.1f} min", "",
+            "Each cell: measured / trace replay (relative error) / statistical model "
+            "(relative error). Definitions: experiments/reality/README.md.", "",
+            *table(rows, HEADLINE), "", "## Other figures", "",
+            *table(rows, ["latency_avg_ms", "failed_connect_error", "failed_query_error"]), "",
+            "## The harness's own noise and the three connection counts", "",
+            *noise_table(rows), ""]
+    text += [f"![{m}]({m})" for m in made]
+    (out / "results.md").write_text("\n".join(text) + "\n")
