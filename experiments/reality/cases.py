@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 PY_LIBS = ["psycopg_pool", "sqlalchemy_queuepool", "asyncpg"]
-ALL_LIBS = [*PY_LIBS, "hikaricp"]
+ALL_LIBS = [*PY_LIBS, "hikaricp", "go_database_sql", "node_postgres"]
+# Libraries dbpoolsim has no policy for yet, and the closest policy they are compared with.
+CLOSEST = {"go_database_sql": "sqlalchemy_queuepool", "node_postgres": "generic"}
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,45 @@ class Case:
     libs: list[str] = field(default_factory=list)
 
     def libraries(self) -> list[str]:
-        return [lib for lib in ALL_LIBS if lib in self.pools]
+        return [lib for lib in ALL_LIBS if lib in self.params()]
+
+    def params(self) -> dict[str, dict]:
+        """The pools, plus Go's database/sql sized like SQLAlchemy's QueuePool wherever that
+        one runs (MaxIdleConns = pool_size, MaxOpenConns = pool_size + max_overflow), and
+        node-postgres's pg.Pool like psycopg_pool (max = max_size, the same timeout and idle
+        retirement; pg.Pool has no minimum: it opens on demand)."""
+        out = dict(self.pools)
+        p = self.pools.get("psycopg_pool")
+        if p is not None:
+            out["node_postgres"] = {"max": p.get("max_size") or p["min_size"],
+                                    "connectionTimeoutMillis": int(1000 * p.get("timeout", 30.0)),
+                                    "idleTimeoutMillis": int(1000 * p.get("max_idle", 10.0))}
+        q = self.pools.get("sqlalchemy_queuepool")
+        if q is not None:
+            out["go_database_sql"] = {"maxOpenConns": q["pool_size"] + q["max_overflow"],
+                                      "maxIdleConns": q["pool_size"],
+                                      "timeout_s": q.get("pool_timeout", 30.0)}
+        return out
+
+
+def sim_policy(lib: str, params: dict) -> tuple[str, dict]:
+    """dbpoolsim's policy for a library and its parameters in the policy's names: the
+    library's own, or for a library without a policy yet the closest one (CLOSEST).
+    Go's database/sql keeps at most MaxIdleConns idle and closes the others at return, like
+    QueuePool's overflow; it differs in waking waiters in random order (a Go map), not FIFO."""
+    if lib == "go_database_sql":
+        return "sqlalchemy_queuepool", {"pool_size": params["maxIdleConns"],
+                                        "max_overflow": params["maxOpenConns"] - params["maxIdleConns"],
+                                        "pool_timeout": params["timeout_s"]}
+    if lib == "node_postgres":
+        # pg.Pool: opens on demand up to max, FIFO waiters, LIFO idle, a per-client idle timer
+        # (approximated by a 0.1 s cleanup pass), no validation, no lifetime.
+        return "generic", {"min_connections": 0, "max_connections": params["max"],
+                           "acquisition_timeout": params["connectionTimeoutMillis"] / 1000,
+                           "idle_timeout": params["idleTimeoutMillis"] / 1000,
+                           "idle_cleanup_interval": 0.1, "max_lifetime": 0,
+                           "health_check_interval": 0}
+    return lib, params
 
 
 def _fixed(size: int, timeout_s: float) -> dict[str, dict]:

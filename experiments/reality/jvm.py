@@ -32,6 +32,7 @@ def jdbc_url(target) -> str:
 
 
 def command(trace: Path, target, cfg: dict, out: Path) -> list[str]:
-    version = JARS[0].resolve().stem.removeprefix("HikariCP-")
+    versions = sorted(p.stem.removeprefix("HikariCP-") for p in JARS[0].parent.glob("HikariCP-*.jar"))
+    version = versions[-1] if versions else "?"
     return ["java", "-Xmx256m", f"-Dreality.version={version}", "-cp", classpath(), "HikariLoad", str(trace), jdbc_url(target),
             str(out), *(f"{k}={v}" for k, v in cfg.items())]

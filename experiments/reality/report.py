@@ -45,6 +45,8 @@ def table(rows: list[dict], metrics: list[str]) -> list[str]:
                                                   for m in metrics) + " |",
              "|---|---|" + "---|" * len(metrics)]
     for (case, lib), ms in by.items():
+        if "compared_with" in ms:
+            lib = f"{lib} (vs the {ms['compared_with']['measured']} policy)"
         cells = []
         for m in metrics:
             r = ms.get(m)

@@ -30,7 +30,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from cases import CASES, PY_LIBS, Case, write_trace  # noqa: E402
+from cases import CASES, CLOSEST, PY_LIBS, Case, write_trace  # noqa: E402
 from measure import read_meta, read_requests, summarise  # noqa: E402
 from servers import DelayProxy, PgBouncer, Postgres  # noqa: E402
 import simulate  # noqa: E402
@@ -57,6 +57,12 @@ def loadgen_command(lib: str, trace: Path, target, cfg: dict, out: Path) -> list
     if lib == "hikaricp":
         import jvm
         return jvm.command(trace, target, cfg, out)
+    if lib == "go_database_sql":
+        import golang
+        return golang.command(trace, target, cfg, out)
+    if lib == "node_postgres":
+        import nodejs
+        return nodejs.command(trace, target, cfg, out)
     raise LoadgenError(f"no load generator for {lib}")
 
 
@@ -79,13 +85,13 @@ def connect_times(dsn: str, n: int = 5) -> list[float]:
     return out
 
 
-def run_one(case: Case, lib: str, trace: Path, pg: Postgres, target, out: Path,
+def run_one(case: Case, lib: str, cfg: dict, trace: Path, pg: Postgres, target, out: Path,
             timeout_s: float) -> tuple[list[dict], dict]:
     out.mkdir(parents=True, exist_ok=True)
     for f in ("t0", "meta.json", "requests.csv"):
         (out / f).unlink(missing_ok=True)
     s0 = sessions(pg)
-    cmd = loadgen_command(lib, trace, target, case.pools[lib], out)
+    cmd = loadgen_command(lib, trace, target, cfg, out)
     log = open(out / "loadgen.log", "w")
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     restart = None
@@ -144,19 +150,20 @@ def run_case(case: Case, libs: list[str], pg: Postgres, out: Path, smoke: bool,
                 f"port={pg.port}", f"port={p.port}")
         if case.pgbouncer:
             target = stack.enter_context(PgBouncer(pg, **case.pgbouncer))
+        params = case.params()
         for lib in libs:
-            if lib not in case.pools:
+            if lib not in params:
                 continue
             run_dir = out / "runs" / case.name / lib
             t = time.monotonic()
             print(f"[reality] {case.name} / {lib}: {length:g} s trace ...", flush=True)
-            rows, m = run_one(case, lib, trace, pg, target, run_dir, timeout_s=length + 120)
+            rows, m = run_one(case, lib, params[lib], trace, pg, target, run_dir, timeout_s=length + 120)
             m["overhead_s"] = m["overhead_ms"] / 1e3 if not math.isnan(m["overhead_ms"]) else 0.0
             m["connect_times_s"] = read_meta(run_dir)["connect_times_s"]
             m["db_connect_times_s"] = db_connects
             name = f"{case.name}-{lib}"
-            rep = simulate.replay(name, lib, case.pools[lib], rows, m, run_dir, case.pgbouncer)
-            stat = simulate.statistical(name, lib, case.pools[lib], case.arrivals, rows, m,
+            rep = simulate.replay(name, lib, params[lib], rows, m, run_dir, case.pgbouncer)
+            stat = simulate.statistical(name, lib, params[lib], case.arrivals, rows, m,
                                         length, case.pgbouncer, replications)
             (run_dir / "summary.json").write_text(json.dumps(
                 {"measured": {k: v for k, v in m.items() if k not in ("connect_times_s", "db_connect_times_s")},
@@ -169,6 +176,9 @@ def run_case(case: Case, libs: list[str], pg: Postgres, out: Path, smoke: bool,
                 rows_out.append({"case": case.name, "library": lib, "metric": mk,
                                  "measured": meas, "replay": r, "statistical": s,
                                  "replay_rel_err": rel_err(r, meas), "statistical_rel_err": rel_err(s, meas)})
+            if lib in CLOSEST:
+                rows_out.append({"case": case.name, "library": lib, "metric": "compared_with",
+                                 "measured": CLOSEST[lib]})
             rows_out.append({"case": case.name, "library": lib, "metric": "noise_dispatch_lag_p99_ms",
                              "measured": m["dispatch_lag_p99_ms"]})
             for k in ("connections_distinct_pids", "connections_pg_sessions", "connect_time_mean_ms",

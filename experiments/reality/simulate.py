@@ -24,13 +24,15 @@ import statistics
 from pathlib import Path
 
 import dbpoolsim
+from cases import sim_policy
 
 LEAD_S = 5.0
 TAIL_S = 40.0            # horizon beyond the last arrival: waits and timeouts run out
 
 
 def pool_scenario(lib: str, params: dict) -> dict:
-    return {"kind": lib, **params}
+    kind, p = sim_policy(lib, params)
+    return {"kind": kind, **p}
 
 
 def _connect_dist(connect_times_s: list[float]) -> dict:

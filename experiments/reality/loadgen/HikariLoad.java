@@ -118,10 +118,9 @@ public final class HikariLoad {
         List<String> samples = new ArrayList<>();
         List<Double> samplerLag = new ArrayList<>();
         double[] gcMaxMs = {0};
-        volatile_stop[0] = false;
         Thread sampler = new Thread(() -> {
             long lastGc = gc0;
-            for (int k = 0; !volatile_stop[0]; k++) {
+            for (int k = 0; !stop.get(); k++) {
                 double due = k * 0.1;
                 double d = due - now();
                 if (d > 0) LockSupport.parkNanos((long) (d * 1e9));
@@ -144,7 +143,7 @@ public final class HikariLoad {
         }
         workers.shutdown();
         workers.awaitTermination(1, TimeUnit.HOURS);
-        volatile_stop[0] = true;
+        stop.set(true);
         sampler.join();
         double cpu = (os.getProcessCpuTime() - cpu0) / 1e9;
         long gcMs = gcs.stream().mapToLong(GarbageCollectorMXBean::getCollectionTime).sum() - gc0;
@@ -177,7 +176,7 @@ public final class HikariLoad {
         System.exit(0);
     }
 
-    static final boolean[] volatile_stop = {false};
+    static final java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
 
     static void handle(HikariDataSource ds, Rec r) {
         r.start = now();
