@@ -29,7 +29,7 @@ class Case:
     arrivals: dict                     # {"kind": "poisson", "rate_per_s": r} | onoff | burst
     hold: dict                         # {"kind": "exponential", "mean_s": m} | constant value_s
     pools: dict[str, dict]             # library -> parameters in its own names
-    full_s: float = 60.0               # trace length, full run
+    full_s: float = 40.0               # trace length, full run
     smoke_s: float = 15.0              # trace length, CI smoke run
     connect_delay_s: float = 0.0       # > 0: connects go through the delaying proxy
     restart_at_frac: float | None = None   # PostgreSQL restarts at this fraction of the trace

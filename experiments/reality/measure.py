@@ -77,14 +77,42 @@ def time_to_recover(rows: list[dict], fault_at_s: float, interval_s: float = 1.0
     return math.nan
 
 
+def handoffs_ms(rows: list[dict]) -> list[float]:
+    """Hand-off latencies: on each backend connection, from one request's release to the
+    acquire of the next request on it, when that one was already waiting at the release.
+    dbpoolsim hands over in zero time (except SQLAlchemy's `wakeup_latency_s`); the real
+    libraries need a thread or task switch, which these measure."""
+    by_pid: dict[str, list[dict]] = {}
+    for r in rows:
+        if r["backend_pid"] and not math.isnan(r["released_s"]):
+            by_pid.setdefault(r["backend_pid"], []).append(r)
+    out = []
+    for reqs in by_pid.values():
+        reqs.sort(key=lambda r: r["acquired_s"])
+        for a, b in zip(reqs, reqs[1:]):
+            if b["acquire_start_s"] < a["released_s"] <= b["acquired_s"]:
+                out.append(1e3 * (b["acquired_s"] - a["released_s"]))
+    return out
+
+
 def summarise(rows: list[dict], meta: dict, sessions_opened: int | None,
-              restart: dict | None) -> dict:
-    waits = [1e3 * (r["acquired_s"] - r["acquire_start_s"]) for r in rows
-             if not math.isnan(r["acquired_s"])]
+              restart: dict | None, pooler_queue: bool = False) -> dict:
+    """The measured figures. With `pooler_queue` (PgBouncer in transaction mode) the wait
+    also counts the time queued in PgBouncer, as dbpoolsim's wait does: a request's hold
+    beyond pg_sleep and the median overhead is taken as that queueing."""
+    over = [r["released_s"] - r["acquired_s"] - r["hold_s"] for r in rows if r["outcome"] == "ok"]
+    over_median = percentile(over, 0.5)
+    if pooler_queue:
+        waits = [1e3 * (r["acquired_s"] - r["acquire_start_s"]
+                        + max(0.0, r["released_s"] - r["acquired_s"] - r["hold_s"] - over_median))
+                 for r in rows if r["outcome"] == "ok"]
+    else:
+        waits = [1e3 * (r["acquired_s"] - r["acquire_start_s"]) for r in rows
+                 if not math.isnan(r["acquired_s"])]
     lat = [1e3 * (r["released_s"] - r["acquire_start_s"]) for r in rows if r["outcome"] == "ok"]
     lag = [1e3 * (r["acquire_start_s"] - r["arrival_s"]) for r in rows]
     counts = Counter(r["outcome"] for r in rows)
-    over = [r["released_s"] - r["acquired_s"] - r["hold_s"] for r in rows if r["outcome"] == "ok"]
+    hand = handoffs_ms(rows)
     n = len(rows)
     m = {
         "offered": n,
@@ -103,6 +131,10 @@ def summarise(rows: list[dict], meta: dict, sessions_opened: int | None,
         "connect_time_mean_ms": (1e3 * sum(meta["connect_times_s"]) / len(meta["connect_times_s"])
                                  if meta["connect_times_s"] else math.nan),
         "overhead_ms": 1e3 * sum(over) / len(over) if over else math.nan,
+        "overhead_median_ms": 1e3 * over_median,
+        "handoff_median_ms": percentile(hand, 0.5),
+        "handoff_p90_ms": percentile(hand, 0.9),
+        "handoffs": len(hand),
         "dispatch_lag_p99_ms": percentile(lag, 0.99),
         **{f"noise_{k}": v for k, v in meta["noise"].items()},
     }

@@ -60,16 +60,16 @@ def table(rows: list[dict], metrics: list[str]) -> list[str]:
 
 
 def noise_table(rows: list[dict]) -> list[str]:
-    keys = ["noise_dispatch_lag_p99_ms", "overhead_ms", "connect_time_mean_ms", "noise_cpu_user_s",
+    keys = ["noise_dispatch_lag_p99_ms", "overhead_ms", "handoff_median_ms", "connect_time_mean_ms", "noise_cpu_user_s",
             "noise_gc_pause_max_ms", "noise_loadavg_1m_end", "connections_distinct_pids",
             "connections_pg_sessions"]
     by = defaultdict(dict)
     for r in rows:
         if r["metric"] in keys:
             by[(r["case"], r["library"])][r["metric"]] = r["measured"]
-    lines = ["| case | library | dispatch lag p99 (ms) | hold overhead (ms) | connect (ms) | "
-             "loadgen CPU (s) | longest GC pause (ms) | load average | distinct backend pids | "
-             "pg_stat_database.sessions |", "|---|---|" + "---|" * 8]
+    lines = ["| case | library | dispatch lag p99 (ms) | hold overhead (ms) | hand-off median (ms) | "
+             "connect (ms) | loadgen CPU (s) | longest GC pause (ms) | load average | "
+             "distinct backend pids | pg_stat_database.sessions |", "|---|---|" + "---|" * 9]
     for (case, lib), ms in by.items():
         lines.append(f"| {case} | {lib} | " + " | ".join(fmt(ms.get(k)) for k in keys) + " |")
     return lines
