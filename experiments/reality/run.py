@@ -43,7 +43,10 @@ COMPARED = [("wait_time_avg_ms", "wait_time_avg_ms"), ("wait_time_p95_ms", "wait
             ("time_to_recover_s", "time_to_recover_s"),
             ("failed_connect_error", "failed_connect_error"),
             ("failed_query_error", "failed_query_error")]
-SMOKE = {"fixed80_timeout": PY_LIBS, "overflow": PY_LIBS, "pgbouncer_transaction": ["psycopg_pool"]}
+# The CI smoke subset (tests/python/test_reality.py): PostgreSQL, PgBouncer, the Python pools.
+SMOKE = {"fixed80_timeout": PY_LIBS, "overflow": PY_LIBS,
+         "pgbouncer_session": ["psycopg_pool", "sqlalchemy_queuepool"],
+         "pgbouncer_transaction": ["psycopg_pool"]}
 
 
 class LoadgenError(RuntimeError):

@@ -239,17 +239,29 @@ class DelayProxy:
         except OSError:
             cwriter.close()
             return
-        await asyncio.gather(self._pipe(creader, uwriter), self._pipe(ureader, cwriter))
+        try:
+            await asyncio.gather(self._pipe(creader, uwriter), self._pipe(ureader, cwriter))
+        finally:
+            cwriter.close()
+            uwriter.close()
 
     def start(self) -> "DelayProxy":
         ready = threading.Event()
 
         def main() -> None:
-            self._loop = asyncio.new_event_loop()
-            self._server = self._loop.run_until_complete(
+            loop = self._loop = asyncio.new_event_loop()
+            self._server = loop.run_until_complete(
                 asyncio.start_server(self._handle, "127.0.0.1", self.port))
             ready.set()
-            self._loop.run_forever()
+            loop.run_forever()
+            # Stopped: close the listener, end every copy task, then the loop itself.
+            self._server.close()
+            tasks = asyncio.all_tasks(loop)
+            for task in tasks:
+                task.cancel()
+            loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+            loop.run_until_complete(self._server.wait_closed())
+            loop.close()
 
         self._thread = threading.Thread(target=main, name="delay-proxy", daemon=True)
         self._thread.start()
@@ -260,16 +272,7 @@ class DelayProxy:
     def stop(self) -> None:
         if self._loop is None:
             return
-        loop, server = self._loop, self._server
-
-        def shutdown() -> None:
-            if server is not None:
-                server.close()
-            for task in asyncio.all_tasks(loop):
-                task.cancel()
-            loop.call_soon(loop.stop)
-
-        loop.call_soon_threadsafe(shutdown)
+        self._loop.call_soon_threadsafe(self._loop.stop)
         if self._thread is not None:
             self._thread.join(10)
         self._loop = None

@@ -88,22 +88,49 @@ def test_traces_have_the_cases_rates():
         assert abs(len(times) - rate * 600) < 4 * math.sqrt(rate * 600)
 
 
-# Agreement of dbpoolsim's trace replay with the measured run, per library, 15 s traces.
-# Tolerances: the goal is 10 %; a 15 s smoke trace has about 480 requests and runs on a shared
-# 2-core machine where the load generator's own dispatch lag reaches tens of ms, so we assert
-# what holds with margin on such a machine: mean wait within 35 % or 5 ms, p95 within 35 % or
-# 10 ms, timeout rate within 3 percentage points, connections opened within 35 % or 2.
-@pytest.mark.parametrize("case,lib", [(c, lib) for c, libs in reality.SMOKE.items() for lib in libs])
-def test_replay_agrees_with_the_real_pool(smoke, case, lib):
-    def get(metric):
-        r = smoke[(case, lib, metric)]
-        return float(r["measured"]), float(r["replay"])
+# Agreement of dbpoolsim's trace replay with the measured run, per library, on 15 s traces
+# (about 500 requests). The goal for full runs is 10 %; a smoke trace is short and runs on a
+# shared 2-core machine whose load generators show tens of milliseconds of dispatch lag at
+# their worst, so these tolerances hold with margin there while still catching a wrong policy
+# (one connection more or less in fixed80_timeout moves the mean wait by about 50 %):
+#   mean wait       within 20 % or 3 ms (sub-millisecond waits are the library's own CPU);
+#   p95 wait        within 20 % or 5 ms;
+#   timeout rate    within 1 percentage point (5 of 500 requests);
+#   opened          within 15 % or 1 connection (every login, start-up ones included);
+#   mean latency    within 15 % (behind PgBouncer in transaction mode: see the README).
+def _pair(smoke, case, lib, metric):
+    r = smoke[(case, lib, metric)]
+    return float(r["measured"]), float(r["replay"])
 
-    m, r = get("wait_time_avg_ms")
-    assert abs(r - m) <= max(0.35 * m, 5.0), f"mean wait: measured {m:.1f} ms, replay {r:.1f} ms"
-    m, r = get("wait_time_p95_ms")
-    assert abs(r - m) <= max(0.35 * m, 10.0), f"p95 wait: measured {m:.1f} ms, replay {r:.1f} ms"
-    m, r = get("timeout_rate")
-    assert abs(r - m) <= 0.03, f"timeout rate: measured {m:.3f}, replay {r:.3f}"
-    m, r = get("connections_opened_library")
-    assert abs(r - m) <= max(0.35 * m, 2), f"connections opened: measured {m:.0f}, replay {r:.0f}"
+
+SMOKE_RUNS = [(c, lib) for c, libs in reality.SMOKE.items() for lib in libs]
+
+
+@pytest.mark.parametrize("case,lib", SMOKE_RUNS)
+def test_replay_agrees_with_the_real_pool(smoke, case, lib):
+    m, r = _pair(smoke, case, lib, "connections_opened_library")
+    assert abs(r - m) <= max(0.15 * m, 1), f"connections opened: measured {m:.0f}, replay {r:.0f}"
+    m, r = _pair(smoke, case, lib, "latency_avg_ms")
+    assert abs(r - m) <= 0.15 * m, f"mean latency: measured {m:.1f} ms, replay {r:.1f} ms"
+    if case == "pgbouncer_transaction":
+        return   # waits there include PgBouncer's queue: a known gap, explained in the README
+    m, r = _pair(smoke, case, lib, "wait_time_avg_ms")
+    assert abs(r - m) <= max(0.2 * m, 3.0), f"mean wait: measured {m:.1f} ms, replay {r:.1f} ms"
+    m, r = _pair(smoke, case, lib, "wait_time_p95_ms")
+    assert abs(r - m) <= max(0.2 * m, 5.0), f"p95 wait: measured {m:.1f} ms, replay {r:.1f} ms"
+    m, r = _pair(smoke, case, lib, "timeout_rate")
+    assert abs(r - m) <= 0.01, f"timeout rate: measured {m:.3f}, replay {r:.3f}"
+
+
+def test_connections_are_counted_three_ways_alike(smoke):
+    # The library's own count (events or a connect wrapper), the distinct backend pids the
+    # queries reported, and pg_stat_database.sessions agree on the direct cases (a pid is
+    # only seen if a request used the connection, so it may be lower, never higher).
+    for case, lib in SMOKE_RUNS:
+        if case.startswith("pgbouncer"):
+            continue
+        lib_count = float(smoke[(case, lib, "connections_opened_library")]["measured"])
+        pids = float(smoke[(case, lib, "connections_distinct_pids")]["measured"])
+        sessions = float(smoke[(case, lib, "connections_pg_sessions")]["measured"])
+        assert sessions == lib_count, (case, lib, sessions, lib_count)
+        assert pids <= lib_count, (case, lib, pids, lib_count)
