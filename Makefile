@@ -9,7 +9,8 @@ PIP    := $(PY) -m pip
 APT_PACKAGES := libboost-dev libeigen3-dev nlohmann-json3-dev catch2 g++ cmake ninja-build
 # experiments/reality: the CI smoke subset needs these two; `make reality` the rest.
 APT_PACKAGES += postgresql pgbouncer
-REALITY_APT := openjdk-17-jdk-headless libhikaricp-java libpostgresql-jdbc-java libslf4j-java
+REALITY_APT := openjdk-17-jdk-headless libhikaricp-java libpostgresql-jdbc-java libslf4j-java \
+               golang-go golang-github-lib-pq-dev nodejs
 PY_BUILD_DEPS := "scikit-build-core>=0.10" "pybind11>=2.10" ninja cmake
 PY_DEPS := numpy pandas tqdm pytest simpy matplotlib nbclient nbformat ipykernel
 PY_DEPS += "psycopg[binary]" psycopg_pool SQLAlchemy asyncpg

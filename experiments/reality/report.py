@@ -107,11 +107,13 @@ def plots(rows: list[dict], out: Path) -> list[str]:
     return made
 
 
-def write(rows: list[dict], out: Path, command: str, machine: str, seconds: float) -> None:
+def write(rows: list[dict], out: Path, command: str, machine: str, seconds: float,
+          resimulated: bool = False) -> None:
     made = plots(rows, out)
+    when = ("dbpoolsim's side redone from the raw files with `--resimulate` "
+            f"({seconds:.0f} s)" if resimulated else f"Wall time: {seconds / 60:.1f} min")
     text = ["# Reality check: measured vs dbpoolsim", "",
-            f"Command: `{command}`  ", f"Machine: {machine}  ",
-            f"Wall time: {seconds / 60:.1f} min", "",
+            f"Command: `{command}`  ", f"Machine: {machine}  ", when, "",
             "Each cell: measured / trace replay (relative error) / statistical model "
             "(relative error). Definitions: experiments/reality/README.md.", "",
             *table(rows, HEADLINE), "", "## Other figures", "",

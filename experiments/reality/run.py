@@ -21,6 +21,7 @@ import json
 import math
 import os
 import platform
+import signal
 import subprocess
 import sys
 import time
@@ -163,46 +164,65 @@ def run_case(case: Case, libs: list[str], pg: Postgres, out: Path, smoke: bool,
             run_dir = out / "runs" / case.name / lib
             t = time.monotonic()
             print(f"[reality] {case.name} / {lib}: {length:g} s trace ...", flush=True)
-            rows, m = run_one(case, lib, params[lib], trace, pg, target, run_dir, timeout_s=length + 120)
-            # The hold's overhead beyond pg_sleep: the mean; behind PgBouncer in transaction mode
-            # the median, as the mean there includes queueing in PgBouncer.
-            key = "overhead_median_ms" if case.pgbouncer and case.pgbouncer.get("pool_mode") == "transaction" else "overhead_ms"
-            m["overhead_s"] = m[key] / 1e3 if not math.isnan(m[key]) else 0.0
-            m["connect_times_s"] = read_meta(run_dir)["connect_times_s"]
-            m["db_connect_times_s"] = db_connects
-            name = f"{case.name}-{lib}"
-            rep = simulate.replay(name, lib, params[lib], rows, m, run_dir, case.pgbouncer)
-            stat = simulate.statistical(name, lib, params[lib], case.arrivals, rows, m,
-                                        length, case.pgbouncer, replications)
-            if m.get("pooler_queue"):
-                # dbpoolsim reports PgBouncer's queueing apart (pooler_wait_*): the mean adds up;
-                # a p95 of the sum is not in its results, so that cell stays empty.
-                for summ in (rep, stat):
-                    summ["wait_time_avg_ms"] += summ.get("pooler_wait_avg_ms", 0.0)
-                    summ["wait_time_p95_ms"] = math.nan
-            (run_dir / "summary.json").write_text(json.dumps(
-                {"measured": {k: v for k, v in m.items() if k not in ("connect_times_s", "db_connect_times_s")},
-                 "replay": rep, "statistical": stat}, indent=1, default=str) + "\n")
-            for mk, sk in COMPARED:
-                if mk not in m:
-                    continue
-                meas = m[mk]
-                r, s = rep.get(sk, math.nan), stat.get(sk, math.nan)
-                rows_out.append({"case": case.name, "library": lib, "metric": mk,
-                                 "measured": meas, "replay": r, "statistical": s,
-                                 "replay_rel_err": rel_err(r, meas), "statistical_rel_err": rel_err(s, meas)})
-            if lib in CLOSEST:
-                rows_out.append({"case": case.name, "library": lib, "metric": "compared_with",
-                                 "measured": CLOSEST[lib]})
-            rows_out.append({"case": case.name, "library": lib, "metric": "noise_dispatch_lag_p99_ms",
-                             "measured": m["dispatch_lag_p99_ms"]})
-            for k in ("connections_distinct_pids", "connections_pg_sessions", "connect_time_mean_ms",
-                      "overhead_ms", "handoff_median_ms", "noise_cpu_user_s", "noise_gc_pause_max_ms", "noise_loadavg_1m_end"):
-                rows_out.append({"case": case.name, "library": lib, "metric": k, "measured": m.get(k)})
-            print(f"[reality]   {len(rows)} requests, wait avg {m['wait_time_avg_ms']:.1f} ms "
-                  f"(replay {rep['wait_time_avg_ms']:.1f}), timeouts {m['timeout_rate']:.3f} "
-                  f"(replay {rep['timeout_rate']:.3f}), opened {m['connections_opened_library']} "
-                  f"(replay {rep['connections_created']:.0f}); {time.monotonic() - t:.0f} s", flush=True)
+            _, m = run_one(case, lib, params[lib], trace, pg, target, run_dir, timeout_s=length + 120)
+            (run_dir / "measured.json").write_text(json.dumps(
+                {"length_s": length, "db_connect_times_s": db_connects,
+                 "sessions_opened": m["connections_pg_sessions"], "restart": m["restart"]}) + "\n")
+            compare(case, lib, run_dir, replications, rows_out)
+            print(f"[reality]   {time.monotonic() - t:.0f} s", flush=True)
+
+
+def compare(case: Case, lib: str, run_dir: Path, replications: int, rows_out: list[dict]) -> None:
+    """dbpoolsim against one measured run, from its files alone (so --resimulate can redo it)."""
+    params = case.params()[lib]
+    saved = json.loads((run_dir / "measured.json").read_text())
+    rows = read_requests(run_dir, run_dir.parent / "trace.csv")
+    meta = read_meta(run_dir)
+    pooler_queue = bool(case.pgbouncer and case.pgbouncer.get("pool_mode") == "transaction")
+    m = summarise(rows, meta, saved["sessions_opened"], saved["restart"], pooler_queue=pooler_queue)
+    m["restart"] = saved["restart"]
+    # The overhead beyond pg_sleep for requests without a measured hold (failed ones): the
+    # mean; behind PgBouncer in transaction mode the median, for every request, as a
+    # measured hold there includes queueing in PgBouncer.
+    key = "overhead_median_ms" if pooler_queue else "overhead_ms"
+    m["overhead_s"] = m[key] / 1e3 if not math.isnan(m[key]) else 0.0
+    m["connect_times_s"] = meta["connect_times_s"]
+    m["db_connect_times_s"] = saved["db_connect_times_s"]
+    name = f"{case.name}-{lib}"
+    rep = simulate.replay(name, lib, params, rows, m, run_dir, case.pgbouncer,
+                          per_request_holds=not pooler_queue)
+    stat = simulate.statistical(name, lib, params, case.arrivals, rows, m, saved["length_s"],
+                                case.pgbouncer, replications)
+    if pooler_queue:
+        # dbpoolsim reports PgBouncer's queueing apart (pooler_wait_*): the mean adds up;
+        # a p95 of the sum is not in its results, so that cell stays empty.
+        for summ in (rep, stat):
+            summ["wait_time_avg_ms"] += summ.get("pooler_wait_avg_ms", 0.0)
+            summ["wait_time_p95_ms"] = math.nan
+    (run_dir / "summary.json").write_text(json.dumps(
+        {"measured": {k: v for k, v in m.items() if k not in ("connect_times_s", "db_connect_times_s")},
+         "replay": rep, "statistical": stat}, indent=1, default=str) + "\n")
+    for mk, sk in COMPARED:
+        if mk not in m:
+            continue
+        meas = m[mk]
+        r, s = rep.get(sk, math.nan), stat.get(sk, math.nan)
+        rows_out.append({"case": case.name, "library": lib, "metric": mk,
+                         "measured": meas, "replay": r, "statistical": s,
+                         "replay_rel_err": rel_err(r, meas), "statistical_rel_err": rel_err(s, meas)})
+    if lib in CLOSEST:
+        rows_out.append({"case": case.name, "library": lib, "metric": "compared_with",
+                         "measured": CLOSEST[lib]})
+    rows_out.append({"case": case.name, "library": lib, "metric": "noise_dispatch_lag_p99_ms",
+                     "measured": m["dispatch_lag_p99_ms"]})
+    for k in ("connections_distinct_pids", "connections_pg_sessions", "connect_time_mean_ms",
+              "overhead_ms", "handoff_median_ms", "noise_cpu_user_s", "noise_gc_pause_max_ms",
+              "noise_loadavg_1m_end"):
+        rows_out.append({"case": case.name, "library": lib, "metric": k, "measured": m.get(k)})
+    print(f"[reality]   {case.name} / {lib}: {len(rows)} requests, wait avg "
+          f"{m['wait_time_avg_ms']:.1f} ms (replay {rep['wait_time_avg_ms']:.1f}), timeouts "
+          f"{m['timeout_rate']:.3f} (replay {rep['timeout_rate']:.3f}), opened "
+          f"{m['connections_opened_library']} (replay {rep['connections_created']:.0f})", flush=True)
 
 
 def machine() -> str:
@@ -224,7 +244,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--libs", default="", help="comma-separated libraries (default: all)")
     ap.add_argument("--replications", type=int, default=10)
     ap.add_argument("--out", default=str(HERE / "results"))
+    ap.add_argument("--resimulate", action="store_true",
+                    help="no servers: redo dbpoolsim's side from the raw files already in --out")
     a = ap.parse_args(argv)
+    # SIGTERM (and SIGINT, which a background job ignores) unwind through the `with` blocks,
+    # so the servers are stopped and their directories removed.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     names = [c for c in a.cases.split(",") if c] or (list(SMOKE) if a.smoke else list(CASES))
     for n in names:
         if n not in CASES:
@@ -235,17 +260,28 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     rows: list[dict] = []
     started = time.time()
+    command = " ".join(["python", "experiments/reality/run.py", *(argv if argv is not None else sys.argv[1:])])
+    if a.resimulate:
+        previous = (out / "results.md").read_text().splitlines() if (out / "results.md").exists() else []
+        command = next((ln.split("`")[1] for ln in previous if ln.startswith("Command: `")), command)
+        for n in names:
+            case = CASES[n]
+            for lib in libs or case.libraries():
+                if (out / "runs" / n / lib / "measured.json").exists():
+                    compare(case, lib, out / "runs" / n / lib, a.replications, rows)
+        write_results(rows, out, command, time.time() - started, resimulated=True)
+        return 0
     with Postgres() as pg:
         for n in names:
             case = CASES[n]
             chosen = libs or (SMOKE[n] if a.smoke and n in SMOKE else case.libraries())
             run_case(case, chosen, pg, out, a.smoke, a.replications, rows)
-    write_results(rows, out, " ".join(["python", "experiments/reality/run.py", *(argv or sys.argv[1:])]),
-                  time.time() - started)
+    write_results(rows, out, command, time.time() - started)
     return 0
 
 
-def write_results(rows: list[dict], out: Path, command: str, seconds: float) -> None:
+def write_results(rows: list[dict], out: Path, command: str, seconds: float,
+                  resimulated: bool = False) -> None:
     cols = ["case", "library", "metric", "measured", "replay", "statistical", "replay_rel_err",
             "statistical_rel_err"]
     with open(out / "results.csv", "w", newline="") as f:
@@ -254,7 +290,7 @@ def write_results(rows: list[dict], out: Path, command: str, seconds: float) -> 
         for r in rows:
             w.writerow({k: r.get(k, "") for k in cols})
     import report
-    report.write(rows, out, command, machine(), seconds)
+    report.write(rows, out, command, machine(), seconds, resimulated)
 
 
 if __name__ == "__main__":

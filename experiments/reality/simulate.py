@@ -4,9 +4,11 @@ the statistical model (fitted arrival process and hold distribution) with replic
 The replay takes from the measurement:
   arrivals    each request's measured acquire start (so the load generator's dispatch lag,
               a harness artefact reported separately, is not charged to the pool);
-  hold        the trace's pg_sleep time plus the mean measured per-request overhead
-              (acquired -> released minus pg_sleep: the round trip, the driver, a reset or
-              rollback at return), as the transaction's `duration_s`;
+  hold        each completed request's measured hold (acquired -> released: pg_sleep, the
+              round trip, the driver, a reset or rollback at return), as its `duration_s`;
+              for a failed request, and behind PgBouncer in transaction mode (where the
+              measured hold includes PgBouncer's queue), its pg_sleep time plus the run's
+              mean (median behind PgBouncer) per-request overhead;
   connect     the measured connect times of this run (less the first), as an empirical
               distribution;
   faults      a PostgreSQL restart at its measured time, lasting its measured down time.
@@ -65,15 +67,21 @@ def base_scenario(name: str, lib: str, params: dict, m: dict, horizon_s: float,
 
 
 def replay(name: str, lib: str, params: dict, requests: list[dict], m: dict, out: Path,
-           pgbouncer: dict | None = None) -> dict:
+           pgbouncer: dict | None = None, per_request_holds: bool = True) -> dict:
     """One replication: the measured acquire starts and hold times, exactly."""
     trace = out / "replay_trace.csv"
-    starts = sorted((float(r["acquire_start_s"]), float(r["hold_s"])) for r in requests)
+
+    def hold(r: dict) -> float:
+        if per_request_holds and r["outcome"] == "ok":
+            return max(1e-6, r["released_s"] - r["acquired_s"])
+        return r["hold_s"] + m["overhead_s"]
+
+    starts = sorted((r["acquire_start_s"], hold(r)) for r in requests)
     with open(trace, "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["t_s", "duration_s"])
-        for t, hold in starts:
-            w.writerow([f"{LEAD_S + max(0.0, t):.6f}", f"{hold + m['overhead_s']:.6f}"])
+        for t, h in starts:
+            w.writerow([f"{LEAD_S + max(0.0, t):.6f}", f"{h:.6f}"])
     s = base_scenario(name, lib, params, m, LEAD_S + starts[-1][0] + TAIL_S, pgbouncer, 1)
     s["workload"] = {"arrivals": {"kind": "trace", "file": str(trace)},
                      "transactions": [{"name": "q", "queries": 1,
