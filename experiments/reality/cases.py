@@ -98,6 +98,12 @@ def _growing(low: int, high: int, **extra: dict) -> dict[str, dict]:
     return pools
 
 
+def _thread_pools(pools: dict[str, dict]) -> dict[str, dict]:
+    """psycopg_pool and SQLAlchemy only: asyncpg's prepared statements need
+    statement_cache_size=0 behind PgBouncer, and HikariCP stays on the direct cases."""
+    return {k: v for k, v in pools.items() if k in ("psycopg_pool", "sqlalchemy_queuepool")}
+
+
 POISSON_32 = {"kind": "poisson", "rate_per_s": 32.0}
 EXP_200MS = {"kind": "exponential", "mean_s": 0.2}
 
@@ -131,15 +137,11 @@ CASES: dict[str, Case] = {c.name: c for c in [
          restart_at_frac=1 / 3),
     Case("pgbouncer_transaction", "a client pool of 16 behind PgBouncer in transaction mode "
          "with default_pool_size 8, Poisson 32/s of 200 ms (PgBouncer's servers 80 % busy)",
-         POISSON_32, EXP_200MS,
-         {"psycopg_pool": {"min_size": 16, "max_size": 16, "timeout": 30.0},
-          "sqlalchemy_queuepool": {"pool_size": 16, "max_overflow": 0, "pool_timeout": 30.0}},
+         POISSON_32, EXP_200MS, _thread_pools(_fixed(16, 30.0)),
          pgbouncer={"pool_mode": "transaction", "default_pool_size": 8}),
     Case("pgbouncer_session", "a client pool of 8 behind PgBouncer in session mode with "
          "default_pool_size 8, Poisson 32/s of 200 ms: each client connection pins a server",
-         POISSON_32, EXP_200MS,
-         {"psycopg_pool": {"min_size": 8, "max_size": 8, "timeout": 30.0},
-          "sqlalchemy_queuepool": {"pool_size": 8, "max_overflow": 0, "pool_timeout": 30.0}},
+         POISSON_32, EXP_200MS, _thread_pools(_fixed(8, 30.0)),
          pgbouncer={"pool_mode": "session", "default_pool_size": 8}),
 ]}
 

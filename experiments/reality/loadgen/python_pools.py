@@ -62,6 +62,26 @@ def run_threads(h: Harness, trace, handle, state, workers: int) -> None:
     sampler.join()
 
 
+def serve(h: Harness, rec: Record, acquire, query, timeout_error, db_error) -> None:
+    """One request on a thread-based pool: acquire (a context manager that returns the
+    connection at exit), the query, the release, each timestamped; failures classified."""
+    rec.acquire_start_s = h.now()
+    try:
+        with acquire() as conn:
+            rec.acquired_s = h.now()
+            try:
+                rec.backend_pid = query(conn)
+                rec.query_done_s = h.now()
+                rec.outcome = "ok"
+            except db_error:
+                rec.outcome = "query_error"
+        rec.released_s = h.now()
+    except timeout_error:
+        rec.outcome = "acquire_timeout"
+    except db_error:
+        rec.outcome = "connect_error" if rec.acquired_s != rec.acquired_s else "query_error"
+
+
 def psycopg_pool_main(h: Harness, trace, dsn: str, cfg: dict, workers: int) -> dict:
     import psycopg
     import psycopg_pool
@@ -87,21 +107,8 @@ def psycopg_pool_main(h: Harness, trace, dsn: str, cfg: dict, workers: int) -> d
     pool.open(wait=True, timeout=60)
 
     def handle(rec: Record, hold: float) -> None:
-        rec.acquire_start_s = h.now()
-        try:
-            with pool.connection() as conn:
-                rec.acquired_s = h.now()
-                try:
-                    rec.backend_pid = conn.execute(QUERY.format(hold)).fetchone()[0]
-                    rec.query_done_s = h.now()
-                    rec.outcome = "ok"
-                except psycopg.Error:
-                    rec.outcome = "query_error"
-            rec.released_s = h.now()
-        except psycopg_pool.PoolTimeout:
-            rec.outcome = "acquire_timeout"
-        except psycopg.Error:
-            rec.outcome = "connect_error" if rec.acquired_s != rec.acquired_s else "query_error"
+        serve(h, rec, pool.connection, lambda conn: conn.execute(QUERY.format(hold)).fetchone()[0],
+              psycopg_pool.PoolTimeout, psycopg.Error)
 
     def state():
         s = pool.get_stats()
@@ -135,21 +142,8 @@ def sqlalchemy_main(h: Harness, trace, dsn: str, cfg: dict, workers: int) -> dic
         conn.execute(text("SELECT 1"))
 
     def handle(rec: Record, hold: float) -> None:
-        rec.acquire_start_s = h.now()
-        try:
-            with engine.connect() as conn:
-                rec.acquired_s = h.now()
-                try:
-                    rec.backend_pid = conn.execute(text(QUERY.format(hold))).scalar()
-                    rec.query_done_s = h.now()
-                    rec.outcome = "ok"
-                except exc.DBAPIError:
-                    rec.outcome = "query_error"
-            rec.released_s = h.now()
-        except exc.TimeoutError:
-            rec.outcome = "acquire_timeout"
-        except exc.DBAPIError:
-            rec.outcome = "connect_error" if rec.acquired_s != rec.acquired_s else "query_error"
+        serve(h, rec, engine.connect, lambda conn: conn.execute(text(QUERY.format(hold))).scalar(),
+              exc.TimeoutError, exc.DBAPIError)
 
     p = engine.pool
 
