@@ -90,6 +90,18 @@ def connect_times(dsn: str, n: int = 5) -> list[float]:
     return out
 
 
+def wait_for_t0(proc: subprocess.Popen, out: Path, lib: str) -> float:
+    """The load generator's t0 (a Unix time), once it has written the whole line."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            return float((out / "t0").read_text())
+        except (OSError, ValueError):     # not there yet, or half written
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise LoadgenError(f"{lib}: load generator did not start; see {out / 'loadgen.log'}")
+            time.sleep(0.01)
+
+
 def run_one(case: Case, lib: str, cfg: dict, trace: Path, pg: Postgres, target, out: Path,
             timeout_s: float) -> tuple[list[dict], dict]:
     out.mkdir(parents=True, exist_ok=True)
@@ -102,12 +114,7 @@ def run_one(case: Case, lib: str, cfg: dict, trace: Path, pg: Postgres, target, 
     restart = None
     try:
         if case.restart_at_frac is not None:
-            deadline = time.monotonic() + 60
-            while not (out / "t0").exists():
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise LoadgenError(f"{lib}: load generator did not start; see {out / 'loadgen.log'}")
-                time.sleep(0.01)
-            t0 = float((out / "t0").read_text())
+            t0 = wait_for_t0(proc, out, lib)
             length = max(float(r.split(",")[1]) for r in trace.read_text().splitlines()[1:])
             time.sleep(max(0.0, t0 + case.restart_at_frac * length - time.time()))
             t_down = time.time()

@@ -233,17 +233,26 @@ class DelayProxy:
 
     async def _handle(self, creader: asyncio.StreamReader, cwriter: asyncio.StreamWriter) -> None:
         self.connections += 1
-        await asyncio.sleep(self.connect_delay_s)
+        uwriter = None
         try:
+            await asyncio.sleep(self.connect_delay_s)
             ureader, uwriter = await asyncio.open_connection("127.0.0.1", self.upstream_port)
-        except OSError:
-            cwriter.close()
-            return
-        try:
             await asyncio.gather(self._pipe(creader, uwriter), self._pipe(ureader, cwriter))
+        except (OSError, asyncio.CancelledError):
+            pass      # upstream refused, or the proxy is stopping: just close both ends
         finally:
             cwriter.close()
-            uwriter.close()
+            if uwriter is not None:
+                uwriter.close()
+
+    async def _drain(self) -> None:
+        assert self._server is not None
+        self._server.close()
+        tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await self._server.wait_closed()
 
     def start(self) -> "DelayProxy":
         ready = threading.Event()
@@ -255,12 +264,7 @@ class DelayProxy:
             ready.set()
             loop.run_forever()
             # Stopped: close the listener, end every copy task, then the loop itself.
-            self._server.close()
-            tasks = asyncio.all_tasks(loop)
-            for task in tasks:
-                task.cancel()
-            loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
-            loop.run_until_complete(self._server.wait_closed())
+            loop.run_until_complete(self._drain())
             loop.close()
 
         self._thread = threading.Thread(target=main, name="delay-proxy", daemon=True)
