@@ -15,6 +15,39 @@ LABEL = {"wait_time_avg_ms": "mean wait (ms)", "wait_time_p95_ms": "p95 wait (ms
          "failed_connect_error": "connect errors", "failed_query_error": "query errors"}
 
 
+# A replay "agrees" within 10 % of the measured figure, or within this absolute amount (waits
+# under a millisecond are the library's own CPU per acquire, which dbpoolsim does not model).
+FLOOR = {"wait_time_avg_ms": 1.0, "wait_time_p95_ms": 1.0, "timeout_rate": 0.005,
+         "connections_opened_library": 1.0, "time_to_recover_s": 1.0}
+
+
+def agrees(metric: str, measured, model, sd=None) -> bool | None:
+    """Within 10 % or the floor; for the statistical model also within 2 run-to-run standard
+    deviations (one measured run is one sample path of the process the model describes)."""
+    try:
+        m, r = float(measured), float(model)
+    except (TypeError, ValueError):
+        return None
+    if math.isnan(m) or math.isnan(r):
+        return None
+    spread = 2 * float(sd) if sd not in (None, "") and not math.isnan(float(sd)) else 0.0
+    return abs(r - m) <= max(0.10 * abs(m), FLOOR.get(metric, 0.0), spread)
+
+
+def agreement(rows: list[dict]) -> list[str]:
+    lines = ["| figure | trace replay agrees | statistical model agrees (or within 2 sd of its replications) |",
+             "|---|---|---|"]
+    for metric in HEADLINE:
+        for_rows = [r for r in rows if r["metric"] == metric]
+        rep = [agrees(metric, r["measured"], r.get("replay")) for r in for_rows]
+        st = [agrees(metric, r["measured"], r.get("statistical"), r.get("statistical_sd")) for r in for_rows]
+        rep, st = [x for x in rep if x is not None], [x for x in st if x is not None]
+        if rep:
+            lines.append(f"| {LABEL[metric]} (10 % or {FLOOR[metric]:g}) | {sum(rep)} of {len(rep)} | "
+                         f"{sum(st)} of {len(st)} |")
+    return lines
+
+
 def fmt(x, metric: str = "") -> str:
     if x is None or x == "" or (isinstance(x, float) and math.isnan(x)):
         return "-"
@@ -53,8 +86,10 @@ def table(rows: list[dict], metrics: list[str]) -> list[str]:
             if r is None or r.get("replay", "") == "":
                 cells.append("-")
                 continue
+            sd = r.get("statistical_sd")
+            spread = f" ± {fmt(sd, m)}" if sd not in (None, "") and not math.isnan(float(sd)) and float(sd) > 0 else ""
             cells.append(f"{fmt(r['measured'], m)} / {fmt(r['replay'], m)}{err(r.get('replay_rel_err'))}"
-                         f" / {fmt(r['statistical'], m)}{err(r.get('statistical_rel_err'))}")
+                         f" / {fmt(r['statistical'], m)}{spread}{err(r.get('statistical_rel_err'))}")
         lines.append(f"| {case} | {lib} | " + " | ".join(cells) + " |")
     return lines
 
@@ -114,8 +149,10 @@ def write(rows: list[dict], out: Path, command: str, machine: str, seconds: floa
             f"({seconds:.0f} s)" if resimulated else f"Wall time: {seconds / 60:.1f} min")
     text = ["# Reality check: measured vs dbpoolsim", "",
             f"Command: `{command}`  ", f"Machine: {machine}  ", when, "",
-            "Each cell: measured / trace replay (relative error) / statistical model "
-            "(relative error). Definitions: experiments/reality/README.md.", "",
+            "Each cell: measured / trace replay (relative error) / statistical model, mean ± "
+            "standard deviation of its replications (relative error of the mean). "
+            "Definitions: experiments/reality/README.md.", "",
+            *agreement(rows), "",
             *table(rows, HEADLINE), "", "## Other figures", "",
             *table(rows, ["latency_avg_ms", "failed_connect_error", "failed_query_error"]), "",
             "## The harness's own noise and the three connection counts", "",

@@ -216,6 +216,7 @@ def compare(case: Case, lib: str, run_dir: Path, replications: int, rows_out: li
         r, s = rep.get(sk, math.nan), stat.get(sk, math.nan)
         rows_out.append({"case": case.name, "library": lib, "metric": mk,
                          "measured": meas, "replay": r, "statistical": s,
+                         "statistical_sd": stat.get(f"{sk}_sd", math.nan),
                          "replay_rel_err": rel_err(r, meas), "statistical_rel_err": rel_err(s, meas)})
     if lib in CLOSEST:
         rows_out.append({"case": case.name, "library": lib, "metric": "compared_with",
@@ -287,8 +288,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def write_results(rows: list[dict], out: Path, command: str, seconds: float,
                   resimulated: bool = False) -> None:
-    cols = ["case", "library", "metric", "measured", "replay", "statistical", "replay_rel_err",
-            "statistical_rel_err"]
+    cols = ["case", "library", "metric", "measured", "replay", "statistical", "statistical_sd",
+            "replay_rel_err", "statistical_rel_err"]
     with open(out / "results.csv", "w", newline="") as f:
         w = csv.DictWriter(f, cols)
         w.writeheader()

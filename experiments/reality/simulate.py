@@ -121,7 +121,12 @@ def statistical(name: str, lib: str, params: dict, case_arrivals: dict, requests
     s = base_scenario(name, lib, params, m, horizon, pgbouncer, replications)
     s["workload"] = {"arrivals": arrivals, "transactions": [
         {"name": "q", "queries": 1, "query_time": fitted_hold(holds)}]}
-    return dbpoolsim.run(s, progress=False).summary
+    res = dbpoolsim.run(s, progress=False)
+    summary = dict(res.summary)
+    # Run-to-run spread: the measurement is one sample path, the model a distribution of them.
+    for k, sd in res.replications.std(numeric_only=True).items():
+        summary[f"{k}_sd"] = float(sd)
+    return summary
 
 
 def _onoff_points(a: dict, length_s: float) -> list[dict]:
