@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import math
 from collections import defaultdict
 from pathlib import Path
@@ -62,12 +61,6 @@ def err(x) -> str:
         return ""
     x = float(x)
     return " (inf)" if math.isinf(x) else f" ({100 * x:+.0f} %)"
-
-
-def read_rows(path: Path) -> list[dict]:
-    with open(path, newline="") as f:
-        return [{k: (float(v) if k not in ("case", "library", "metric") and v != "" else v)
-                 for k, v in r.items()} for r in csv.DictReader(f)]
 
 
 def table(rows: list[dict], metrics: list[str]) -> list[str]:
@@ -157,5 +150,9 @@ def write(rows: list[dict], out: Path, command: str, machine: str, seconds: floa
             *table(rows, ["latency_avg_ms", "failed_connect_error", "failed_query_error"]), "",
             "## The harness's own noise and the three connection counts", "",
             *noise_table(rows), ""]
+    failed = [r for r in rows if r["metric"] == "loadgen_failed"]
+    if failed:
+        text += ["## Load generators that failed", ""]
+        text += [f"- {r['case']} / {r['library']}: {r['measured']}" for r in failed] + [""]
     text += [f"![{m}]({m})" for m in made]
     (out / "results.md").write_text("\n".join(text) + "\n")

@@ -171,7 +171,15 @@ def run_case(case: Case, libs: list[str], pg: Postgres, out: Path, smoke: bool,
             run_dir = out / "runs" / case.name / lib
             t = time.monotonic()
             print(f"[reality] {case.name} / {lib}: {length:g} s trace ...", flush=True)
-            _, m = run_one(case, lib, params[lib], trace, pg, target, run_dir, timeout_s=length + 120)
+            try:
+                _, m = run_one(case, lib, params[lib], trace, pg, target, run_dir, timeout_s=length + 120)
+            except LoadgenError as e:       # one library failing does not stop the others
+                print(f"[reality]   FAILED: {e}", flush=True)
+                rows_out.append({"case": case.name, "library": lib, "metric": "loadgen_failed",
+                                 "measured": str(e).splitlines()[0]})
+                if not pg.running:
+                    pg.up()
+                continue
             (run_dir / "measured.json").write_text(json.dumps(
                 {"length_s": length, "db_connect_times_s": db_connects,
                  "sessions_opened": m["connections_pg_sessions"], "restart": m["restart"]}) + "\n")

@@ -178,6 +178,8 @@ def asyncpg_main(h: Harness, trace, dsn: str, cfg: dict, workers: int) -> dict:
         Timed.started.append(time.monotonic())
         return await asyncpg.connect(*a, **k)
 
+    errors: dict[str, int] = {}
+
     async def main() -> None:
         pool = await asyncpg.create_pool(dsn_url, connection_class=Timed, connect=connect, **kw)
         loop = asyncio.get_running_loop()
@@ -191,13 +193,15 @@ def asyncpg_main(h: Harness, trace, dsn: str, cfg: dict, workers: int) -> dict:
                         rec.backend_pid = await conn.fetchval(QUERY.format(hold))
                         rec.query_done_s = h.now()
                         rec.outcome = "ok"
-                    except (asyncpg.PostgresError, OSError, asyncpg.InterfaceError):
+                    except Exception as e:   # noqa: BLE001 - asyncpg's InternalClientError is no PostgresError
                         rec.outcome = "query_error"
+                        errors[type(e).__name__] = errors.get(type(e).__name__, 0) + 1
                 rec.released_s = h.now()
             except asyncio.TimeoutError:
                 rec.outcome = "acquire_timeout"
-            except (asyncpg.PostgresError, OSError, asyncpg.InterfaceError):
+            except Exception as e:   # noqa: BLE001 - every failure becomes an outcome, none ends the run
                 rec.outcome = "connect_error" if rec.acquired_s != rec.acquired_s else "query_error"
+                errors[type(e).__name__] = errors.get(type(e).__name__, 0) + 1
             rec.ended_s = h.now()
 
         def state():
@@ -223,7 +227,7 @@ def asyncpg_main(h: Harness, trace, dsn: str, cfg: dict, workers: int) -> dict:
         await pool.close()
 
     asyncio.run(main())
-    return {}
+    return {"errors_by_type": errors}
 
 
 def dsn_to_url(dsn: str) -> str:
