@@ -123,7 +123,8 @@ def plots(rows: list[dict], out: Path) -> list[str]:
             ax.scatter([float(r["measured"]) for r in sel], [float(r["replay"]) for r in sel], label=lib)
         hi = max(max(float(r["measured"]), float(r["replay"])) for r in pts) * 1.1 or 1
         ax.plot([0, hi], [0, hi], "k-", lw=0.8)
-        ax.fill_between([0, hi], [0, 0.9 * hi], [0, 1.1 * hi], color="0.85", label="within 10 %")
+        ax.fill_between([0, hi], [0, 0.9 * hi], [0, 1.1 * hi], color="0.85", label="within 10 %",
+                        zorder=0)
         ax.set_xlabel(f"measured {LABEL[metric]}")
         ax.set_ylabel(f"dbpoolsim trace replay {LABEL[metric]}")
         ax.legend(fontsize=8)
@@ -141,7 +142,7 @@ def write(rows: list[dict], out: Path, command: str, machine: str, seconds: floa
     when = ("dbpoolsim's side redone from the raw files with `--resimulate` "
             f"({seconds:.0f} s)" if resimulated else f"Wall time: {seconds / 60:.1f} min")
     text = ["# Reality check: measured vs dbpoolsim", "",
-            f"Command: `{command}`  ", f"Machine: {machine}  ", when, "",
+            f"{command}  ", f"Machine: {machine}  ", when, "",
             "Each cell: measured / trace replay (relative error) / statistical model, mean ± "
             "standard deviation of its replications (relative error of the mean). "
             "Definitions: experiments/reality/README.md.", "",

@@ -276,8 +276,9 @@ def main(argv: list[str] | None = None) -> int:
     started = time.time()
     command = " ".join(["python", "experiments/reality/run.py", *(argv if argv is not None else sys.argv[1:])])
     if a.resimulate:
+        # Keep the measuring command(s) the previous results.md named.
         previous = (out / "results.md").read_text().splitlines() if (out / "results.md").exists() else []
-        command = next((ln.split("`")[1] for ln in previous if ln.startswith("Command: `")), command)
+        command = next((ln.rstrip() for ln in previous if ln.startswith("Command")), f"Command: `{command}`")
         for n in names:
             case = CASES[n]
             for lib in libs or case.libraries():
@@ -290,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
             case = CASES[n]
             chosen = libs or (SMOKE[n] if a.smoke and n in SMOKE else case.libraries())
             run_case(case, chosen, pg, out, a.smoke, a.replications, rows)
-    write_results(rows, out, command, time.time() - started)
+    write_results(rows, out, f"Command: `{command}`", time.time() - started)
     return 0
 
 
