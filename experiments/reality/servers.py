@@ -58,7 +58,23 @@ def _tail(path: Path, lines: int = 15) -> str:
         return "(no log)"
 
 
-class Postgres:
+class _Server:
+    """`with` starts the server and stops it on the way out, whatever happened."""
+
+    def start(self):
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class Postgres(_Server):
     """A throw-away PostgreSQL 15 cluster: initdb in a temporary directory, trust
     authentication, listening on 127.0.0.1 only (no Unix socket outside its directory)."""
 
@@ -128,14 +144,9 @@ class Postgres:
             shutil.rmtree(self.dir, ignore_errors=True)
             self.dir = None
 
-    def __enter__(self) -> "Postgres":
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
-class PgBouncer:
+class PgBouncer(_Server):
     """PgBouncer in front of a `Postgres`, with its own config, port and logs; the database
     `postgres` is routed to the cluster. Its admin console is the database `pgbouncer`."""
 
@@ -201,14 +212,9 @@ class PgBouncer:
             shutil.rmtree(self.dir, ignore_errors=True)
             self.dir = None
 
-    def __enter__(self) -> "PgBouncer":
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
-class DelayProxy:
+class DelayProxy(_Server):
     """A TCP proxy on 127.0.0.1 that waits `connect_delay_s` before opening each upstream
     connection, then copies bytes both ways. Runs an asyncio loop in a daemon thread."""
 
@@ -281,8 +287,3 @@ class DelayProxy:
             self._thread.join(10)
         self._loop = None
 
-    def __enter__(self) -> "DelayProxy":
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
