@@ -133,6 +133,35 @@ def plots(rows: list[dict], out: Path) -> list[str]:
         fig.savefig(out / name, dpi=90)
         plt.close(fig)
         made.append(name)
+    made += timelines(out, plt)
+    return made
+
+
+def timelines(out: Path, plt) -> list[str]:
+    """Pool size over time, measured (the library's own counters every 100 ms) against the
+    replay, for the cases where the pool grows and shrinks."""
+    import pandas as pd
+    made = []
+    for case in ("bursty", "overflow", "cold_spike", "restart"):
+        runs = sorted(p for p in (out / "runs" / case).glob("*")
+                      if (p / "samples.csv").exists() and (p / "replay_timeseries.csv").exists())
+        if not runs:
+            continue
+        fig, axes = plt.subplots(len(runs), 1, figsize=(7, 1.6 * len(runs)), sharex=True, squeeze=False)
+        for ax, run in zip(axes[:, 0], runs):
+            meas = pd.read_csv(run / "samples.csv")
+            rep = pd.read_csv(run / "replay_timeseries.csv")
+            ax.plot(meas["t_s"], meas["total"], label="measured", lw=1)
+            ax.plot(rep["t_s"], rep["total_connections"], label="dbpoolsim replay", lw=1, ls="--")
+            ax.set_ylabel(run.name, rotation=0, ha="right", fontsize=8)
+        axes[0, 0].legend(fontsize=8, loc="upper right")
+        axes[0, 0].set_title(f"{case}: connections in the pool")
+        axes[-1, 0].set_xlabel("time since t0 (s)")
+        fig.tight_layout()
+        name = f"plots/pool_size_{case}.png"
+        fig.savefig(out / name, dpi=80)
+        plt.close(fig)
+        made.append(name)
     return made
 
 

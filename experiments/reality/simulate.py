@@ -30,6 +30,7 @@ from cases import sim_policy
 
 LEAD_S = 5.0
 TAIL_S = 40.0            # horizon beyond the last arrival: waits and timeouts run out
+SAMPLE_S = 0.1           # the replay's time series, as often as the load generators sample
 
 
 def pool_scenario(lib: str, params: dict) -> dict:
@@ -83,10 +84,16 @@ def replay(name: str, lib: str, params: dict, requests: list[dict], m: dict, out
         for t, h in starts:
             w.writerow([f"{LEAD_S + max(0.0, t):.6f}", f"{h:.6f}"])
     s = base_scenario(name, lib, params, m, LEAD_S + starts[-1][0] + TAIL_S, pgbouncer, 1)
+    s["run"]["sample_interval_s"] = SAMPLE_S
     s["workload"] = {"arrivals": {"kind": "trace", "file": str(trace)},
                      "transactions": [{"name": "q", "queries": 1,
                                        "query_time": {"kind": "constant", "value_s": 0.1}}]}
-    return dbpoolsim.run(s, progress=False).summary
+    res = dbpoolsim.run(s, progress=False)
+    # The pool's size over time, on the measurement's clock, beside samples.csv.
+    ts = res.timeseries[["t_s", "total_connections", "active_connections", "waiters"]].copy()
+    ts["t_s"] -= LEAD_S
+    ts[ts["t_s"] >= -SAMPLE_S].to_csv(out / "replay_timeseries.csv", index=False)
+    return res.summary
 
 
 def fitted_hold(holds: list[float]) -> dict:
