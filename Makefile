@@ -7,17 +7,19 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 APT_PACKAGES := libboost-dev libeigen3-dev nlohmann-json3-dev catch2 g++ cmake ninja-build
-# experiments/reality: the CI smoke subset needs these two; `make reality` the rest.
-APT_PACKAGES += postgresql pgbouncer
-REALITY_APT := openjdk-17-jdk-headless libhikaricp-java libpostgresql-jdbc-java libslf4j-java \
-               golang-go golang-github-lib-pq-dev nodejs
 PY_BUILD_DEPS := "scikit-build-core>=0.10" "pybind11>=2.10" ninja cmake
 PY_DEPS := numpy pandas tqdm pytest simpy matplotlib nbclient nbformat ipykernel
-PY_DEPS += "psycopg[binary]" psycopg_pool SQLAlchemy asyncpg
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SOURCES := $(shell find sim models python -type f \( -name '*.cpp' -o -name '*.hpp' -o -name '*.py' -o -name '*.json' -o -name 'CMakeLists.txt' \) 2>/dev/null) CMakeLists.txt pyproject.toml
 CPP_BUILD := build/cpp
 STAMPS := build/stamps
+
+# experiments/reality: the CI smoke subset (tests/python/test_reality.py) needs PostgreSQL,
+# PgBouncer and the Python drivers; `make reality` also the JVM, Go and Node pieces.
+APT_PACKAGES += postgresql pgbouncer
+PY_DEPS += "psycopg[binary]" psycopg_pool SQLAlchemy asyncpg
+REALITY_APT := openjdk-17-jdk-headless libhikaricp-java libpostgresql-jdbc-java libslf4j-java \
+               golang-go golang-github-lib-pq-dev nodejs
 
 .PHONY: run test test-cpp test-python install deps bench clean reality
 
