@@ -14,7 +14,14 @@ SOURCES := $(shell find sim models python -type f \( -name '*.cpp' -o -name '*.h
 CPP_BUILD := build/cpp
 STAMPS := build/stamps
 
-.PHONY: run test test-cpp test-python install deps bench clean
+# experiments/reality: the CI smoke subset (tests/python/test_reality.py) needs PostgreSQL,
+# PgBouncer and the Python drivers; `make reality` also the JVM, Go and Node pieces.
+APT_PACKAGES += postgresql pgbouncer
+PY_DEPS += "psycopg[binary]" psycopg_pool SQLAlchemy asyncpg
+REALITY_APT := openjdk-17-jdk-headless libhikaricp-java libpostgresql-jdbc-java libslf4j-java \
+               golang-go golang-github-lib-pq-dev nodejs
+
+.PHONY: run test test-cpp test-python install deps bench clean reality
 
 run: install
 	$(VENV)/bin/dbpoolsim run --out results/medium-application
@@ -35,6 +42,14 @@ deps: $(STAMPS)/deps
 
 bench: install
 	$(PY) experiments/bench/bench.py
+
+# Real pools on a real PostgreSQL and PgBouncer vs dbpoolsim (experiments/reality/README.md).
+reality: install
+	@if ! dpkg -s $(REALITY_APT) >/dev/null 2>&1; then \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(REALITY_APT); \
+	fi
+	$(PY) experiments/reality/run.py $(REALITY_ARGS)
 
 # Debian packages: installed only if one is missing.
 $(STAMPS)/deps:

@@ -1,0 +1,148 @@
+"""The measured side of a reality run, from the load generator's files: waits, timeouts,
+failures by reason, connections opened (three ways) and time to recover."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from collections import Counter
+from pathlib import Path
+
+from simulate import LEAD_S
+
+OUTCOMES = ["ok", "acquire_timeout", "connect_error", "query_error", "other"]
+
+
+def _f(x: str) -> float:
+    return float(x) if x not in ("", None) else math.nan
+
+
+def read_requests(out: Path, trace: Path) -> list[dict]:
+    holds = {}
+    with open(trace, newline="") as f:
+        for r in csv.DictReader(f):
+            holds[int(r["id"])] = float(r["hold_s"])
+    rows = []
+    with open(out / "requests.csv", newline="") as f:
+        for r in csv.DictReader(f):
+            row = {k: (_f(v) if k.endswith("_s") else v) for k, v in r.items()}
+            row["hold_s"] = holds[int(r["id"])]
+            rows.append(row)
+    return rows
+
+
+def percentile(xs: list[float], q: float) -> float:
+    """Linear interpolation between order statistics (numpy's default)."""
+    if not xs:
+        return math.nan
+    s = sorted(xs)
+    pos = q * (len(s) - 1)
+    lo = math.floor(pos)
+    hi = min(lo + 1, len(s) - 1)
+    return s[lo] + (s[hi] - s[lo]) * (pos - lo)
+
+
+def time_to_recover(rows: list[dict], fault_at_s: float, interval_s: float = 1.0) -> float:
+    """dbpoolsim's definition (docs/scenario.md, `time_to_recover_s`) on the measured
+    records, on the simulation's grid of intervals (t + LEAD_S): from the fault to the start
+    of the first run of 5 healthy intervals, healthy meaning failures at most 1 % of the
+    requests that ended in it, ended >= 80 % of arrivals - 3 sqrt(arrivals), and some
+    completed if any arrived."""
+    def k(t: float) -> int:
+        return math.floor((t + LEAD_S) / interval_s)
+    arr, ended, failed, done = Counter(), Counter(), Counter(), Counter()
+    last = 0
+    for r in rows:
+        arr[k(r["acquire_start_s"])] += 1
+        if not math.isnan(r["ended_s"]):
+            e = k(r["ended_s"])
+            ended[e] += 1
+            last = max(last, e)
+            if r["outcome"] == "ok":
+                done[e] += 1
+            else:
+                failed[e] += 1
+
+    def healthy(i: int) -> bool:
+        a = arr[i]
+        return (failed[i] <= 0.01 * ended[i] and ended[i] >= 0.8 * a - 3 * math.sqrt(a)
+                and (a == 0 or done[i] > 0))
+
+    fault = fault_at_s + LEAD_S
+    first = math.floor(fault / interval_s)
+    for i in range(first, last + 1):
+        if all(healthy(j) for j in range(i, min(i + 5, last + 1))):
+            return max(0.0, i * interval_s - fault)
+    return math.nan
+
+
+def handoffs_ms(rows: list[dict]) -> list[float]:
+    """Hand-off latencies: on each backend connection, from one request's release to the
+    acquire of the next request on it, when that one was already waiting at the release.
+    dbpoolsim hands over in zero time (except SQLAlchemy's `wakeup_latency_s`); the real
+    libraries need a thread or task switch, which these measure."""
+    by_pid: dict[str, list[dict]] = {}
+    for r in rows:
+        if r["backend_pid"] and not math.isnan(r["released_s"]):
+            by_pid.setdefault(r["backend_pid"], []).append(r)
+    out = []
+    for reqs in by_pid.values():
+        reqs.sort(key=lambda r: r["acquired_s"])
+        for a, b in zip(reqs, reqs[1:]):
+            if b["acquire_start_s"] < a["released_s"] <= b["acquired_s"]:
+                out.append(1e3 * (b["acquired_s"] - a["released_s"]))
+    return out
+
+
+def summarise(rows: list[dict], meta: dict, sessions_opened: int | None,
+              restart: dict | None, pooler_queue: bool = False) -> dict:
+    """The measured figures. With `pooler_queue` (PgBouncer in transaction mode) the wait
+    also counts the time queued in PgBouncer, as dbpoolsim's wait does: a request's hold
+    beyond pg_sleep and the median overhead is taken as that queueing."""
+    over = [r["released_s"] - r["acquired_s"] - r["hold_s"] for r in rows if r["outcome"] == "ok"]
+    over_median = percentile(over, 0.5)
+    if pooler_queue:
+        waits = [1e3 * (r["acquired_s"] - r["acquire_start_s"]
+                        + max(0.0, r["released_s"] - r["acquired_s"] - r["hold_s"] - over_median))
+                 for r in rows if r["outcome"] == "ok"]
+    else:
+        waits = [1e3 * (r["acquired_s"] - r["acquire_start_s"]) for r in rows
+                 if not math.isnan(r["acquired_s"])]
+    lat = [1e3 * (r["released_s"] - r["acquire_start_s"]) for r in rows if r["outcome"] == "ok"]
+    lag = [1e3 * (r["acquire_start_s"] - r["arrival_s"]) for r in rows]
+    counts = Counter(r["outcome"] for r in rows)
+    hand = handoffs_ms(rows)
+    n = len(rows)
+    m = {
+        "offered": n,
+        "completed": counts["ok"],
+        **{f"failed_{o}": counts[o] for o in OUTCOMES[1:]},
+        "wait_time_avg_ms": sum(waits) / len(waits) if waits else math.nan,
+        "wait_time_p95_ms": percentile(waits, 0.95),
+        "wait_time_max_ms": max(waits, default=math.nan),
+        "latency_avg_ms": sum(lat) / len(lat) if lat else math.nan,
+        "latency_p95_ms": percentile(lat, 0.95),
+        "timeout_rate": counts["acquire_timeout"] / n if n else math.nan,
+        "connections_opened_library": meta["connections_opened_library"],
+        "connections_closed_library": meta["connections_closed_library"],
+        "connections_distinct_pids": len({r["backend_pid"] for r in rows if r["backend_pid"]}),
+        "connections_pg_sessions": sessions_opened,
+        "connect_time_mean_ms": (1e3 * sum(meta["connect_times_s"]) / len(meta["connect_times_s"])
+                                 if meta["connect_times_s"] else math.nan),
+        "overhead_ms": 1e3 * sum(over) / len(over) if over else math.nan,
+        "overhead_median_ms": 1e3 * over_median,
+        "handoff_median_ms": percentile(hand, 0.5),
+        "handoff_p90_ms": percentile(hand, 0.9),
+        "handoffs": len(hand),
+        "dispatch_lag_p99_ms": percentile(lag, 0.99),
+        **{f"noise_{k}": v for k, v in meta["noise"].items()},
+    }
+    if restart:
+        m["time_to_recover_s"] = time_to_recover(rows, restart["at_s"])
+        m["restart_down_s"] = restart["down_s"]
+    return m
+
+
+def read_meta(out: Path) -> dict:
+    return json.loads((out / "meta.json").read_text())

@@ -1,0 +1,153 @@
+"""dbpoolsim's side of a reality run: the same trace replayed with the library's policy, and
+the statistical model (fitted arrival process and hold distribution) with replications.
+
+The replay takes from the measurement:
+  arrivals    each request's measured acquire start (so the load generator's dispatch lag,
+              a harness artefact reported separately, is not charged to the pool);
+  hold        each completed request's measured hold (acquired -> released: pg_sleep, the
+              round trip, the driver, a reset or rollback at return), as its `duration_s`;
+              for a failed request, and behind PgBouncer in transaction mode (where the
+              measured hold includes PgBouncer's queue), its pg_sleep time plus the run's
+              mean (median behind PgBouncer) per-request overhead;
+  connect     the measured connect times of this run (less the first), as an empirical
+              distribution;
+  faults      a PostgreSQL restart at its measured time, lasting its measured down time.
+The network round trip is 0: every round trip the library makes while holding a connection
+is inside the measured overhead. The database has no CPU model (`cores` 0): pg_sleep uses
+none. Arrivals start at LEAD_S so that a pool that the real run warmed before t0 is warm in
+the simulation too; counters start at 0 and include the start-up logins, as measured.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import statistics
+from pathlib import Path
+
+import dbpoolsim
+from cases import sim_policy
+
+LEAD_S = 5.0
+TAIL_S = 40.0            # horizon beyond the last arrival: waits and timeouts run out
+SAMPLE_S = 0.1           # the replay's time series, as often as the load generators sample
+
+
+def pool_scenario(lib: str, params: dict) -> dict:
+    kind, p = sim_policy(lib, params)
+    return {"kind": kind, **p}
+
+
+def _connect_dist(connect_times_s: list[float]) -> dict:
+    """The measured connects as an empirical distribution, less the first one when there are
+    others: it pays the driver's own start-up (class loading on the JVM: 1.6 s once)."""
+    xs = [x for x in connect_times_s if x > 0]
+    xs = xs[1:] if len(xs) > 1 else xs
+    if not xs:
+        return {"kind": "constant", "value_s": 0.005}
+    return {"kind": "empirical", "samples_s": [round(x, 6) for x in xs]}
+
+
+def base_scenario(name: str, lib: str, params: dict, m: dict, horizon_s: float,
+                  pgbouncer: dict | None, replications: int) -> dict:
+    s = {
+        "name": name,
+        "run": {"horizon_s": horizon_s, "warmup_s": 0, "replications": replications, "seed": 13,
+                "sample_interval_s": 1.0},
+        "pool": pool_scenario(lib, params),
+        "database": {"cores": 0, "max_connections": 300, "network_rtt_s": 0.0,
+                     "connect_time": _connect_dist(m["db_connect_times_s"] if pgbouncer else m["connect_times_s"])},
+    }
+    if m.get("restart"):
+        s["faults"] = [{"kind": "restart", "at_s": LEAD_S + m["restart"]["at_s"],
+                        "duration_s": m["restart"]["down_s"]}]
+    if pgbouncer is not None and pgbouncer.get("pool_mode") == "transaction":
+        s["pooler"] = {"kind": "pgbouncer", "default_pool_size": pgbouncer["default_pool_size"],
+                       "client_connect_time": _connect_dist(m["connect_times_s"])}
+    return s
+
+
+def replay(name: str, lib: str, params: dict, requests: list[dict], m: dict, out: Path,
+           pgbouncer: dict | None = None, per_request_holds: bool = True) -> dict:
+    """One replication: the measured acquire starts and hold times, exactly."""
+    trace = out / "replay_trace.csv"
+
+    def hold(r: dict) -> float:
+        if per_request_holds and r["outcome"] == "ok":
+            return max(1e-6, r["released_s"] - r["acquired_s"])
+        return r["hold_s"] + m["overhead_s"]
+
+    starts = sorted((r["acquire_start_s"], hold(r)) for r in requests)
+    with open(trace, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["t_s", "duration_s"])
+        for t, h in starts:
+            w.writerow([f"{LEAD_S + max(0.0, t):.6f}", f"{h:.6f}"])
+    s = base_scenario(name, lib, params, m, LEAD_S + starts[-1][0] + TAIL_S, pgbouncer, 1)
+    s["run"]["sample_interval_s"] = SAMPLE_S
+    s["workload"] = {"arrivals": {"kind": "trace", "file": str(trace)},
+                     "transactions": [{"name": "q", "queries": 1,
+                                       "query_time": {"kind": "constant", "value_s": 0.1}}]}
+    res = dbpoolsim.run(s, progress=False)
+    # The pool's size over time, on the measurement's clock, beside samples.csv.
+    ts = res.timeseries[["t_s", "total_connections", "active_connections", "waiters"]].copy()
+    ts["t_s"] -= LEAD_S
+    ts[ts["t_s"] >= -SAMPLE_S].to_csv(out / "replay_timeseries.csv", index=False)
+    return res.summary
+
+
+def fitted_hold(holds: list[float]) -> dict:
+    mean = statistics.fmean(holds)
+    sd = statistics.pstdev(holds) if len(holds) > 1 else 0.0
+    if sd < 1e-3 * mean:
+        return {"kind": "constant", "value_s": mean}
+    if abs(sd / mean - 1) < 0.1:
+        return {"kind": "exponential", "mean_s": mean}
+    return {"kind": "lognormal", "mean_s": mean, "sd_s": sd}
+
+
+def statistical(name: str, lib: str, params: dict, case_arrivals: dict, requests: list[dict],
+                m: dict, length_s: float, pgbouncer: dict | None, replications: int) -> dict:
+    """The statistical model: Poisson arrivals at the measured rate (a burst stays a burst,
+    the on/off load an MMPP with the same rates and mean holding times), holds drawn from the
+    distribution fitted to the measured ones; `replications` independent replications."""
+    holds = [float(r["hold_s"]) + m["overhead_s"] for r in requests]
+    kind = case_arrivals["kind"]
+    if kind == "burst":
+        arrivals = {"kind": "burst", "count": len(requests), "at_s": LEAD_S + case_arrivals["at_s"]}
+        horizon = LEAD_S + case_arrivals["at_s"] + TAIL_S
+    elif kind == "onoff":
+        arrivals = {"kind": "poisson", "profile": {"shape": "step", "points": _onoff_points(case_arrivals, length_s)}}
+        horizon = LEAD_S + length_s + TAIL_S
+    else:
+        rate = len(requests) / length_s
+        arrivals = {"kind": "poisson", "profile": {"shape": "step", "points": [
+            {"at_s": 0, "rate_per_s": 0}, {"at_s": LEAD_S, "rate_per_s": rate},
+            {"at_s": LEAD_S + length_s, "rate_per_s": 0}]}}
+        horizon = LEAD_S + length_s + TAIL_S
+    s = base_scenario(name, lib, params, m, horizon, pgbouncer, replications)
+    s["workload"] = {"arrivals": arrivals, "transactions": [
+        {"name": "q", "queries": 1, "query_time": fitted_hold(holds)}]}
+    res = dbpoolsim.run(s, progress=False)
+    summary = dict(res.summary)
+    # Run-to-run spread: the measurement is one sample path, the model a distribution of them.
+    for k, sd in res.replications.std(numeric_only=True).items():
+        summary[f"{k}_sd"] = float(sd)
+    return summary
+
+
+def _onoff_points(a: dict, length_s: float) -> list[dict]:
+    """The on/off load as a step rate profile (its phases are deterministic in the trace)."""
+    pts = [{"at_s": 0, "rate_per_s": 0}]
+    t = 0.0
+    while t < length_s:
+        pts.append({"at_s": LEAD_S + t, "rate_per_s": a["low_per_s"]})
+        if t + a["low_s"] < length_s:
+            pts.append({"at_s": LEAD_S + t + a["low_s"], "rate_per_s": a["high_per_s"]})
+        t += a["low_s"] + a["high_s"]
+    pts.append({"at_s": LEAD_S + length_s, "rate_per_s": 0})
+    return pts
+
+
+def finite(x: float) -> float | None:
+    return None if x is None or (isinstance(x, float) and math.isnan(x)) else x
