@@ -31,7 +31,7 @@ struct run_control {
 
 struct replication_result {
     int replication = 0;
-    /// Metric name -> value, in a fixed order (see docs/results.md).
+    /// Metric name -> value, in a fixed order (listed in docs/scenario.md, "Outputs"; the table is models/world/metrics.cpp).
     std::vector<std::pair<std::string, double>> metrics;
     sim::stats::log_histogram wait;     // acquire waits of granted requests (s)
     sim::stats::log_histogram latency;  // end-to-end latency of completed requests (s)
