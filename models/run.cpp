@@ -7,6 +7,7 @@
 #include <cmath>
 #include <exception>
 #include <mutex>
+#include <string_view>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -21,8 +22,13 @@ double replication_result::metric(const std::string& name) const {
     throw error("unknown metric \"" + name + "\"");
 }
 
-replication_result run_replication(const scenario& s, int replication, run_control* ctl) {
-    world_parts::world w(s, replication, ctl);
+bool trace_entry::operator==(const trace_entry& o) const {
+    return t == o.t && std::string_view(kind) == o.kind && target == o.target && timer == o.timer;
+}
+
+replication_result run_replication(const scenario& s, int replication, run_control* ctl,
+                                   std::vector<trace_entry>* trace) {
+    world_parts::world w(s, replication, ctl, trace);
     return w.run();
 }
 

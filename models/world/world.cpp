@@ -9,10 +9,11 @@
 
 namespace dbpoolsim::models::world_parts {
 
-world::world(const scenario& s, int rep, run_control* ctl)
+world::world(const scenario& s, int rep, run_control* ctl, std::vector<trace_entry>* trace)
     : s_(s),
       rep_(rep),
       ctl_(ctl),
+      trace_(trace),
       arrivals_(s.run.seed, rep, "arrivals"),
       think_(s.run.seed, rep, "think_time"),
       query_seed_(sim::stream_seed(s.run.seed, rep, "query_time")),
@@ -404,6 +405,10 @@ void world::sample() {
 
 void world::handle(const sim::event& e) {
     const std::uint32_t x = e.target;
+    if (trace_) [[unlikely]] {
+        const bool pool_timer = e.kind >= ev_pool_timer;
+        trace_->push_back({e.time, pool_timer ? "pool_timer" : ev_names[e.kind], x, pool_timer ? e.kind - ev_pool_timer : 0});
+    }
     switch (e.kind) {
         case ev_arrival: on_arrival(); break;
         case ev_db_done: on_db_done(e); break;

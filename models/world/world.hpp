@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -61,13 +62,23 @@ enum ev : std::uint32_t {
     ev_pool_timer = 32,  // + policy timer kind (< 32); target = pool << 24 | arg
 };
 
+/// Event kinds' names (for the event trace), indexed by kind below ev_pool_timer.
+inline constexpr const char* ev_names[] = {
+    "arrival",       "burst",           "user_next",       "db_done",        "response",
+    "app_done",      "connect_done",    "round_trip_done", "sample",         "warmup_end",
+    "retry",         "deadline",        "breaker",         "query_error",    "round_trip_failed",
+    "stmt_timeout",  "idle_session",    "leak_return",     "backend_reaped", "fault_start",
+    "fault_end",     "fleet",           "deploy_step",     "instance_ready", "instance_stop"};
+static_assert(std::size(ev_names) == ev_instance_stop + 1);
+
 constexpr std::uint32_t pack(std::uint32_t pool, std::uint32_t x) { return pool << 24 | x; }
 constexpr std::uint32_t pool_of(std::uint32_t target) { return target >> 24; }
 constexpr std::uint32_t conn_of(std::uint32_t target) { return target & 0xffffff; }
 
 class world final : public pool_host {
 public:
-    world(const scenario& s, int rep, run_control* ctl);
+    /// `trace`: if not null, every event handled is appended to it.
+    world(const scenario& s, int rep, run_control* ctl, std::vector<trace_entry>* trace = nullptr);
     replication_result run();
 
     // ---- pool_host (world.cpp) -----------------------------------------------------------
@@ -137,6 +148,7 @@ private:
     const scenario& s_;
     int rep_;
     run_control* ctl_;
+    std::vector<trace_entry>* trace_;
     sim::simulation sim_;
     sim::random_stream arrivals_, think_;
     std::uint64_t query_seed_, app_seed_, leak_seed_;
