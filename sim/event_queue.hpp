@@ -8,9 +8,10 @@
 //   the timer slots are vectors that grow to the peak number of pending events and are reused.
 // - Cancellable events ("timers") get a handle. `cancel` is O(1) amortised: it bumps the
 //   generation of the timer's slot; the stale heap entry is discarded when it reaches the top
-//   (lazy deletion), or earlier: when stale entries make up more than half of a large heap
-//   (long timers re-armed at every use, such as idle timeouts), the heap drops them all and
-//   is rebuilt in O(n). The pop order is unchanged: it depends only on (time, seq).
+//   (lazy deletion), or earlier: when stale entries make up more than half of a heap of more
+//   than `compact_threshold` entries (long timers re-armed at every use, such as idle
+//   timeouts), the heap drops them all and is rebuilt in O(n). The pop order is unchanged:
+//   it depends only on (time, seq).
 // - A 4-ary heap: shallower than a binary heap, and its children share a cache line.
 // - FIFO lanes: timers whose times never decrease within a lane (a constant delay such as a
 //   pool's acquire timeout) can go to a lane, a ring buffer that is O(1) to push and to
@@ -44,6 +45,9 @@ struct event {
 
 class event_queue {
 public:
+    /// A heap of at most this many entries keeps its stale entries (lazy deletion only).
+    static constexpr std::size_t compact_threshold = 64;
+
     /// Schedule a non-cancellable event.
     void push(sim_time t, std::uint32_t kind, std::uint32_t target) {
         heap_push(entry{t, seq_++, kind, target, 0, 0});
@@ -102,7 +106,7 @@ public:
         if (pending) {
             release_slot(h.slot);
             --live_;
-            if (heap_.size() > compact_at_ && heap_.size() > 2 * live_) compact();
+            if (heap_.size() > compact_threshold && heap_.size() > 2 * live_) compact();
         }
         h = timer_handle{};
         return pending;
@@ -234,7 +238,6 @@ private:
         heap_.resize(j);
         for (std::size_t i = j > 1 ? (j - 2) / 4 + 1 : 0; i-- > 0;) sift_down(i, heap_[i]);
     }
-    static constexpr std::size_t compact_at_ = 4096;  // small heaps: lazy deletion is enough
 
     struct fifo {
         std::vector<entry> buf;

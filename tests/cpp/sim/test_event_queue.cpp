@@ -7,7 +7,7 @@
 //   already cancelled handles and resets the handle; `pending` tells whether a timer is live;
 // - `size` counts live events only; cancelled entries are discarded lazily, when they reach
 //   the top of the heap, or all at once when they outnumber the live ones in a heap of more
-//   than 4096 entries (compaction); timer slots are reused;
+//   than event_queue::compact_threshold entries (compaction); timer slots are reused;
 // - FIFO lanes (`push_timer_fifo`) hold timers whose times never decrease within the lane; the
 //   total order of pops is exactly the same as with the heap alone, and a timer earlier than
 //   its lane's last time silently goes to the heap.
@@ -238,8 +238,9 @@ TEST_CASE("Timer slots are reused: a long schedule/cancel loop needs one slot", 
     CHECK(all_slot_one);
     CHECK(q.size() == 0u);
     // With nothing popped, lazy deletion keeps stale entries only until they are more than half
-    // of a heap of over 4096: then the heap drops them all (compaction), so it stays bounded...
-    CHECK(q.heap_entries() <= 4097u);
+    // of a heap over compact_threshold: then the heap drops them all (compaction), so it stays
+    // bounded...
+    CHECK(q.heap_entries() <= event_queue::compact_threshold + 1);
     // ...and the rest are discarded as soon as they reach the top.
     CHECK(q.next_time() == infinity);
     CHECK(q.heap_entries() == 0u);
@@ -275,7 +276,8 @@ TEST_CASE("Long timers re-armed at every use: the heap drops its stale entries, 
           "[kernel][event_queue]") {
     // 100 connections, each used about every second; every use cancels the connection's
     // idle timer (300 s ahead) and arms a new one. Lazy deletion alone would keep ~300 stale
-    // entries per connection (30,000); compaction keeps the heap under max(4096, 2 x live).
+    // entries per connection (30,000); compaction keeps the heap near max(compact_threshold,
+    // 2 x live), live = 200.
     // Every pop is checked against a reference ordered by (time, seq).
     event_queue q;
     std::map<std::pair<double, std::uint64_t>, std::uint32_t> ref;
@@ -308,7 +310,7 @@ TEST_CASE("Long timers re-armed at every use: the heap drops its stale entries, 
     CHECK(pops == 200'000);
     CHECK(mismatches == 0);
     CHECK(q.size() == 200u);
-    CHECK(peak <= 4098u);  // compaction at a cancel above 4096, then two pushes
+    CHECK(peak <= 2 * 200 + 2);  // compaction at a cancel above 2 x live, then two pushes
 }
 
 TEST_CASE("clear() empties the queue", "[kernel][event_queue]") {
