@@ -31,7 +31,7 @@ struct run_control {
 
 struct replication_result {
     int replication = 0;
-    /// Metric name -> value, in a fixed order (see docs/results.md).
+    /// Metric name -> value, in a fixed order (listed in docs/scenario.md, "Outputs"; the table is models/world/metrics.cpp).
     std::vector<std::pair<std::string, double>> metrics;
     sim::stats::log_histogram wait;     // acquire waits of granted requests (s)
     sim::stats::log_histogram latency;  // end-to-end latency of completed requests (s)
@@ -47,7 +47,20 @@ struct run_result {
     int threads = 1;
 };
 
-replication_result run_replication(const scenario& s, int replication, run_control* ctl = nullptr);
+/// One event as the world handled it (an event trace, for tests that assert exact timelines).
+struct trace_entry {
+    double t;
+    const char* kind;       // the event kind's name: "arrival", "db_done", "breaker", "pool_timer"...
+    std::uint32_t target;   // request, instance, fault index, or pool << 24 | connection (as scheduled)
+    std::uint32_t timer;    // for "pool_timer": the policy's timer kind (0 = acquire timeout)
+
+    bool operator==(const trace_entry& o) const;
+};
+
+/// With `trace`, every event handled is appended to it (off by default: a null pointer, one
+/// predictable branch per event).
+replication_result run_replication(const scenario& s, int replication, run_control* ctl = nullptr,
+                                   std::vector<trace_entry>* trace = nullptr);
 /// threads <= 0: one per hardware thread (at most one per replication).
 run_result run(const scenario& s, int threads = 0, run_control* ctl = nullptr);
 /// Result as JSON: resolved scenario, per-replication metrics, pooled percentiles, series.

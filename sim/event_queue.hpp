@@ -6,8 +6,12 @@
 // - An event is a small record (time, sequence, kind, target): `kind` and `target` are opaque
 //   to the kernel; the model dispatches on them. There is no allocation per event: the heap and
 //   the timer slots are vectors that grow to the peak number of pending events and are reused.
-// - Cancellable events ("timers") get a handle. `cancel` is O(1): it bumps the generation of
-//   the timer's slot; the stale heap entry is discarded when it reaches the top (lazy deletion).
+// - Cancellable events ("timers") get a handle. `cancel` is O(1) amortised: it bumps the
+//   generation of the timer's slot; the stale heap entry is discarded when it reaches the top
+//   (lazy deletion), or earlier: when stale entries make up more than half of a heap of more
+//   than `compact_threshold` entries (long timers re-armed at every use, such as idle
+//   timeouts), the heap drops them all and is rebuilt in O(n). The pop order is unchanged:
+//   it depends only on (time, seq).
 // - A 4-ary heap: shallower than a binary heap, and its children share a cache line.
 // - FIFO lanes: timers whose times never decrease within a lane (a constant delay such as a
 //   pool's acquire timeout) can go to a lane, a ring buffer that is O(1) to push and to
@@ -41,6 +45,9 @@ struct event {
 
 class event_queue {
 public:
+    /// A heap of at most this many entries keeps its stale entries (lazy deletion only).
+    static constexpr std::size_t compact_threshold = 64;
+
     /// Schedule a non-cancellable event.
     void push(sim_time t, std::uint32_t kind, std::uint32_t target) {
         heap_push(entry{t, seq_++, kind, target, 0, 0});
@@ -99,6 +106,7 @@ public:
         if (pending) {
             release_slot(h.slot);
             --live_;
+            if (heap_.size() > compact_threshold && heap_.size() > 2 * live_) compact();
         }
         h = timer_handle{};
         return pending;
@@ -204,9 +212,11 @@ private:
     void heap_pop() {
         const entry last = heap_.back();
         heap_.pop_back();
+        if (!heap_.empty()) sift_down(0, last);
+    }
+    /// Place `last` at position i or below (the heap property holds beneath i).
+    void sift_down(std::size_t i, const entry last) {
         const std::size_t n = heap_.size();
-        if (n == 0) return;
-        std::size_t i = 0;
         for (;;) {
             const std::size_t first = 4 * i + 1;
             if (first >= n) break;
@@ -219,6 +229,14 @@ private:
             i = best;
         }
         heap_[i] = last;
+    }
+    /// Drop every stale entry from the heap and rebuild it bottom-up (Floyd), O(n).
+    void compact() {
+        std::size_t j = 0;
+        for (const entry& e : heap_)
+            if (!stale(e)) heap_[j++] = e;
+        heap_.resize(j);
+        for (std::size_t i = j > 1 ? (j - 2) / 4 + 1 : 0; i-- > 0;) sift_down(i, heap_[i]);
     }
 
     struct fifo {

@@ -7,10 +7,14 @@ Poisson arrivals at 900/s, 10 connections, exponential holding time with mean
 the same invocation, so their speed ratios are comparable; absolute times are
 not comparable across runs on a noisy machine.
 
+Then runs the standard case with every pool policy (interleaved, best of the same
+repeats) and reports each one's speed against the generic pool's.
+
 Also runs a memory test: dbpoolsim simulating one hour at 10,000 requests/s
 (120 connections) in a child process, reporting that child's peak RSS.
 
 Usage:  python experiments/bench/bench.py [--quick] [--skip-simpy] [--skip-memory]
+                                          [--skip-policies]
 """
 from __future__ import annotations
 
@@ -49,6 +53,29 @@ PLAIN_HORIZON_S = (1000.0, 100.0)
 DBPOOLSIM_HORIZON_S = (1000.0, 100.0)
 SIMPY_HORIZON_S = (100.0, 10.0)  # SimPy is ~100x slower; rates are compared, not totals
 MEMORY_HORIZON_S = (3600.0, 60.0)
+POLICY_HORIZON_S = (300.0, 30.0)
+
+# Every pool policy on the standard case: 10 connections open from the start, the acquire
+# timeout at 50 ms, everything else at the library's default (so a policy that validates,
+# pings or resets pays for it, as it would in production). HikariCP rejects a
+# connectionTimeout below 250 ms, so it waits up to 250 ms.
+POLICIES: dict[str, dict[str, Any]] = {
+    "generic": {"kind": "generic", "min_connections": CONNS, "max_connections": CONNS,
+                "acquisition_timeout": TIMEOUT_S, "idle_timeout": 0, "max_lifetime": 0,
+                "validate_on_borrow": False, "health_check_interval": 0},
+    "hikaricp": {"kind": "hikaricp", "maximumPoolSize": CONNS, "minimumIdle": CONNS,
+                 "connectionTimeout": 250},
+    "sqlalchemy_queuepool": {"kind": "sqlalchemy_queuepool", "pool_size": CONNS,
+                             "max_overflow": 0, "pool_timeout": TIMEOUT_S},
+    "sqlalchemy_asyncadaptedqueuepool": {"kind": "sqlalchemy_asyncadaptedqueuepool",
+                                         "pool_size": CONNS, "max_overflow": 0,
+                                         "pool_timeout": TIMEOUT_S},
+    "psycopg_pool": {"kind": "psycopg_pool", "min_size": CONNS, "max_size": CONNS,
+                     "timeout": TIMEOUT_S},
+    "sqlx": {"kind": "sqlx", "max_connections": CONNS, "min_connections": CONNS,
+             "acquire_timeout": TIMEOUT_S},
+    "asyncpg": {"kind": "asyncpg", "min_size": CONNS, "max_size": CONNS, "timeout": TIMEOUT_S},
+}
 
 # Memory test: one hour at 10,000 requests/s must stay under 100 MB peak RSS.
 MEMORY_RATE_PER_S = 10_000.0
@@ -205,7 +232,8 @@ def model_args(rate: float, conns: int, horizon_s: float) -> list[str]:
     return [repr(rate), repr(MEAN_S), str(conns), repr(TIMEOUT_S), repr(horizon_s), str(SEED)]
 
 
-def scenario(rate: float, conns: int, horizon_s: float, name: str) -> dict[str, Any]:
+def scenario(rate: float, conns: int, horizon_s: float, name: str,
+             pool: dict[str, Any] | None = None) -> dict[str, Any]:
     return {
         "name": name,
         "run": {"horizon_s": horizon_s, "warmup_s": 0, "replications": 1, "seed": SEED,
@@ -213,9 +241,8 @@ def scenario(rate: float, conns: int, horizon_s: float, name: str) -> dict[str, 
         "workload": {"arrivals": {"kind": "poisson", "rate_per_s": rate},
                      "transactions": [{"name": "q", "weight": 1, "queries": 1,
                                        "query_time": {"kind": "exponential", "mean_s": MEAN_S}}]},
-        "pool": {"kind": "generic", "min_connections": conns, "max_connections": conns,
-                 "acquisition_timeout": TIMEOUT_S, "idle_timeout": 0, "max_lifetime": 0,
-                 "validate_on_borrow": False, "health_check_interval": 0},
+        "pool": pool or {**POLICIES["generic"], "min_connections": conns,
+                         "max_connections": conns},
         "database": {"cores": 0, "max_connections": 1000,
                      "connect_time": {"kind": "constant", "value_s": 0}, "network_rtt_s": 0},
     }
@@ -328,6 +355,60 @@ def run_standard_case(args: argparse.Namespace) -> list[Row]:
     return rows
 
 
+def run_policy_once(kind: str, horizon_s: float) -> dict[str, Any]:
+    report, _ = run_dbpoolsim_child(
+        scenario(RATE_PER_S, CONNS, horizon_s, f"standard-case-{kind}", POLICIES[kind]))
+    s = report["summary"]
+    wall = float(s["wall_seconds"])
+    return {"requests": float(s["offered"]), "wall_s": wall,
+            "req_per_s": float(s["offered"]) / wall if wall > 0 else math.nan,
+            "events": float(s.get("events", math.nan))}
+
+
+def run_policies(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Every pool policy on the standard case, interleaved round by round, best of repeats."""
+    horizon = POLICY_HORIZON_S[1 if args.quick else 0]
+    best: dict[str, dict[str, Any]] = {}
+    errors: dict[str, str] = {}
+    for i in range(args.repeats):
+        print(f"policies, round {i + 1}/{args.repeats} (horizon {horizon:g} s)", flush=True)
+        for kind in POLICIES:
+            if kind in errors:
+                continue
+            try:
+                row = run_policy_once(kind, horizon)
+            except Exception as exc:  # reported in its row; the others still run
+                errors[kind] = str(exc)
+                continue
+            if kind not in best or row["wall_s"] < best[kind]["wall_s"]:
+                best[kind] = row
+            best[kind].setdefault("all_wall_s", []).append(row["wall_s"])
+    ref = best.get("generic", {}).get("req_per_s", math.nan)
+    out = []
+    for kind in POLICIES:
+        if kind in errors:
+            out.append({"kind": kind, "error": errors[kind]})
+            continue
+        r = best[kind]
+        out.append({"kind": kind, "horizon_s": horizon, **r,
+                    "events_per_request": r["events"] / r["requests"],
+                    "vs_generic": r["req_per_s"] / ref})
+    return out
+
+
+def policy_lines(rows: list[dict[str, Any]]) -> list[str]:
+    lines = ["| pool policy | requests | wall s | sim req/s | events per request | vs generic |",
+             "|---|---|---|---|---|---|"]
+    for r in rows:
+        if "error" in r:
+            lines.append(f"| {r['kind']} | failed: {r['error']} | | | | |")
+            continue
+        lines.append(f"| {r['kind']} | {r['requests']:,.0f} | {r['wall_s']:.3f} | "
+                     f"{r['req_per_s']:,.0f} | {r['events_per_request']:.2f} | "
+                     f"{r['vs_generic']:.2f}× |")
+    return lines
+
+
 def run_memory_test(quick: bool) -> dict[str, Any]:
     horizon = MEMORY_HORIZON_S[1 if quick else 0]
     info: dict[str, Any] = {"rate_per_s": MEMORY_RATE_PER_S, "conns": MEMORY_CONNS,
@@ -437,6 +518,8 @@ def main() -> int:
                         help="short horizons and one repeat (smoke test)")
     parser.add_argument("--skip-simpy", action="store_true", help="do not run SimPy")
     parser.add_argument("--skip-memory", action="store_true", help="do not run the memory test")
+    parser.add_argument("--skip-policies", action="store_true",
+                        help="do not run every pool policy on the standard case")
     parser.add_argument("--repeats", type=int, default=None,
                         help="runs of plain loop and dbpoolsim, best kept (default 7, quick 1)")
     parser.add_argument("--simpy-repeats", type=int, default=1, help="runs of SimPy (default 1)")
@@ -457,6 +540,7 @@ def main() -> int:
           f"{MEAN_S * 1e3:g} ms holding, FIFO, {TIMEOUT_S * 1e3:g} ms acquire timeout",
           flush=True)
     rows = run_standard_case(args)
+    policies = [] if args.skip_policies else run_policies(args)
     mem = None if args.skip_memory else run_memory_test(args.quick)
 
     lines = table_lines(rows, p_theory, w_theory_s * 1e3)
@@ -473,8 +557,17 @@ def main() -> int:
         "(measured over 60 seeds, scaled to the horizon) for both P(timeout) and mean wait.",
         "- " + memory_line(mem),
     ]
+    if policies:
+        notes.append(f"- Pool policies: the standard case with each policy (10 connections, "
+                     f"50 ms acquire timeout, HikariCP 250 ms, library defaults otherwise), "
+                     f"{policies[0].get('horizon_s', 0):g} s, best of {args.repeats}, "
+                     "interleaved; vs generic = sim req/s over the generic pool's.")
+    plines = policy_lines(policies) if policies else []
     print()
     print("\n".join(lines))
+    if plines:
+        print()
+        print("\n".join(plines))
     print()
     print("\n".join(notes))
 
@@ -490,7 +583,8 @@ def main() -> int:
         "repeats": {"fast": args.repeats, "simpy": args.simpy_repeats},
         "implementations": [asdict(r) for r in rows],
         "memory_test": mem,
-        "markdown": "\n".join(lines + [""] + notes),
+        "policies": policies,
+        "markdown": "\n".join(lines + ([""] + plines if plines else []) + [""] + notes),
     }
     output.write_text(json.dumps(without_nan(results), indent=2, default=str) + "\n")
     print(f"\nwrote {output}")

@@ -126,7 +126,7 @@ public:
                 // _acquire_impl: any error -> put the holder back (on top, still empty), raise.
                 connection_failed(c);
                 a.ph = phase::none;
-                host_.simulation().cancel(a.deadline_timer);
+                sim_.cancel(a.deadline_timer);
                 put_nowait(s.holder);
                 fail(s.req, fail_reason::connect_error);
                 return;
@@ -250,14 +250,14 @@ private:
             return;
         }
         // _maybe_cancel_inactive_callback(), then hand out the proxy.
-        host_.simulation().cancel(conn(H.conn).timer);
+        sim_.cancel(conn(H.conn).timer);
         granted(req, h, H.conn);
     }
 
     void granted(std::uint32_t req, std::uint32_t h, std::uint32_t c) {
         acquirer& a = acq(req);
         a.ph = phase::none;
-        host_.simulation().cancel(a.deadline_timer);
+        sim_.cancel(a.deadline_timer);
         // The request's queries: one per checkout (see the header: the transaction size is not
         // visible to the policy).
         ++holders_[h].queries;
@@ -339,7 +339,7 @@ private:
             case phase::woken:
                 // Cancelled after being woken: asyncio.Queue.get's except-branch passes the
                 // wake-up on if the queue is not empty.
-                host_.simulation().cancel(a.wake);
+                sim_.cancel(a.wake);
                 a.ph = phase::none;
                 fail(req, fail_reason::acquire_timeout);
                 if (!stack_.empty()) wakeup_next();

@@ -373,7 +373,7 @@ private:
     /// (a zero-delay timer: it follows whatever the closing code does next).
     void close_conn(std::uint32_t c, close_reason why, bool refill = true) {
         idle_.erase(key(c));
-        host_.simulation().cancel(keepalive_[c]);
+        sim_.cancel(keepalive_[c]);
         close(c, why);
         if (refill && state_ == pool_state::normal)
             host_.pool_timer(index_, now(), timer_closer_fill, 0);

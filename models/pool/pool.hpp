@@ -1,6 +1,6 @@
 // dbpoolsim models: the pool-policy interface and the shared pool vocabulary.
 //
-// See docs/design/pool-policy.md. In short: the world (models/world.cpp) owns requests, the
+// See docs/design/pool-policy.md. In short: the world (models/world/) owns requests, the
 // database and the event loop; a pool policy owns its connections and its waiters and decides
 // everything a real pool library decides: who opens connections and when, which idle
 // connection a borrower gets, who waits and in what order, what is validated, reset, retired.
@@ -109,7 +109,7 @@ public:
 class pool_base : public pool_policy {
 public:
     pool_base(pool_host& host, std::uint32_t index, pool_metrics& metrics, sim::random_stream rng)
-        : host_(host), index_(index), m_(metrics), rng_(std::move(rng)) {}
+        : host_(host), sim_(host.simulation()), index_(index), m_(metrics), rng_(std::move(rng)) {}
 
     void on_timer(std::uint32_t kind, std::uint32_t arg) override;
     pool_counts counts() const override { return n_; }
@@ -124,7 +124,7 @@ protected:
     /// The acquire timeout of a waiter fired (it was already removed from the queue).
     virtual void on_waiter_timeout(std::uint32_t req) { fail(req, fail_reason::acquire_timeout); }
 
-    double now() { return host_.simulation().now(); }
+    double now() const { return sim_.now(); }
 
     // ---- connections -------------------------------------------------------------------
     /// Allocate a slot in state `creating` and start its login.
@@ -182,6 +182,7 @@ protected:
     }
 
     pool_host& host_;
+    sim::simulation& sim_;  // the host's (asked once: no virtual call per use)
     std::uint32_t index_;
     pool_metrics& m_;
     pool_metrics* m2_ = nullptr;

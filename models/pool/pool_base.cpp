@@ -82,7 +82,7 @@ void pool_base::close(std::uint32_t c, close_reason why) {
     DBPOOLSIM_ASSERT(k.state != conn_state::free && k.state != conn_state::creating,
                      "close of a connection that is not open");
     if (k.state == conn_state::idle) unlink_idle(c, conn_state::checking);
-    host_.simulation().cancel(k.timer);
+    sim_.cancel(k.timer);
     record_metrics([why](pool_metrics& m) { ++m.closed[static_cast<std::size_t>(why)]; });
     set_state(k, conn_state::free);
     free_conns_.push_back(c);
@@ -216,7 +216,7 @@ std::uint32_t pool_base::pop_waiter() {
 }
 
 void pool_base::cancel_wait_timer(std::uint32_t req) {
-    if (req < w_.size()) host_.simulation().cancel(w_[req].timer);
+    if (req < w_.size()) sim_.cancel(w_[req].timer);
 }
 
 }  // namespace dbpoolsim::models

@@ -139,7 +139,7 @@ public:
                 t.cs.conn = npos32;
                 if (ok) {
                     connection_opened(c);
-                    host_.simulation().cancel(t.deadline_timer);
+                    sim_.cancel(t.deadline_timer);
                     // try_min_connections: self.release(conn) -> PoolInner::release: push to
                     // the idle queue (idle_since = now), then release the permit.
                     push_idle_back(c);
@@ -340,7 +340,7 @@ private:
     void acquired(std::uint32_t id, std::uint32_t c) {
         acquirer& a = acq(id);
         a.ph = phase::none;
-        host_.simulation().cancel(a.deadline_timer);
+        sim_.cancel(a.deadline_timer);
         if (id == startup_id) {
             // connect_with: `inner.release(conn)`: straight back to the idle queue (no ping,
             // no lifetime check), idle_since = now, permit released.
@@ -356,7 +356,7 @@ private:
     void give_up(std::uint32_t id) {
         acquirer& a = acq(id);
         a.ph = phase::none;
-        host_.simulation().cancel(a.deadline_timer);
+        sim_.cancel(a.deadline_timer);
         drop_guard();
         if (id != startup_id) fail(id, fail_reason::acquire_timeout);
     }
@@ -387,7 +387,7 @@ private:
                     slot_of(a.cs.conn).who = owner::ghost;
                     a.cs.conn = npos32;
                 } else {
-                    host_.simulation().cancel(a.cs.retry);
+                    sim_.cancel(a.cs.retry);
                 }
                 break;
             case phase::none: DBPOOLSIM_ASSERT(false, "sqlx: deadline of an acquire that is not running");
@@ -468,7 +468,7 @@ private:
             slot_of(k.cs.conn).who = owner::ghost;
             k.cs.conn = npos32;
         } else {
-            host_.simulation().cancel(k.cs.retry);
+            sim_.cancel(k.cs.retry);
         }
         drop_guard();
         finish_task(t, false);

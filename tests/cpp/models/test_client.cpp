@@ -2,6 +2,7 @@
 // breaker (seeds/001). Constant times make every number exact.
 #include <catch2/catch.hpp>
 
+#include "models/world/client.hpp"
 #include "support/scenarios.hpp"
 
 using namespace dbpoolsim;
@@ -115,6 +116,25 @@ TEST_CASE("a deadline during a backoff ends the request at once", "[client]") {
     CHECK(at(r, "requests_in_system", 0.3) == 1);  // only A's abandoned work
 }
 
+TEST_CASE("an attempt that fails after its request's deadline ends there: no retry, no second outcome", "[client]") {
+    // One connection held 1 s by A (t = 0); B (t = 0) waits. Deadline 0.05 s: both are given
+    // up at 0.05 (A's work runs on to 1.0). B's acquire timeout at 0.1 ends its attempt: its
+    // request already has its outcome, so it is not retried (retry_attempts 2) and its slot
+    // is freed then.
+    const auto r = models::run_replication(
+        client_scenario(R"({"kind": "burst", "count": 2, "at_s": 0})", 1.0,
+                        R"({"deadline_s": 0.05, "retry_attempts": 2, "initial_retry_delay": 0.2, "retry_jitter_factor": 0})",
+                        2.0, 0.1),
+        0);
+    CHECK(r.metric("failed_deadline_exceeded") == 2);
+    CHECK(r.metric("failed") == 2);
+    CHECK(r.metric("attempts") == 2);
+    CHECK(r.metric("attempt_failures") == 1);
+    CHECK(r.metric("in_flight") == 0);
+    CHECK(at(r, "requests_in_system", 0.2) == 1);  // then only A's abandoned work
+    CHECK(at(r, "requests_in_system", 1.1) == 0);
+}
+
 TEST_CASE("the circuit breaker opens, rejects, half-opens and opens again", "[client]") {
     // One connection, 0.5 s queries, one request every 0.1 s, acquisition timeout 0.05,
     // breaker threshold 3, timeout 1 s, 2 successes to close.
@@ -138,19 +158,72 @@ TEST_CASE("the circuit breaker opens, rejects, half-opens and opens again", "[cl
 }
 
 TEST_CASE("a half-open breaker closes after circuit_breaker_reset successes", "[client]") {
-    // Same as above but 0.05 s queries after the start: with threshold 3 the early failures
-    // open it; later everything succeeds, so the half-open breaker closes and stays closed.
+    // A trace: 4 requests at 0, then one at 1.2 and 1.4, three at 1.6, two at 1.8. One
+    // connection, 0.05 s queries, acquisition timeout 0.01 s; threshold 3, timeout 1 s,
+    // reset 2.
+    //   0     A gets the connection (to 0.05); B, C, D time out at 0.01: open until 1.01
+    //         (A's success at 0.05 changes nothing while open).
+    //   1.01  half-open. E (1.2) succeeds at 1.25, F (1.4) at 1.45: the second success
+    //         closes it at 1.45.
+    //   1.6   G gets the connection, H and K time out at 1.61: two failures in the closed
+    //         state; G's success at 1.65 restarts the count, so J's timeout at 1.81 (I is
+    //         served) is one failure, not the third: the breaker stays closed.
+    // Horizon 2: closed [0, 0.01) and [1.45, 2), open [0.01, 1.01), half-open [1.01, 1.45).
+    const std::string trace = test::temp_file("breaker_close.csv", "t_s\n0\n0\n0\n0\n1.2\n1.4\n1.6\n1.6\n1.6\n1.8\n1.8\n");
+    std::vector<models::trace_entry> events;
     const auto r = models::run_replication(
-        client_scenario(R"({"kind": "burst", "count": 4, "at_s": 0, "every_s": 0.5})", 0.06,
+        client_scenario(R"({"kind": "trace", "file": ")" + trace + R"("})", 0.05,
                         R"({"circuit_breaker_threshold": 3, "circuit_breaker_timeout": 1, "circuit_breaker_reset": 2})",
-                        5.0, 0.01),
-        0);
-    // t = 0: one of 4 gets the connection, 3 time out at 0.01: open until 1.01. Bursts at
-    // 0.5 and 1.0 rejected (8). Half-open at 1.01; at 1.5 the first gets it (success), the
-    // other 3 time out: open again (1.51 .. 2.51). 2.0 and 2.5 rejected; 3.0: as at 1.5 ...
-    CHECK(r.metric("breaker_opens") >= 2);
-    CHECK(r.metric("failed_circuit_open") >= 8);
-    CHECK(r.metric("offered") == r.metric("completed") + r.metric("failed") + r.metric("in_flight"));
+                        2.0, 0.01),
+        0, nullptr, &events);
+    // The exact timeline of acquire timeouts (pool timer 0, target = request slot: B, C, D
+    // are 1, 2, 3; H, K reuse 3, 2 and J reuses 2) and half-open transitions (target =
+    // instance).
+    CHECK(test::timeline(events, {"pool_timer", "breaker"}) ==
+          std::vector<test::step>{{0.01, "pool_timer", 1}, {0.01, "pool_timer", 2}, {0.01, "pool_timer", 3},
+                                  {1.01, "breaker", 0}, {1.61, "pool_timer", 3}, {1.61, "pool_timer", 2},
+                                  {1.81, "pool_timer", 2}});
+    CHECK(r.metric("offered") == 11);
+    CHECK(r.metric("completed") == 5);  // A, E, F, G, I
+    CHECK(r.metric("failed_acquire_timeout") == 6);  // B, C, D, H, K, J
+    CHECK(r.metric("failed_circuit_open") == 0);
+    CHECK(r.metric("breaker_opens") == 1);
+    CHECK(r.metric("breaker_closed_fraction") == Approx((0.01 + 0.55) / 2.0).epsilon(1e-9));
+    CHECK(r.metric("breaker_open_fraction") == Approx(1.0 / 2.0).epsilon(1e-9));
+    CHECK(r.metric("breaker_half_open_fraction") == Approx(0.44 / 2.0).epsilon(1e-9));
+    // The timeline, interval by interval (sample interval 0.1 s).
+    CHECK(at(r, "failures", 0.1) == 3);
+    CHECK(at(r, "completions", 0.1) == 1);
+    CHECK(at(r, "completions", 1.3) == 1);
+    CHECK(at(r, "completions", 1.5) == 1);
+    CHECK(at(r, "failures", 1.7) == 2);
+    CHECK(at(r, "completions", 1.7) == 1);
+    CHECK(at(r, "failures", 1.9) == 1);
+    CHECK(at(r, "completions", 1.9) == 1);
+}
+
+TEST_CASE("circuit_breaker: each transition on its own", "[client]") {
+    using cb = models::world_parts::circuit_breaker;
+    cb b;
+    auto fail = [&] { return b.record(false, 3, 2); };
+    auto ok = [&] { return b.record(true, 3, 2); };
+    CHECK(fail() == cb::closed);
+    CHECK(ok() == cb::closed);  // a success restarts the count of consecutive failures
+    CHECK(fail() == cb::closed);
+    CHECK(fail() == cb::closed);
+    CHECK(fail() == cb::open);  // the third consecutive failure opens it
+    CHECK(ok() == cb::open);    // results of attempts started before it opened change nothing
+    CHECK(fail() == cb::open);
+    b.half_open_now();
+    CHECK(b.state() == cb::half_open);
+    CHECK(ok() == cb::half_open);
+    CHECK(fail() == cb::open);  // one failure while half-open opens it again
+    b.half_open_now();
+    CHECK(ok() == cb::half_open);
+    CHECK(ok() == cb::closed);  // the reset-th success closes it
+    CHECK(fail() == cb::closed);  // ... with the failure count restarted
+    CHECK(fail() == cb::closed);
+    CHECK(fail() == cb::open);
 }
 
 TEST_CASE("client parameters take seeds/001 names and seeds/004 aliases", "[client][scenario]") {

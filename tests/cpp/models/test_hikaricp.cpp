@@ -42,7 +42,7 @@ const models::hikaricp_params& params_of(const std::string& pool) {
     return test::pool_params<models::hikaricp_params>(pool);
 }
 
-/// The pool's jitter stream in the world for seed 1, replication 0 (run.cpp: "pool/0").
+/// The pool's jitter stream in the world for seed 1, replication 0 (models/world/world.cpp: "pool/0").
 sim::random_stream pool_stream() { return sim::random_stream(1, 0, "pool/0"); }
 
 /// Drives the policy directly: logins take connect_s (a refused one rtt_s), round trips

@@ -6,7 +6,8 @@
 // - timers are cancelled in O(1) through a handle; `cancel` returns false for empty, fired and
 //   already cancelled handles and resets the handle; `pending` tells whether a timer is live;
 // - `size` counts live events only; cancelled entries are discarded lazily, when they reach
-//   the top of the heap; timer slots are reused;
+//   the top of the heap, or all at once when they outnumber the live ones in a heap of more
+//   than event_queue::compact_threshold entries (compaction); timer slots are reused;
 // - FIFO lanes (`push_timer_fifo`) hold timers whose times never decrease within the lane; the
 //   total order of pops is exactly the same as with the heap alone, and a timer earlier than
 //   its lane's last time silently goes to the heap.
@@ -236,10 +237,11 @@ TEST_CASE("Timer slots are reused: a long schedule/cancel loop needs one slot", 
     }
     CHECK(all_slot_one);
     CHECK(q.size() == 0u);
-    // With nothing popped, lazy deletion keeps the stale entries (the heap grows with the loop:
-    // memory is bounded only when time advances, see test_simulation.cpp)...
-    CHECK(q.heap_entries() == 1'000'000u);
-    // ...and they are all discarded as soon as they reach the top.
+    // With nothing popped, lazy deletion keeps stale entries only until they are more than half
+    // of a heap over compact_threshold: then the heap drops them all (compaction), so it stays
+    // bounded...
+    CHECK(q.heap_entries() <= event_queue::compact_threshold + 1);
+    // ...and the rest are discarded as soon as they reach the top.
     CHECK(q.next_time() == infinity);
     CHECK(q.heap_entries() == 0u);
 }
@@ -268,6 +270,47 @@ TEST_CASE("The heap holds at most the live events plus the cancelled ones not ye
     CHECK(fired_timeouts == 0);
     CHECK(q.size() == 2u);
     CHECK(peak <= 13u);
+}
+
+TEST_CASE("Long timers re-armed at every use: the heap drops its stale entries, the order stays",
+          "[kernel][event_queue]") {
+    // 100 connections, each used about every second; every use cancels the connection's
+    // idle timer (300 s ahead) and arms a new one. Lazy deletion alone would keep ~300 stale
+    // entries per connection (30,000); compaction keeps the heap near max(compact_threshold,
+    // 2 x live), live = 200.
+    // Every pop is checked against a reference ordered by (time, seq).
+    event_queue q;
+    std::map<std::pair<double, std::uint64_t>, std::uint32_t> ref;
+    std::vector<timer_handle> idle(100);
+    std::vector<std::pair<double, std::uint64_t>> idle_key(100);
+    std::uint64_t seq = 0;
+    std::mt19937_64 rng(7);
+    for (std::uint32_t c = 0; c < 100; ++c) {
+        q.push(0.01 * c, 0, c);
+        ref.emplace(std::make_pair(0.01 * c, seq++), c);
+    }
+    std::size_t peak = 0, pops = 0, mismatches = 0;
+    event e{};
+    while (pops < 200'000 && q.pop(e)) {
+        ++pops;
+        const auto it = ref.begin();
+        if (it->first.first != e.time || it->first.second != e.seq || it->second != e.target) ++mismatches;
+        ref.erase(it);
+        REQUIRE(e.kind == 0);  // no idle timer ever fires
+        const std::uint32_t c = e.target;
+        if (q.cancel(idle[c])) ref.erase(idle_key[c]);
+        idle_key[c] = {e.time + 300, seq++};
+        idle[c] = q.push_timer(e.time + 300, 1, c);
+        ref.emplace(idle_key[c], c);
+        const double next = e.time + 0.5 + static_cast<double>(rng() % 1000) / 1000.0;
+        q.push(next, 0, c);
+        ref.emplace(std::make_pair(next, seq++), c);
+        peak = std::max(peak, q.heap_entries());
+    }
+    CHECK(pops == 200'000);
+    CHECK(mismatches == 0);
+    CHECK(q.size() == 200u);
+    CHECK(peak <= 2 * 200 + 2);  // compaction at a cancel above 2 x live, then two pushes
 }
 
 TEST_CASE("clear() empties the queue", "[kernel][event_queue]") {

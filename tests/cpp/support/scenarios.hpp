@@ -1,7 +1,12 @@
 // Test support: small scenario builders (JSON text, so tests read like scenario files).
 #pragma once
 
+#include <unistd.h>
+
 #include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <ostream>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -65,6 +70,38 @@ inline double at(const models::replication_result& r, const std::string& col, do
     for (std::size_t i = 0; i < r.series.rows(); ++i)
         if (std::abs(r.series.at(i, tc) - t) < tol) return r.series.at(i, c);
     throw std::runtime_error("no sample at t");
+}
+
+/// Write `text` to a file named `name` (with the process id) in the temporary directory;
+/// returns its absolute path (e.g. a trace for a "trace" arrival process).
+inline std::string temp_file(const std::string& name, const std::string& text) {
+    const auto path = std::filesystem::temp_directory_path() / (std::to_string(::getpid()) + "_" + name);
+    std::ofstream(path, std::ios::binary) << text;
+    return path.string();
+}
+
+/// One step of an event timeline: time (compared to 1e-9), event kind, target.
+struct step {
+    double t;
+    std::string kind;
+    std::uint32_t target;
+    bool operator==(const step& o) const {
+        return std::abs(t - o.t) < 1e-9 && kind == o.kind && target == o.target;
+    }
+};
+
+inline std::ostream& operator<<(std::ostream& os, const step& s) {
+    return os << "{" << s.t << ", " << s.kind << ", " << s.target << "}";
+}
+
+/// The events of a trace (run_replication's `trace`) whose kind is one of `kinds`, in order.
+inline std::vector<step> timeline(const std::vector<models::trace_entry>& trace,
+                                  const std::vector<std::string>& kinds) {
+    std::vector<step> out;
+    for (const auto& e : trace)
+        for (const auto& k : kinds)
+            if (k == e.kind) out.push_back({e.t, e.kind, e.target});
+    return out;
 }
 
 /// An arrival process with no request inside any test's horizon (the pool on its own).

@@ -1,4 +1,4 @@
-// dbpoolsim models: the database server's CPU, as egalitarian processor sharing.
+// dbpoolsim world: the database server's CPU, as egalitarian processor sharing.
 //
 // `cores` = c: with n active queries each receives min(1, c/n) of a core (c = 0 means no CPU
 // contention: every query runs at full speed). Implemented with virtual time: V(t) grows at

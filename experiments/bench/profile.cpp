@@ -1,0 +1,38 @@
+// One replication of the standard case (bench.py's scenario) from C++, for profilers:
+//   cmake --build build/cpp --target dbpoolsim_profile
+//   perf record -g build/cpp/tests/dbpoolsim_profile 1000            # the generic pool
+//   valgrind --tool=callgrind build/cpp/tests/dbpoolsim_profile 100 '{"kind": "asyncpg", ...}'
+// Arguments: horizon in simulated seconds (default 1000), then the "pool" object as JSON
+// (default: the generic pool of bench.py). Prints requests, wall time, events.
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <string>
+
+#include "models/run.hpp"
+
+int main(int argc, char** argv) {
+    using namespace dbpoolsim::models;
+    const std::string horizon = argc > 1 ? argv[1] : "1000";
+    const std::string pool = argc > 2 ? argv[2]
+                                      : R"({"kind": "generic", "min_connections": 10, "max_connections": 10,
+                                           "acquisition_timeout": 0.05, "idle_timeout": 0, "max_lifetime": 0,
+                                           "validate_on_borrow": false, "health_check_interval": 0})";
+    try {
+        const auto r = run_replication(scenario_from_json(
+            R"({"name": "standard-case", "run": {"horizon_s": )" + horizon +
+            R"(, "warmup_s": 0, "replications": 1, "seed": 1, "sample_interval_s": 1},
+                "workload": {"arrivals": {"kind": "poisson", "rate_per_s": 900},
+                             "transactions": [{"name": "q", "weight": 1, "queries": 1,
+                                               "query_time": {"kind": "exponential", "mean_s": 0.01}}]},
+                "pool": )" + pool + R"(,
+                "database": {"cores": 0, "max_connections": 1000,
+                             "connect_time": {"kind": "constant", "value_s": 0}, "network_rtt_s": 0}})"), 0);
+        const double n = r.metric("offered"), wall = r.metric("wall_seconds");
+        std::printf("requests %.0f  wall %.4f s  %.0f req/s  events %.0f\n", n, wall, n / wall, r.metric("events"));
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "%s\n", e.what());
+        return 2;
+    }
+    return 0;
+}
