@@ -34,6 +34,7 @@ from .scenario import (
     resolve_scenario,
     with_overrides,
 )
+from . import formulas  # noqa: E402  (after run and scenario, which it uses)
 
 __version__ = "0.1.0"
 
@@ -43,6 +44,7 @@ __all__ = [
     "builtin_scenarios",
     "confidence_interval",
     "default_scenario",
+    "formulas",
     "health_verdict",
     "load_scenario",
     "pool_kinds",
