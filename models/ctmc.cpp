@@ -1,11 +1,12 @@
 // dbpoolsim models: CTMC solver and finite pool models (contracts and sources in ctmc.hpp).
 #include "models/ctmc.hpp"
 
+#include "models/theory_errors.hpp"
+
 #include <Eigen/Sparse>
 #include <Eigen/SparseLU>
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -15,15 +16,8 @@ namespace dbpoolsim::models::ctmc {
 
 namespace {
 
-std::string fmt(double x) {
-    char buf[64];
-    const auto res = std::to_chars(buf, buf + sizeof buf, x);
-    return std::string(buf, res.ptr);
-}
-
-[[noreturn]] void fail(std::string_view fn, const std::string& what) {
-    throw std::invalid_argument(std::string(fn) + ": " + what);
-}
+using theory::detail::fail;
+using theory::detail::fmt;
 
 void require_rate(std::string_view fn, std::string_view name, double v, bool strictly_positive) {
     const bool ok = std::isfinite(v) && (strictly_positive ? v > 0.0 : v >= 0.0);

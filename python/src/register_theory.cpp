@@ -20,6 +20,20 @@ mc::chain make_chain(int states, const std::vector<std::tuple<int, int, double>>
     return ch;
 }
 
+/// The measures M/M/c/K and the finite-source pool share (same field names).
+template <class R>
+py::dict queue_dict(const R& r) {
+    py::dict d;
+    d["p"] = r.p;
+    d["p_block"] = r.p_block;
+    d["p_wait"] = r.p_wait;
+    d["mean_wait"] = r.mean_wait;
+    d["mean_in_system"] = r.mean_in_system;
+    d["throughput"] = r.throughput;
+    d["utilization"] = r.utilization;
+    return d;
+}
+
 py::dict creation_limited_dict(const mc::creation_limited_result& r, bool stationary) {
     py::dict d;
     d["mean_connections"] = r.mean_connections;
@@ -46,31 +60,13 @@ void register_ctmc(py::module_& t) {
           "Distribution at `time` from `initial`, by uniformisation.");
     t.def("ctmc_mmck",
           [](double lam, double mu, int c, int k) {
-              const auto r = mc::mmck(lam, mu, c, k);
-              py::dict d;
-              d["p"] = r.p;
-              d["p_block"] = r.p_block;
-              d["p_wait"] = r.p_wait;
-              d["mean_wait"] = r.mean_wait;
-              d["mean_in_system"] = r.mean_in_system;
-              d["throughput"] = r.throughput;
-              d["utilization"] = r.utilization;
-              return d;
+              return queue_dict(mc::mmck(lam, mu, c, k));
           },
           py::arg("arrival_rate"), py::arg("service_rate"), py::arg("servers"), py::arg("capacity"),
           "M/M/c/K: at most `capacity` requests in the system (capacity - servers waiting).");
     t.def("ctmc_finite_source",
           [](int users, double nu, double mu, int c, bool queue) {
-              const auto r = mc::finite_source(users, nu, mu, c, queue);
-              py::dict d;
-              d["p"] = r.p;
-              d["throughput"] = r.throughput;
-              d["p_wait"] = r.p_wait;
-              d["p_block"] = r.p_block;
-              d["mean_wait"] = r.mean_wait;
-              d["mean_in_system"] = r.mean_in_system;
-              d["utilization"] = r.utilization;
-              return d;
+              return queue_dict(mc::finite_source(users, nu, mu, c, queue));
           },
           py::arg("users"), py::arg("think_rate"), py::arg("service_rate"), py::arg("servers"),
           py::arg("queue") = true,
