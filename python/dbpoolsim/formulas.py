@@ -521,28 +521,34 @@ class _Runs:
 
 
 def needed_size(scenario: ScenarioLike, slo: SloLike, start: int = 1, max_size: int = 4096,
-                threads: Optional[int] = None, _runs: Optional[_Runs] = None) -> float:
+                threads: Optional[int] = None, linear: int = 64,
+                _runs: Optional[_Runs] = None) -> float:
     """The smallest pool size per instance whose simulated means meet every SLO clause, by
-    a plain scan: sizes start, start+1, start+3, start+7, ... until one meets the SLO, then
-    bisection between the last failing and the first passing size. Assumes the SLO, once met,
-    stays met up to the first passing size found (true without database contention; with a
-    USL knee a larger pool can fail again, which the bisection does not look for). NaN if no
-    size up to ``max_size`` meets it. Stand-in for ``dbpoolsim.recommend``."""
+    a plain scan: if ``start`` passes, walk down while the next smaller size passes; else try
+    ``start + 1``, ``start + 2``, ... for ``linear`` sizes, then sizes doubling their distance
+    and a bisection between the last failing and the first passing one. The linear part
+    finds a narrow window of good sizes (with a USL knee a pool can be too small and too large
+    at once); the bisection assumes the SLO, once met, stays met. NaN if no size up to
+    ``max_size`` meets it. Stand-in for ``dbpoolsim.recommend``."""
     clauses = parse_slo(slo)
     runs = _runs or _Runs(resolve_scenario(scenario), threads)
-    lo = max(1, int(start))
+    lo = max(1, min(int(start), max_size))
     if slo_holds(runs(lo), clauses):
-        # walk down while the smaller size still passes (start may be above the answer)
         while lo > 1 and slo_holds(runs(lo - 1), clauses):
             lo -= 1
         return float(lo)
+    for size in range(lo + 1, min(lo + linear, max_size) + 1):
+        if slo_holds(runs(size), clauses):
+            return float(size)
+        lo = size
     step, hi = 1, lo + 1
-    while not slo_holds(runs(min(hi, max_size)), clauses):
-        if hi >= max_size:
-            return math.nan
+    while hi <= max_size and not slo_holds(runs(hi), clauses):
         lo, step = hi, step * 2
         hi = lo + step
-    hi = min(hi, max_size)
+    if hi > max_size:
+        if lo >= max_size or not slo_holds(runs(max_size), clauses):
+            return math.nan
+        hi = max_size
     while hi - lo > 1:  # lo fails, hi passes
         mid = (lo + hi) // 2
         if slo_holds(runs(mid), clauses):
