@@ -1,6 +1,7 @@
 #include <optional>
 #include <stdexcept>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "bindings.hpp"
@@ -36,12 +37,12 @@ py::dict queue_dict(const R& r) {
 
 py::dict creation_limited_dict(const mc::creation_limited_result& r, bool stationary) {
     py::dict d;
-    d["mean_connections"] = r.mean_connections;
-    d["p_creating"] = r.p_creating;
-    d["mean_in_system"] = r.mean_in_system;
-    d["mean_waiting"] = r.mean_waiting;
-    d["p_block"] = r.p_block;
-    if (stationary) d["mean_wait"] = r.mean_wait;
+    const std::pair<const char*, double> fields[] = {
+        {"mean_connections", r.mean_connections}, {"p_creating", r.p_creating},
+        {"mean_in_system", r.mean_in_system},     {"mean_waiting", r.mean_waiting},
+        {"p_block", r.p_block}};
+    for (const auto& [name, value] : fields) d[name] = value;
+    if (stationary) d["mean_wait"] = r.mean_wait;  // Little's law holds only in steady state
     return d;
 }
 
