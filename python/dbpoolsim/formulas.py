@@ -50,7 +50,7 @@ _OPS: dict[str, Callable[[float, float], bool]] = {
 _CLAUSE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(<=|>=|<|>)\s*([-+0-9.eE]+|inf)\s*$")
 
 # Defaults used by the formulas when the SLO does not say (each stated in the catalogue).
-_DEFAULT_WAIT_P99_S = 0.010     # poolsim's default p99 queue-wait target is not fixed; 10 ms
+_DEFAULT_WAIT_P99_S = 0.010     # a p99 acquire wait of 10 ms (DESIGN.md's planner question)
 _DEFAULT_TIMEOUT_RATE = 0.001   # the seeds' timeout-rate threshold (seeds/000 health check)
 _HEADROOM_UTILIZATION = 0.7     # the top of the seeds' "healthy" utilisation band (40-70 %)
 _SQRT_STAFFING_BETA = 1.0       # Halfin-Whitt: beta = 1 gives P(wait) ~ 0.22
@@ -563,7 +563,11 @@ def evaluate(scenario: ScenarioLike, slo: SloLike, formulas: Optional[Sequence[s
     """One row per formula: its size per instance, the simulated SLO metrics at that size
     (mean and 95 % CI half-width over replications), whether the SLO holds, the simulated
     need (``needed_size``) and the over-provisioning ``size - needed`` (negative: under).
-    Raises ScenarioError for an invalid scenario, ValueError for a bad SLO or formula name."""
+    Raises ScenarioError for an invalid scenario, ValueError for a bad SLO or formula name.
+
+    Bound the latency in the SLO too (e.g. ``latency_avg_ms``): a wait-only SLO is met by a
+    pool so large that nobody waits for a connection even when the database behind it is
+    overloaded, and the scan then reports that size as the need."""
     resolved = resolve_scenario(scenario)
     clauses = parse_slo(slo)
     terms = workload_terms(resolved)
