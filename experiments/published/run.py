@@ -7,7 +7,6 @@
 One function per figure. Each returns rows (figure, quantity, published, simulated with its
 95 % confidence half-width over replications, note on the gap) and the scenario it ran, so
 tests/python/test_published.py can run the same code with --quick settings.
-F8 (PgBouncer's own CPU) is not here: the pooler model has no CPU cost per transaction yet.
 """
 
 from __future__ import annotations
@@ -122,6 +121,42 @@ def f4(quick: bool) -> list[Row]:
     return rows
 
 
+# ---- F8: pg_doorman's PgBouncer closed loop ------------------------------------------------
+# pgbench clients with no think time through PgBouncer (40 server connections, transaction
+# mode) running SELECT :aid. PgBouncer is one thread: pooler.cpu_per_transaction_s =
+# 1 / 66,000 s, the saturation the 120- and 500-client points imply (N / R = 66k/s). The rest of
+# a transaction (network, parse, the query) is a constant 0.055 ms, so that one client sees
+# 0.07 ms as published. The database has no contention (cores = 0): 40 servers at 0.055 ms can
+# do 727k/s, far above PgBouncer.
+F8_CPU_S = 1 / 66000
+F8_PUBLISHED_P50_MS = {1: 0.07, 40: 0.46, 120: 1.81, 500: 7.59, 10000: 184.39}
+
+
+def f8(quick: bool) -> list[Row]:
+    rows = []
+    for clients, published in F8_PUBLISHED_P50_MS.items():
+        if quick and clients == 10000:
+            continue
+        sc = {"run": {"horizon_s": 1.5 if quick else 4, "warmup_s": 0.5, "replications": 2 if quick else 3,
+                      "seed": 8, "sample_interval_s": 1},
+              "workload": {"arrivals": {"kind": "closed_loop", "users": clients,
+                                        "think_time": {"kind": "constant", "value_s": 0}},
+                           "transactions": [{"query_time": {"kind": "constant", "value_s": 0.000055}}]},
+              "pool": fixed_generic(clients),
+              "pooler": {"kind": "pgbouncer", "default_pool_size": 40, "max_client_conn": 20000,
+                         "cpu_per_transaction_s": F8_CPU_S,
+                         "client_connect_time": {"kind": "constant", "value_s": 0}},
+              "database": {"cores": 0, "max_connections": 1000, "network_rtt_s": 0,
+                           "connect_time": {"kind": "constant", "value_s": 0.001}}}
+        res = dbpoolsim.run(sc, progress=False)
+        text, m = ci(res, "latency_p50_ms")
+        x = res.summary["throughput_per_s"]
+        rows.append(Row("F8", f"PgBouncer latency p50 at {clients:,} clients (ms)", f"{published}",
+                        text, m, f"throughput {x:,.0f}/s; published N / R = "
+                        f"{clients / published * 1000:,.0f}/s"))
+    return rows
+
+
 # ---- F9: pgdog #1488, one connection per 333 ms tick vs a 5 s checkout timeout ---------------
 # No pool in the library creates on a timer tick; two create strictly one connection at a time.
 # HikariCP's single adder pauses 30 ms after each login (docs/pools.md), so a 303 ms login
@@ -233,7 +268,7 @@ def seed003(quick: bool) -> list[Row]:
 
 
 FIGURES: dict[str, Callable[[bool], list[Row]]] = {
-    "F1": f1, "F4": f4, "F9": f9, "F10": f10, "seed003": seed003}
+    "F1": f1, "F4": f4, "F8": f8, "F9": f9, "F10": f10, "seed003": seed003}
 
 
 def main() -> int:

@@ -42,6 +42,15 @@ def test_f4_ten_thousand_transactions_finish_sooner_a_few_at_a_time(published):
     assert max(makespan[5], makespan[10], makespan[20]) < makespan[500]
 
 
+def test_f8_pgbouncer_one_thread_latency_grows_with_clients_beyond_saturation(published):
+    p50 = {int(r.quantity.split(" at ")[1].split()[0].replace(",", "")): r.value
+           for r in published.f8(quick=True)}
+    assert p50[1] == pytest.approx(0.07, rel=0.05)
+    assert p50[120] == pytest.approx(1.81, rel=0.05)      # published p50s, 120 and 500 clients
+    assert p50[500] == pytest.approx(7.59, rel=0.05)
+    assert p50[500] / p50[120] == pytest.approx(500 / 120, rel=0.05)  # R grows with N
+
+
 def test_f9_one_login_per_333_ms_serves_about_18_of_64_and_25_ms_serves_all(published):
     served = [r.value for r in published.f9(quick=True)]
     hikari_333, pgbouncer_333, pgbouncer_25 = served
