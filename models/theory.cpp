@@ -1,8 +1,9 @@
 // dbpoolsim models: exact queueing-theory formulas (see theory.hpp for contracts and sources).
 #include "models/theory.hpp"
 
+#include "models/theory_errors.hpp"
+
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -15,16 +16,8 @@ namespace {
 
 constexpr double inf = std::numeric_limits<double>::infinity();
 
-/// Shortest round-trip decimal form of `x` ("12", "0.05", "inf", "nan").
-std::string fmt(double x) {
-    char buf[64];
-    const auto res = std::to_chars(buf, buf + sizeof buf, x);
-    return std::string(buf, res.ptr);
-}
-
-[[noreturn]] void fail(std::string_view fn, const std::string& what) {
-    throw std::invalid_argument(std::string(fn) + ": " + what);
-}
+using detail::fail;
+using detail::fmt;
 
 void require_servers(std::string_view fn, int servers, int minimum) {
     if (servers < minimum)

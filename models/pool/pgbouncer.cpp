@@ -1,6 +1,7 @@
 #include "models/pool/pgbouncer.hpp"
 
 #include <algorithm>
+#include <deque>
 
 namespace dbpoolsim::models {
 namespace {
@@ -32,6 +33,15 @@ public:
     void start() override { host_.pool_timer(index_, now() + janitor_period, timer_janitor, 0); }
 
     void acquire(std::uint32_t req) override {
+        if (p_.cpu_per_transaction_s > 0) {  // the single thread first
+            cpu_queue_.push_back(req);
+            if (cpu_queue_.size() == 1) start_cpu();
+            return;
+        }
+        find_server(req);
+    }
+
+    void find_server(std::uint32_t req) {
         // find_server: the most recently released idle server (LIFO) serves at once.
         if (take_idle_for(req)) return;
         // check_fast_fail: the last login failed and there is no server but logins.
@@ -101,6 +111,7 @@ public:
 private:
     static constexpr double janitor_period = 1.0 / 3.0;  // janitor.c full_maint_period
     static constexpr std::uint32_t timer_janitor = 1;
+    static constexpr std::uint32_t timer_cpu = 2;
     static constexpr std::uint32_t tag_check = 1;
 
     bool check_enabled() const { return !p_.server_check_query.empty(); }
@@ -170,7 +181,16 @@ private:
         return true;
     }
 
+    void start_cpu() { host_.pool_timer(index_, now() + p_.cpu_per_transaction_s, timer_cpu, 0); }
+
     void on_policy_timer(std::uint32_t kind, std::uint32_t) override {
+        if (kind == timer_cpu) {
+            const std::uint32_t req = cpu_queue_.front();
+            cpu_queue_.pop_front();
+            if (!cpu_queue_.empty()) start_cpu();
+            find_server(req);
+            return;
+        }
         if (kind != timer_janitor) return;
         janitor();
         host_.pool_timer(index_, now() + janitor_period, timer_janitor, 0);
@@ -212,6 +232,7 @@ private:
 
     pgbouncer_params p_;
     std::vector<double> wait_start_;
+    std::deque<std::uint32_t> cpu_queue_;  // transactions waiting for PgBouncer's thread
     std::uint32_t clients_ = 0, peak_clients_ = 0;
     std::uint64_t rejected_clients_ = 0;
     bool last_login_failed_ = false;

@@ -25,7 +25,9 @@
 //     (check_fast_fail); a login error with no connected server disconnects every waiting
 //     client (kill_pool_logins_server_error) (3.4, 3.8.7);
 //   - max_client_conn: application connections beyond it are refused at login;
-//   - max_db_connections: server connections capped (single pool: nothing else to evict).
+//   - max_db_connections: server connections capped (single pool: nothing else to evict);
+//   - its single thread (dbpoolsim's cpu_per_transaction_s): every transaction first waits
+//     its turn for a fixed CPU cost, FIFO, before find_server.
 // Not modelled: session and statement pooling (pool_mode must be "transaction"); cancel
 // requests; per-user pools; server_connect_timeout (logins do not hang in today's world).
 #pragma once
@@ -55,6 +57,10 @@ struct pgbouncer_params : pool_params {
     bool server_round_robin = false;
     /// dbpoolsim's: how long an application connection's login to PgBouncer takes.
     distribution client_connect_time = distribution::constant(0.001);
+    /// dbpoolsim's: PgBouncer's own CPU per transaction, s. PgBouncer is one thread, so
+    /// transactions queue FIFO for it before they look for a server: throughput saturates
+    /// at 1 / cpu_per_transaction_s (pg_doorman's benchmark: about 60,000/s). 0 = free.
+    double cpu_per_transaction_s = 0.0;
 };
 
 std::unique_ptr<pooler_policy> make_pgbouncer(const pgbouncer_params& p, pool_host& host,

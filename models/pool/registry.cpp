@@ -84,6 +84,7 @@ std::shared_ptr<const pool_params> parse_pgbouncer(object_reader& r) {
     r.number("server_check_delay", p->server_check_delay, 0);
     r.string("server_check_query", p->server_check_query);
     r.boolean("server_round_robin", p->server_round_robin);
+    r.number("cpu_per_transaction_s", p->cpu_per_transaction_s, 0);
     if (const json* d = r.raw("client_connect_time")) {
         auto parsed = parse_distribution_at(*d, r.at("client_connect_time"), r.sink());
         if (parsed) p->client_connect_time = *parsed;
@@ -109,6 +110,7 @@ void write_pgbouncer(const pool_params& base, json& o) {
     o["server_check_query"] = p.server_check_query;
     o["server_round_robin"] = p.server_round_robin;
     o["client_connect_time"] = distribution_to_json(p.client_connect_time);
+    o["cpu_per_transaction_s"] = p.cpu_per_transaction_s;
 }
 
 std::unique_ptr<pool_policy> make_pgbouncer_kind(const pool_params& p, pool_host& host,

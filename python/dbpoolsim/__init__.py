@@ -35,6 +35,7 @@ from .scenario import (
     with_overrides,
 )
 from .yaml_scenario import load_yaml_scenario
+from . import formulas  # noqa: E402  (after run and scenario, which it uses)
 
 __version__ = "0.1.0"
 
@@ -45,6 +46,7 @@ __all__ = [
     "confidence_interval",
     "default_scenario",
     "fit",
+    "formulas",
     "health_verdict",
     "import_config",
     "load_scenario",

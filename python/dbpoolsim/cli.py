@@ -5,6 +5,7 @@
     dbpoolsim scenarios          # built-in scenarios
     dbpoolsim pools              # pool kinds
     dbpoolsim import-config FILE [--library L] [--database DB]   # your pool's config as a scenario section
+    dbpoolsim formulas SCENARIO --slo "wait_time_p99_ms <= 10" [--sizes-only] [--csv FILE]
 
 SCENARIO is a JSON or YAML file or a built-in scenario name (default: medium-application).
 Errors print one line per problem and exit with status 2.
@@ -124,6 +125,37 @@ def cmd_pools(_: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_formulas(args: argparse.Namespace) -> int:
+    from . import formulas
+
+    try:
+        text = _load(args.scenario, args.set)
+        _core.resolve_scenario(text, scenario_base_dir(args.scenario))
+        slo = formulas.parse_slo(args.slo or ["wait_time_p99_ms <= 10"])
+        names = args.formula or None
+        if args.sizes_only:
+            table = formulas.sizes(text, slo, names)
+        else:
+            table = formulas.evaluate(text, slo, names, threads=args.threads)
+    except (OSError, ValueError, TypeError) as exc:
+        return _fail(args.scenario, _problems(exc))
+    except KeyboardInterrupt:
+        print("dbpoolsim: interrupted", file=sys.stderr)
+        return 130
+    if args.csv:
+        table.to_csv(args.csv, index=False)
+    with pd_options():
+        print(table.to_string(index=False))
+    return 0
+
+
+def pd_options() -> Any:
+    import pandas as pd
+
+    return pd.option_context("display.width", 200, "display.max_columns", 30,
+                             "display.float_format", "{:.4g}".format)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="dbpoolsim", description="Simulate database connection pools.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -153,6 +185,17 @@ def build_parser() -> argparse.ArgumentParser:
                                       "(default: from the file)")
     ic.add_argument("--database", help="pgbouncer.ini: the [databases] entry whose pool settings apply")
     ic.set_defaults(func=cmd_import_config)
+    f = sub.add_parser("formulas", help="put the sizing formulas on trial for a scenario")
+    f.add_argument("scenario", help="JSON file or built-in name")
+    f.add_argument("--slo", action="append", default=[], metavar="CLAUSE",
+                   help="e.g. 'wait_time_p99_ms <= 10' (repeatable; default that one)")
+    f.add_argument("--formula", action="append", default=[], help="only this formula (repeatable)")
+    f.add_argument("--sizes-only", action="store_true", help="print the sizes, simulate nothing")
+    f.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
+                   help="override a field (repeatable)")
+    f.add_argument("--threads", type=int, default=None)
+    f.add_argument("--csv", help="also write the table to this CSV file")
+    f.set_defaults(func=cmd_formulas)
     return p
 
 

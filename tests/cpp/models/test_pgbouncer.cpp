@@ -179,3 +179,26 @@ TEST_CASE("pgbouncer parameters resolve with pgbouncer.ini's defaults", "[pool][
                                   "/pooler/default_pool_size: must be >= 1, got 0"});
     }
 }
+
+TEST_CASE("pgbouncer: its one thread (cpu_per_transaction_s) caps throughput at 1 / cost",
+          "[pool][pgbouncer]") {
+    // 50 closed-loop clients with no think time, 1 us queries, 1 ms of PgBouncer CPU per
+    // transaction: the thread is the only bottleneck, so throughput is 1,000/s and every
+    // transaction waits for the 49 ahead of it (response 50 ms, Little: 50 / 1,000 s).
+    const auto s = models::scenario_from_json(R"({
+        "run": {"horizon_s": 21, "warmup_s": 1, "replications": 1, "seed": 8, "sample_interval_s": 10},
+        "workload": {"arrivals": {"kind": "closed_loop", "users": 50,
+                                  "think_time": {"kind": "constant", "value_s": 0}},
+                     "transactions": [{"query_time": {"kind": "constant", "value_s": 0.000001}}]},
+        "pool": {"kind": "psycopg_pool", "min_size": 50},
+        "pooler": {"kind": "pgbouncer", "default_pool_size": 40, "cpu_per_transaction_s": 0.001,
+                   "client_connect_time": {"kind": "constant", "value_s": 0}},
+        "database": {"cores": 0, "network_rtt_s": 0,
+                     "connect_time": {"kind": "constant", "value_s": 0.001}}})");
+    const auto r = models::run(s, 1).replications.at(0);
+    // Throughput counts requests that arrived in the 20 s window and completed: the 50 that
+    // arrive in its last 50 ms are still in flight at the horizon, 19,950 / 20 = 997.5.
+    CHECK(r.metric("throughput_per_s") == Approx(997.5).epsilon(0.001));
+    CHECK(r.metric("latency_avg_ms") == Approx(50).epsilon(0.002));
+    CHECK(r.metric("pooler_wait_avg_ms") == Approx(50).epsilon(0.002));
+}
