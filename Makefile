@@ -9,6 +9,8 @@ PIP    := $(PY) -m pip
 APT_PACKAGES := libboost-dev libeigen3-dev nlohmann-json3-dev catch2 g++ cmake ninja-build
 PY_BUILD_DEPS := "scikit-build-core>=0.10" "pybind11>=2.10" ninja cmake
 PY_DEPS := numpy pandas tqdm pytest simpy matplotlib nbclient nbformat ipykernel
+# experiments layer (issue 8): Parquet sweep outputs, sweeps on a Dask cluster
+PY_DEPS += pyarrow "dask[distributed]"
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SOURCES := $(shell find sim models python -type f \( -name '*.cpp' -o -name '*.hpp' -o -name '*.py' -o -name '*.json' -o -name 'CMakeLists.txt' \) 2>/dev/null) CMakeLists.txt pyproject.toml
 CPP_BUILD := build/cpp

@@ -4,6 +4,7 @@
     dbpoolsim validate SCENARIO [SCENARIO ...]
     dbpoolsim scenarios          # built-in scenarios
     dbpoolsim pools              # pool kinds
+    dbpoolsim sweep | recommend | compare | check ...   (see cli_experiments.py)
 
 SCENARIO is a JSON file or a built-in scenario name (default: medium-application).
 Errors print one line per problem and exit with status 2.
@@ -119,6 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
     v.set_defaults(func=cmd_validate)
     sub.add_parser("scenarios", help="list built-in scenarios").set_defaults(func=cmd_scenarios)
     sub.add_parser("pools", help="list pool kinds").set_defaults(func=cmd_pools)
+    from .cli_experiments import register
+
+    register(sub)
     return p
 
 
