@@ -29,6 +29,7 @@ __all__ = ["Recommendation", "recommend"]
 
 Parameter = Union[str, tuple[str, ...]]
 LATENCY = "latency_avg_ms"
+DEFAULT_REPLICATIONS = 5  # when neither the call nor the scenario asks for 2 or more
 THROUGHPUT = "throughput_per_s"
 
 
@@ -212,8 +213,8 @@ def recommend(scenario: Any, parameter: Parameter, slo: SloLike, *, lo: Optional
 
     ``lo``/``hi`` default to 1 and 4x the scenario's current value (at least 8) for integer
     parameters, and to a quarter and 4x the current value otherwise. ``replications``
-    defaults to the scenario's (at least 2: a bound needs a spread); close points get up to
-    4x more. Bad paths, values or clauses raise ScenarioError before anything runs.
+    defaults to the scenario's, or 5 when the scenario has one (a bound needs a spread);
+    close points get up to 4x more. Bad paths, values or clauses raise ScenarioError before anything runs.
     """
     paths = (parameter,) if isinstance(parameter, str) else tuple(parameter)
     if not paths or not all(isinstance(p, str) and p for p in paths):
@@ -223,6 +224,9 @@ def recommend(scenario: Any, parameter: Parameter, slo: SloLike, *, lo: Optional
     clauses = parse_slo(slo)
     data, base_dir = _base(scenario, replications)
     resolved = json.loads(_core.resolve_scenario(json.dumps(data), base_dir))
+    if replications is None and int(resolved["run"]["replications"]) < 2:
+        data, base_dir = _base(scenario, DEFAULT_REPLICATIONS)  # one replication has no spread
+        resolved = json.loads(_core.resolve_scenario(json.dumps(data), base_dir))
     reps = int(resolved["run"]["replications"])
     if reps < 2:
         raise error(f"replications: recommend needs at least 2 for a confidence bound, got {reps}")

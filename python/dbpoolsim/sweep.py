@@ -272,7 +272,7 @@ def sweep(scenario: ScenarioLike, grid: Optional[Mapping[GridKey, Sequence[Any]]
     points = grid_points(grid) if grid is not None else latin_hypercube(samples or {})
     paths = list(dict.fromkeys(p for point in points for p in point))
     data, base_dir = _base(scenario, replications)
-    texts = point_scenarios(data, points, base_dir)
+    texts = point_scenarios(data, points, base_dir, what="grid" if grid is not None else "samples")
     resolved = json.loads(_core.resolve_scenario(json.dumps(data), base_dir))
     reps = int(resolved["run"]["replications"])
     store = None
