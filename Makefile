@@ -16,7 +16,7 @@ SOURCES := $(shell find sim models python -type f \( -name '*.cpp' -o -name '*.h
 CPP_BUILD := build/cpp
 STAMPS := build/stamps
 
-.PHONY: run test test-cpp test-python install deps bench clean
+.PHONY: run test test-cpp test-python install deps bench bench-sweep clean
 
 run: install
 	$(VENV)/bin/dbpoolsim run --out results/medium-application
@@ -37,6 +37,9 @@ deps: $(STAMPS)/deps
 
 bench: install
 	$(PY) experiments/bench/bench.py
+
+bench-sweep: install
+	$(PY) experiments/bench/sweep_bench.py
 
 # Debian packages: installed only if one is missing.
 $(STAMPS)/deps:

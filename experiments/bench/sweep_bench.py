@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import platform
 import sys
@@ -59,9 +58,10 @@ def grid(points: int) -> dict:
     return {("pool.min_connections", "pool.max_connections"): [(n, n) for n in range(8, 8 + points)]}
 
 
-def timed_sweep(horizon: float, points: int, **kw) -> tuple[float, dbpoolsim.SweepResult]:
+def timed_sweep(horizon: float, points: int, reps: int = 5, **kw) -> tuple[float, dbpoolsim.SweepResult]:
     t0 = time.perf_counter()
-    res = dbpoolsim.sweep(base(horizon), grid(points), replications=5, progress=kw.pop("progress", False), **kw)
+    res = dbpoolsim.sweep(base(horizon), grid(points), replications=reps,
+                          progress=kw.pop("progress", False), **kw)
     return time.perf_counter() - t0, res
 
 
@@ -79,27 +79,33 @@ def main() -> int:
     if args.quick:
         args.points, args.horizon, args.sub_horizon = 50, 30.0, 30.0
     out: dict = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                             "platform": platform.platform()},
+                             "platform": platform.platform(), "load_average_at_start": os.getloadavg()},
                  "rate_per_s": RATE, "replications": 5, "argv": sys.argv[1:]}
 
-    # 2. and 3.: 1 vs 2 threads (interleaved) and the Python overhead (threads=1 runs).
-    one, two, overhead = [], [], []
+    # 2. and 3.: 1 vs 2 threads (interleaved) and the Python overhead (threads=1 runs); the
+    # same with one replication per point (then only scheduling across points fills 2 cores).
+    one, two, one_r1, two_r1, overhead = [], [], [], [], []
     for _ in range(args.repeat):
         w1, r1 = timed_sweep(args.sub_horizon, args.sub, threads=1)
         w2, _ = timed_sweep(args.sub_horizon, args.sub, threads=2)
+        one_r1.append(timed_sweep(args.sub_horizon, args.sub, reps=1, threads=1)[0])
+        two_r1.append(timed_sweep(args.sub_horizon, args.sub, reps=1, threads=2)[0])
         one.append(w1)
         two.append(w2)
         cpp = float(r1.runs["wall_seconds"].sum())
         overhead.append(((w1 - cpp) / args.sub, cpp / args.sub))
     best_over = min(overhead)
     out["threads"] = {"points": args.sub, "horizon_s": args.sub_horizon, "one_s": min(one),
-                      "two_s": min(two), "speedup": min(one) / min(two), "all_one_s": one, "all_two_s": two}
+                      "two_s": min(two), "speedup": min(one) / min(two), "all_one_s": one, "all_two_s": two,
+                      "one_rep_speedup": min(one_r1) / min(two_r1), "all_one_rep_one_s": one_r1,
+                      "all_one_rep_two_s": two_r1}
     # A 300 s point's C++ time, scaled from the sub-grid's points (cost is linear in time).
     point_300 = best_over[1] * 300.0 / args.sub_horizon
     out["overhead"] = {"per_point_s": best_over[0], "point_cpp_s": best_over[1],
                        "share_of_300s_point": best_over[0] / point_300}
     print(f"1 -> 2 threads: {min(one):.2f} s -> {min(two):.2f} s = {min(one) / min(two):.2f}x "
-          f"({args.sub} points x 5 reps x {args.sub_horizon:g} s, best of {args.repeat})", flush=True)
+          f"({args.sub} points x 5 reps x {args.sub_horizon:g} s, best of {args.repeat}); with 1 "
+          f"replication per point {min(one_r1) / min(two_r1):.2f}x", flush=True)
     print(f"Python overhead: {1e3 * best_over[0]:.1f} ms per point = "
           f"{100 * best_over[0] / point_300:.2f} % of a 300 s point ({point_300:.2f} s of C++)", flush=True)
 
@@ -124,10 +130,13 @@ def main() -> int:
         wall, res = timed_sweep(args.horizon, args.points, threads=2, progress=None)
         requests = float(res.runs["offered"].sum())
         out["full"] = {"points": len(res.points), "horizon_s": args.horizon, "wall_s": wall,
-                       "requests": requests, "sim_requests_per_s": requests / wall}
+                       "requests": requests, "sim_requests_per_s": requests / wall,
+                       "projected_1000_points_s": wall * 1000 / len(res.points)}
         print(f"end to end: {len(res.points)} points x 5 reps x {args.horizon:g} s = "
               f"{requests / 1e9:.3f} billion requests in {wall:.1f} s "
-              f"({requests / wall / 1e6:.2f} million simulated requests/s)", flush=True)
+              f"({requests / wall / 1e6:.2f} million simulated requests/s; 1,000 points would take "
+          f"{wall * 1000 / len(res.points) / 60:.1f} min)", flush=True)
+    out["machine"]["load_average_at_end"] = os.getloadavg()
     path = HERE / ("sweep_results_quick.json" if args.quick else "sweep_results.json")
     path.write_text(json.dumps(out, indent=1) + "\n")
     print(f"wrote {path}")

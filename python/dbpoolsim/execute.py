@@ -28,7 +28,7 @@ def run_units_here(texts: Sequence[str], units: Sequence[Unit], base_dir: str = 
 
 
 def _local(texts: Sequence[str], units: Sequence[Unit], base_dir: str, threads: Optional[int],
-           on_done: OnDone, tick: Optional[Callable[[float], None]]) -> None:
+           on_done: OnDone) -> None:
     batch = _core.Batch(list(texts), [tuple(u) for u in units], int(threads or 0), base_dir)
     batch.start()
     try:
@@ -36,8 +36,6 @@ def _local(texts: Sequence[str], units: Sequence[Unit], base_dir: str, threads: 
             done = batch.wait(0.1)
             for i, metrics in batch.take():
                 on_done(int(i), metrics)
-            if tick is not None:
-                tick(batch.progress())
             if done:
                 break
     except KeyboardInterrupt:
@@ -87,8 +85,7 @@ def _dask(texts: Sequence[str], units: Sequence[Unit], base_dir: str, client: An
 
 
 def run_units(texts: Sequence[str], units: Sequence[Unit], *, base_dir: str = "",
-              threads: Optional[int] = None, client: Any = None, on_done: OnDone,
-              tick: Optional[Callable[[float], None]] = None) -> None:
+              threads: Optional[int] = None, client: Any = None, on_done: OnDone) -> None:
     """Run every unit (scenario ``texts[p]``, replication ``k``) and call
     ``on_done(unit index, metrics)`` in this thread as each finishes (in any order).
 
@@ -97,6 +94,6 @@ def run_units(texts: Sequence[str], units: Sequence[Unit], *, base_dir: str = ""
     if not units:
         return
     if client is None:
-        _local(texts, units, base_dir, threads, on_done, tick)
+        _local(texts, units, base_dir, threads, on_done)
     else:
         _dask(texts, units, base_dir, client, on_done)

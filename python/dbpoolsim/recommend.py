@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from dataclasses import dataclass, field
 from typing import Any, Optional, Sequence, Union
 
@@ -23,7 +22,7 @@ import pandas as pd
 from . import _core
 from .execute import run_units
 from .slo import Clause, SloLike, Verdict, error, parse_slo
-from .sweep import _base, _plain_json, _progress_bar, point_scenarios, summarize_points
+from .sweep import _base, _progress_bar, point_scenarios, summarize_points
 
 __all__ = ["Recommendation", "recommend"]
 
