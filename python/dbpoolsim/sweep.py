@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from . import _core
-from .analysis import confidence_interval
+from .analysis import t_quantile_975
 from .execute import run_units
 from .scenario import ScenarioLike, load_scenario, scenario_base_dir, set_path
 from .slo import error
@@ -60,21 +60,23 @@ class SweepResult:
 
 def summarize_points(runs: pd.DataFrame, paths: Sequence[str]) -> pd.DataFrame:
     """Per point (``runs`` has a ``point`` column): the paths, the number of replications,
-    each metric's mean and CI; indexed by point number."""
+    each metric's mean and 95 % CI half-width over its non-NaN values (as
+    ``confidence_interval``); indexed by point number."""
     metrics = [c for c in runs.columns if c not in paths and c not in ("replication", "point")]
-    rows = []
-    for point, grp in runs.groupby("point", sort=True):
-        row: dict[str, Any] = {"point": point}
-        for p in paths:
-            row[p] = grp[p].iloc[0]
-        row["replications"] = len(grp)
-        for m in metrics:
-            mean, half = confidence_interval(grp[m])
-            row[m] = mean
-            row[f"{m}_ci95"] = half
-        rows.append(row)
-    out = pd.DataFrame(rows)
-    return out.set_index("point") if len(out) else out
+    if runs.empty:
+        return pd.DataFrame()
+    g = runs.groupby("point", sort=True)
+    out = g[list(paths)].first()
+    out["replications"] = g.size()
+    values = runs[["point", *metrics]].astype(float).groupby("point", sort=True)
+    means, sds, counts = values.mean(), values.std(ddof=1), values.count()
+    t = counts.apply(lambda col: col.map(lambda n: t_quantile_975(int(n) - 1) if n > 1 else np.nan))
+    halves = sds * t / np.sqrt(counts.where(counts > 1))
+    cols = {}
+    for m in metrics:
+        cols[m] = means[m]
+        cols[f"{m}_ci95"] = halves[m]
+    return pd.concat([out, pd.DataFrame(cols)], axis=1)
 
 
 def _key_paths(key: GridKey) -> tuple[str, ...]:

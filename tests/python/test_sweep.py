@@ -34,6 +34,9 @@ def test_runs_and_points_have_the_documented_columns(tiny):
     for m in ("wait_time_p99_ms", "timeout_rate", "peak_backend_connections"):
         assert f"{m}_ci95" in res.points.columns
         assert res.points[m].tolist() == res.runs.groupby("pool.max_connections")[m].mean().tolist()
+        for i, n in enumerate([3, 5]):
+            mean, half = dbpoolsim.confidence_interval(res.runs[res.runs["pool.max_connections"] == n][m])
+            assert res.points[f"{m}_ci95"].iloc[i] == pytest.approx(half, rel=1e-12, nan_ok=True)
     assert res.scenario["run"]["replications"] == 2
     assert res.paths == ["pool.max_connections"]
 
