@@ -58,11 +58,19 @@ def grid(points: int) -> dict:
     return {("pool.min_connections", "pool.max_connections"): [(n, n) for n in range(8, 8 + points)]}
 
 
-def timed_sweep(horizon: float, points: int, reps: int = 5, **kw) -> tuple[float, dbpoolsim.SweepResult]:
-    t0 = time.perf_counter()
+CPU: dict[str, list[float]] = {}  # label -> CPU seconds (user + system) of each timed sweep
+
+
+def timed_sweep(horizon: float, points: int, reps: int = 5, label: str = "",
+                **kw) -> tuple[float, dbpoolsim.SweepResult]:
+    c0, m0, t0 = os.times(), time.thread_time(), time.perf_counter()
     res = dbpoolsim.sweep(base(horizon), grid(points), replications=reps,
                           progress=kw.pop("progress", False), **kw)
-    return time.perf_counter() - t0, res
+    wall, c1, m1 = time.perf_counter() - t0, os.times(), time.thread_time()
+    CPU.setdefault(label, []).append((c1.user - c0.user) + (c1.system - c0.system))
+    # The simulation runs in C++ threads; this (main) thread does all the Python work.
+    CPU.setdefault(label + "/python", []).append(m1 - m0)
+    return wall, res
 
 
 def main() -> int:
@@ -86,8 +94,8 @@ def main() -> int:
     # same with one replication per point (then only scheduling across points fills 2 cores).
     one, two, one_r1, two_r1, overhead = [], [], [], [], []
     for _ in range(args.repeat):
-        w1, r1 = timed_sweep(args.sub_horizon, args.sub, threads=1)
-        w2, _ = timed_sweep(args.sub_horizon, args.sub, threads=2)
+        w1, r1 = timed_sweep(args.sub_horizon, args.sub, label="one", threads=1)
+        w2, _ = timed_sweep(args.sub_horizon, args.sub, label="two", threads=2)
         one_r1.append(timed_sweep(args.sub_horizon, args.sub, reps=1, threads=1)[0])
         two_r1.append(timed_sweep(args.sub_horizon, args.sub, reps=1, threads=2)[0])
         one.append(w1)
@@ -95,19 +103,34 @@ def main() -> int:
         cpp = float(r1.runs["wall_seconds"].sum())
         overhead.append(((w1 - cpp) / args.sub, cpp / args.sub))
     best_over = min(overhead)
+    # Load-independent: the main thread's CPU (all the Python work) against the C++
+    # threads' CPU (the simulation), best of R.
+    py_cpu = min(CPU["one/python"]) / args.sub
+    sim_cpu = (min(CPU["one"]) - min(CPU["one/python"])) / args.sub
     out["threads"] = {"points": args.sub, "horizon_s": args.sub_horizon, "one_s": min(one),
                       "two_s": min(two), "speedup": min(one) / min(two), "all_one_s": one, "all_two_s": two,
                       "one_rep_speedup": min(one_r1) / min(two_r1), "all_one_rep_one_s": one_r1,
-                      "all_one_rep_two_s": two_r1}
+                      "all_one_rep_two_s": two_r1,
+                      # CPU seconds do not depend on the load: equal CPU for 1 and 2 threads
+                      # means the second thread adds no work, so on two idle cores the
+                      # speed-up is about 2 x cpu_one / cpu_two.
+                      "cpu_one_s": min(CPU["one"]), "cpu_two_s": min(CPU["two"]),
+                      "idle_cores_speedup_bound": 2 * min(CPU["one"]) / min(CPU["two"])}
     # A 300 s point's C++ time, scaled from the sub-grid's points (cost is linear in time).
     point_300 = best_over[1] * 300.0 / args.sub_horizon
     out["overhead"] = {"per_point_s": best_over[0], "point_cpp_s": best_over[1],
-                       "share_of_300s_point": best_over[0] / point_300}
+                       "share_of_300s_point": best_over[0] / point_300,
+                       "python_cpu_per_point_s": py_cpu, "sim_cpu_per_point_s": sim_cpu,
+                       "cpu_share_of_300s_point": py_cpu / (sim_cpu * 300.0 / args.sub_horizon)}
     print(f"1 -> 2 threads: {min(one):.2f} s -> {min(two):.2f} s = {min(one) / min(two):.2f}x "
           f"({args.sub} points x 5 reps x {args.sub_horizon:g} s, best of {args.repeat}); with 1 "
-          f"replication per point {min(one_r1) / min(two_r1):.2f}x", flush=True)
+          f"replication per point {min(one_r1) / min(two_r1):.2f}x; CPU seconds "
+          f"{min(CPU['one']):.2f} (1 thread) vs {min(CPU['two']):.2f} (2 threads)", flush=True)
     print(f"Python overhead: {1e3 * best_over[0]:.1f} ms per point = "
-          f"{100 * best_over[0] / point_300:.2f} % of a 300 s point ({point_300:.2f} s of C++)", flush=True)
+          f"{100 * best_over[0] / point_300:.2f} % of a 300 s point ({point_300:.2f} s of C++, wall); "
+          f"in CPU time {1e3 * py_cpu:.1f} ms per point = "
+          f"{100 * out['overhead']['cpu_share_of_300s_point']:.2f} % of a 300 s point's "
+          f"{sim_cpu * 300.0 / args.sub_horizon:.2f} CPU s", flush=True)
 
     # 4.: Dask LocalCluster vs local threads (interleaved, cluster already up).
     if not args.skip_dask:
