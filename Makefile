@@ -9,6 +9,8 @@ PIP    := $(PY) -m pip
 APT_PACKAGES := libboost-dev libeigen3-dev nlohmann-json3-dev catch2 g++ cmake ninja-build
 PY_BUILD_DEPS := "scikit-build-core>=0.10" "pybind11>=2.10" ninja cmake
 PY_DEPS := numpy pandas tqdm pytest simpy matplotlib nbclient nbformat ipykernel scipy pyarrow pyyaml
+# experiments layer (issue 8): sweeps on a Dask cluster
+PY_DEPS += "dask[distributed]"
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SOURCES := $(shell find sim models python -type f \( -name '*.cpp' -o -name '*.hpp' -o -name '*.py' -o -name '*.json' -o -name 'CMakeLists.txt' \) 2>/dev/null) CMakeLists.txt pyproject.toml
 CPP_BUILD := build/cpp
@@ -21,7 +23,7 @@ PY_DEPS += "psycopg[binary]" psycopg_pool SQLAlchemy asyncpg
 REALITY_APT := openjdk-17-jdk-headless libhikaricp-java libpostgresql-jdbc-java libslf4j-java \
                golang-go golang-github-lib-pq-dev nodejs
 
-.PHONY: run test test-cpp test-python install deps bench clean reality
+.PHONY: run test test-cpp test-python install deps bench bench-sweep clean reality
 
 run: install
 	$(VENV)/bin/dbpoolsim run --out results/medium-application
@@ -51,8 +53,11 @@ reality: install
 	fi
 	$(PY) experiments/reality/run.py $(REALITY_ARGS)
 
+bench-sweep: install
+	$(PY) experiments/bench/sweep_bench.py
+
 # Debian packages: installed only if one is missing.
-$(STAMPS)/deps:
+$(STAMPS)/deps: Makefile
 	@mkdir -p $(STAMPS)
 	@if ! dpkg -s $(APT_PACKAGES) >/dev/null 2>&1; then \
 	  echo "installing Debian packages: $(APT_PACKAGES)"; \

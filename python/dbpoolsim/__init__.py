@@ -23,9 +23,12 @@ except ImportError as exc:  # pragma: no cover - only when the extension is miss
 
 from ._core import ScenarioError, theory
 from .analysis import confidence_interval, summarize
+from .compare import compare
+from .recommend import Recommendation, recommend
 from .report import health_verdict, render_report
 from .result import Result
 from .runner import run
+from .sweep import SweepResult, sweep
 from .scenario import (
     builtin_scenarios,
     default_scenario,
@@ -40,9 +43,12 @@ from . import formulas  # noqa: E402  (after run and scenario, which it uses)
 __version__ = "0.1.0"
 
 __all__ = [
+    "Recommendation",
     "Result",
     "ScenarioError",
+    "SweepResult",
     "builtin_scenarios",
+    "compare",
     "confidence_interval",
     "default_scenario",
     "fit",
@@ -53,10 +59,12 @@ __all__ = [
     "load_yaml_scenario",
     "plot",
     "pool_kinds",
+    "recommend",
     "render_report",
     "resolve_scenario",
     "run",
     "summarize",
+    "sweep",
     "theory",
     "with_overrides",
 ]

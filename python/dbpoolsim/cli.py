@@ -6,6 +6,7 @@
     dbpoolsim pools              # pool kinds
     dbpoolsim import-config FILE [--library L] [--database DB]   # your pool's config as a scenario section
     dbpoolsim formulas SCENARIO --slo "wait_time_p99_ms <= 10" [--sizes-only] [--csv FILE]
+    dbpoolsim sweep | recommend | compare | check ...   (see cli_experiments.py)
 
 SCENARIO is a JSON or YAML file or a built-in scenario name (default: medium-application).
 Errors print one line per problem and exit with status 2.
@@ -196,6 +197,9 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--threads", type=int, default=None)
     f.add_argument("--csv", help="also write the table to this CSV file")
     f.set_defaults(func=cmd_formulas)
+    from .cli_experiments import register
+
+    register(sub)
     return p
 
 

@@ -114,16 +114,39 @@ def pool_kinds() -> dict[str, str]:
     return dict(_core.pool_kinds())
 
 
+def set_path(data: Any, dotted: str, value: Any) -> None:
+    """Set ``data[a][b][0][c] = value`` for the dotted path ``"a.b.0.c"`` (in place).
+
+    A missing object along the way is created; a number indexes a list (which must already
+    hold that item). Errors name the path: ValueError for a step that cannot be taken."""
+    node = data
+    parts = dotted.split(".")
+    if not dotted or any(not p for p in parts):
+        raise ValueError(f"override path {dotted!r}: empty step (expected e.g. pool.max_connections)")
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        where = ".".join(parts[: i + 1])
+        if isinstance(node, list):
+            if not part.isdigit() or int(part) >= len(node):
+                raise ValueError(f"override {dotted}: {where} is not an item of a list of {len(node)}")
+            if last:
+                node[int(part)] = value
+            else:
+                node = node[int(part)]
+        elif isinstance(node, dict):
+            if last:
+                node[part] = value
+            else:
+                node = node.setdefault(part, {})
+        else:
+            raise ValueError(f"override {dotted}: {parts[i - 1]} is not an object, got {node!r}")
+
+
 def with_overrides(scenario: ScenarioLike, **overrides: Any) -> dict[str, Any]:
     """A copy of the scenario with dotted-path overrides, e.g.
-    ``with_overrides(s, **{"pool.max_connections": 20, "run.replications": 3})``."""
+    ``with_overrides(s, **{"pool.max_connections": 20, "run.replications": 3})``; a number in
+    the path indexes a list (``workload.transactions.0.query_time.mean_s``)."""
     data = copy.deepcopy(json.loads(load_scenario(scenario)))
     for dotted, value in overrides.items():
-        node = data
-        parts = dotted.split(".")
-        for part in parts[:-1]:
-            node = node.setdefault(part, {})
-            if not isinstance(node, dict):
-                raise ValueError(f"override {dotted}: {part} is not an object, got {node!r}")
-        node[parts[-1]] = value
+        set_path(data, dotted, value)
     return data

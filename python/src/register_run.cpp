@@ -3,6 +3,8 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "bindings.hpp"
 #include "models/run.hpp"
@@ -71,6 +73,116 @@ private:
     std::exception_ptr error_;
 };
 
+/// Units of (point, replication) over many scenarios, scheduled across threads so both
+/// cores stay busy even when a point has fewer replications than there are threads. Each
+/// unit is `models::run_replication`, so its numbers are those of the same replication in
+/// a full `run` (streams depend only on seed, replication and stream name). Finished units
+/// are handed to Python as they complete (take()), so a sweep can save every finished point.
+class batch {
+public:
+    using unit = std::pair<int, int>;  // (scenario index, replication)
+    batch(const std::vector<std::string>& scenario_json, std::vector<unit> units, int threads,
+          const std::string& base_dir)
+        : units_(std::move(units)) {
+        scenarios_.reserve(scenario_json.size());
+        for (const auto& text : scenario_json)
+            scenarios_.push_back(models::scenario_from_json(text, base_dir));
+        for (const auto& [point, rep] : units_) {
+            if (point < 0 || point >= static_cast<int>(scenarios_.size()) || rep < 0)
+                throw error("batch unit (" + std::to_string(point) + ", " + std::to_string(rep) +
+                            ") is out of range");
+            total_s_ += scenarios_[static_cast<std::size_t>(point)].run.horizon_s;
+        }
+        if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+        threads_ = std::max(1, std::min(threads, static_cast<int>(units_.size())));
+    }
+    ~batch() {
+        ctl_.cancel = true;
+        for (auto& t : workers_)
+            if (t.joinable()) t.join();
+    }
+
+    void start() {
+        if (!workers_.empty()) throw error("batch already started");
+        running_ = threads_;
+        for (int i = 0; i < threads_; ++i) workers_.emplace_back([this] { work(); });
+    }
+    /// Wait up to timeout seconds (GIL released) for a unit to finish; true when all are done.
+    bool wait(double timeout_s) {
+        py::gil_scoped_release nogil;
+        std::unique_lock lock(mu_);
+        cv_.wait_for(lock, std::chrono::duration<double>(timeout_s),
+                     [this] { return running_ == 0 || !finished_.empty(); });
+        return running_ == 0;
+    }
+    /// Units finished since the last call: (unit index, {metric: value}).
+    py::list take() {
+        std::vector<std::pair<std::size_t, models::replication_result>> done;
+        {
+            std::lock_guard lock(mu_);
+            done.swap(finished_);
+        }
+        py::list out;
+        for (const auto& [i, r] : done) {
+            py::dict metrics;
+            for (const auto& [k, v] : r.metrics) metrics[py::str(k)] = v;
+            out.append(py::make_tuple(i, metrics));
+        }
+        return out;
+    }
+    double progress() const { return total_s_ > 0 ? std::min(1.0, ctl_.simulated_s.load() / total_s_) : 1.0; }
+    void cancel() { ctl_.cancel = true; }
+    /// Join the threads; rethrow the first error (or models::cancelled after cancel()).
+    void finish() {
+        {
+            py::gil_scoped_release nogil;
+            for (auto& t : workers_)
+                if (t.joinable()) t.join();
+        }
+        if (error_) std::rethrow_exception(error_);
+        if (completed_ < units_.size()) throw models::cancelled();
+    }
+
+private:
+    void work() {
+        for (;;) {
+            const std::size_t i = next_.fetch_add(1);
+            if (i >= units_.size() || ctl_.cancel.load()) break;
+            try {
+                const auto [point, rep] = units_[i];
+                auto r = models::run_replication(scenarios_[static_cast<std::size_t>(point)], rep, &ctl_);
+                r.series = {};  // a sweep keeps the metrics only
+                std::lock_guard lock(mu_);
+                finished_.emplace_back(i, std::move(r));
+                ++completed_;
+                cv_.notify_all();
+            } catch (...) {
+                std::lock_guard lock(mu_);
+                if (!error_) error_ = std::current_exception();
+                ctl_.cancel = true;
+                break;
+            }
+        }
+        std::lock_guard lock(mu_);
+        --running_;
+        cv_.notify_all();
+    }
+
+    std::vector<models::scenario> scenarios_;
+    std::vector<unit> units_;
+    int threads_ = 1;
+    double total_s_ = 0;
+    models::run_control ctl_;
+    std::atomic<std::size_t> next_{0};
+    std::vector<std::thread> workers_;
+    std::mutex mu_;
+    std::condition_variable cv_;
+    int running_ = 0;
+    std::vector<std::pair<std::size_t, models::replication_result>> finished_;
+    std::size_t completed_ = 0;
+    std::exception_ptr error_;
+};
+
 }  // namespace
 
 void register_run(py::module_& m) {
@@ -91,6 +203,17 @@ void register_run(py::module_& m) {
         .def("progress", &job::progress)
         .def("cancel", &job::cancel)
         .def("result", &job::result);
+    py::class_<batch>(m, "Batch",
+                      "(point, replication) units over several scenarios, across threads: "
+                      "start(), wait(t), take(), progress(), cancel(), finish().")
+        .def(py::init<const std::vector<std::string>&, std::vector<batch::unit>, int, const std::string&>(),
+             py::arg("scenarios_json"), py::arg("units"), py::arg("threads") = 0, py::arg("base_dir") = "")
+        .def("start", &batch::start)
+        .def("wait", &batch::wait, py::arg("timeout_s"))
+        .def("take", &batch::take)
+        .def("progress", &batch::progress)
+        .def("cancel", &batch::cancel)
+        .def("finish", &batch::finish);
 }
 
 }  // namespace dbpoolsim::python
