@@ -115,6 +115,14 @@ struct field {
     field reading(reader_fn r) const { auto f = *this; f.read = r; return f; }
     field checking(checker_fn c) const { auto f = *this; f.check = c; return f; }
     field omit_empty() const { auto f = *this; f.omit_if_empty = true; return f; }
+    /// Read here but written at another entry of the same name (the reader's order differs).
+    field read_only_here() const {
+        auto f = *this;
+        f.write = nullptr, f.check = nullptr, f.same = nullptr;
+        return f;
+    }
+    /// Written (and checked) here, read at an earlier entry of the same name.
+    field written_only_here() const { auto f = *this; f.read = nullptr; return f; }
     field doc(const char* s) const { auto f = *this; f.summary = s; return f; }
 };
 

@@ -273,8 +273,10 @@ const field_table<transaction_class>& transaction_fields() {
         make_field<&T::weight>("weight", above(0)),
         make_field<&T::queries>("queries", between(1, 100000)),
         make_field<&T::query_time>("query_time"),
+        // Read before app_time, written after it (both orders as they always were).
+        make_field<&T::pool>("pool").read_only_here(),
         make_field<&T::app_time>("app_time"),
-        make_field<&T::pool>("pool").omit_empty(),
+        make_field<&T::pool>("pool").omit_empty().written_only_here(),
         make_field<&T::read_only>("read_only"),
         make_field<&T::leak_probability>("leak_probability", between(0, 1)),
         make_field<&T::leak_hold_time>("leak_hold_time"),

@@ -436,11 +436,42 @@ std::unique_ptr<pool_policy> make_psycopg_pool(const psycopg_pool_params& p, poo
 namespace detail {
 namespace {
 
+// BasePool._check_size.
+void check_size(const psycopg_pool_params& p, const std::string& path, problems& out) {
+    const int mx = p.resolved_max_size();
+    if (mx < p.min_size)
+        out.add(path + "/max_size", "must be >= min_size (" + std::to_string(p.min_size) + "), got " +
+                                        std::to_string(mx));
+    else if (mx == 0 && p.max_size)
+        out.add(path + "/max_size", "must be > 0 when min_size is 0, got 0");
+    else if (mx == 0)
+        out.add(path + "/min_size", "must be > 0 when max_size is null (max_size defaults to min_size), got 0");
+}
+
+/// A problem was already reported at JSON path `at`.
+bool reported(const problems& out, const std::string& at) {
+    for (const auto& p : out.list)
+        if (p.rfind(at + ": ", 0) == 0) return true;
+    return false;
+}
+
 const field_table<psycopg_pool_params>& psycopg_fields() {
     using P = psycopg_pool_params;
     static const field_table<P> t = {
         make_field<&P::min_size>("min_size", between(0, 1 << 24)),
-        make_field<&P::max_size>("max_size", between(0, 1 << 24)),  // null is None: = min_size
+        // null is None: = min_size. The sizes are checked together once both are read, when
+        // both read cleanly (as the library checks the sizes it was given).
+        make_field<&P::max_size>("max_size", between(0, 1 << 24))
+            .reading([](object_reader& r, const std::string& key, const field<P>& f, P& p) {
+                fields_impl::read_value(r, key, f.limits, f.allowed, p.max_size);
+                if (!reported(r.sink(), r.at("min_size")) && !reported(r.sink(), r.at(key)))
+                    check_size(p, r.path(), r.sink());
+            })
+            .checking([](const field<P>& f, const P& p, const std::string& at, problems& out) {
+                if (auto broken = fields_impl::check_value(f.limits, f.allowed, p.max_size); !broken.empty())
+                    out.add(at, broken);
+                check_size(p, at.substr(0, at.rfind('/')), out);
+            }),
         make_field<&P::timeout>("timeout", at_least(0)),
         make_field<&P::max_waiting>("max_waiting", between(0, 1 << 24)),
         make_field<&P::max_lifetime>("max_lifetime", at_least(0)),
@@ -453,23 +484,11 @@ const field_table<psycopg_pool_params>& psycopg_fields() {
     return t;
 }
 
-// BasePool._check_size.
-void psycopg_cross(const psycopg_pool_params& p, const std::string& path, problems& out) {
-    const int mx = p.resolved_max_size();
-    if (mx < p.min_size)
-        out.add(path + "/max_size", "must be >= min_size (" + std::to_string(p.min_size) + "), got " +
-                                        std::to_string(mx));
-    else if (mx == 0 && p.max_size)
-        out.add(path + "/max_size", "must be > 0 when min_size is 0, got 0");
-    else if (mx == 0)
-        out.add(path + "/min_size", "must be > 0 when max_size is null (max_size defaults to min_size), got 0");
-}
-
 }  // namespace
 
 const pool_kind& psycopg_pool_pool_kind() {
     static const pool_kind k =
-        table_pool_kind<psycopg_pool_params, psycopg_fields, make_psycopg_pool, psycopg_cross, nullptr, true>(
+        table_pool_kind<psycopg_pool_params, psycopg_fields, make_psycopg_pool>(
             "psycopg_pool",
             "psycopg_pool 3.3 ConnectionPool / AsyncConnectionPool: background workers, growth one "
             "connection at a time, shrink one per max_idle");
