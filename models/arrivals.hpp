@@ -4,7 +4,7 @@
 // arrival times of every open kind except `burst`.
 //
 // Settings are plain data held by `arrival_settings` (models/scenario.hpp); the JSON mapping
-// is in models/scenario_json.cpp. No knowledge of requests, pools or the event queue here.
+// is in models/scenario_fields.cpp. No knowledge of requests, pools or the event queue here.
 #pragma once
 
 #include <cstdint>

@@ -1,6 +1,7 @@
 #include "models/json_reader.hpp"
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
 
 #include "sim/format.hpp"
@@ -56,6 +57,20 @@ const json* object_reader::raw(const std::string& key) {
     return &*it;
 }
 
+std::string number_rule_broken(double x, double min, bool min_inclusive, double max) {
+    const bool low_ok = min_inclusive ? x >= min : x > min;
+    if (!low_ok || !std::isfinite(x))
+        return std::string("must be ") + (min_inclusive ? ">= " : "> ") + sim::format_number(min);
+    if (x > max) return "must be <= " + sim::format_number(max);
+    return "";
+}
+
+std::string integer_rule_broken(long long x, long long min, long long max) {
+    if (x < min) return "must be >= " + std::to_string(min);
+    if (x > max) return "must be <= " + std::to_string(max);
+    return "";
+}
+
 void object_reader::number(const std::string& key, double& out, double min, bool min_inclusive,
                            double max) {
     const json* v = raw(key);
@@ -65,45 +80,74 @@ void object_reader::number(const std::string& key, double& out, double min, bool
         return;
     }
     const double x = v->get<double>();
-    const bool low_ok = min_inclusive ? x >= min : x > min;
-    if (!low_ok || !std::isfinite(x)) {
-        out_.add(at(key), std::string("must be ") + (min_inclusive ? ">= " : "> ") +
-                              sim::format_number(min) + ", got " + show(*v));
-        return;
-    }
-    if (x > max) {
-        out_.add(at(key), "must be <= " + sim::format_number(max) + ", got " + show(*v));
+    if (auto broken = number_rule_broken(x, min, min_inclusive, max); !broken.empty()) {
+        out_.add(at(key), broken + ", got " + show(*v));
         return;
     }
     out = x;
 }
 
 void object_reader::integer(const std::string& key, int& out, long long min, long long max) {
+    long long x = out;
+    int64(key, x, min, max);
+    out = static_cast<int>(x);
+}
+
+void object_reader::int64(const std::string& key, long long& out, long long min, long long max) {
     const json* v = raw(key);
     if (!v) return;
+    long long x = 0;
     if (v->is_number_float() && std::isfinite(v->get<double>()) &&
         v->get<double>() == std::floor(v->get<double>()) && std::abs(v->get<double>()) < 9e15) {
-        const auto x = static_cast<long long>(v->get<double>());  // 20.0 is the integer 20
-        if (x < min) out_.add(at(key), "must be >= " + std::to_string(min) + ", got " + show(*v));
-        else if (x > max) out_.add(at(key), "must be <= " + std::to_string(max) + ", got " + show(*v));
-        else out = static_cast<int>(x);
-        return;
-    }
-    if (!v->is_number_integer()) {
+        x = static_cast<long long>(v->get<double>());  // 20.0 is the integer 20
+    } else if (!v->is_number_integer()) {
         out_.add(at(key), std::string("must be an integer, got ") + type_name(*v) + " " + show(*v));
         return;
-    }
-    const long long x = v->is_number_unsigned() ? static_cast<long long>(v->get<unsigned long long>())
-                                                : v->get<long long>();
-    if (x < min) {
-        out_.add(at(key), "must be >= " + std::to_string(min) + ", got " + show(*v));
-        return;
-    }
-    if (x > max) {
+    } else if (v->is_number_unsigned() &&
+               v->get<unsigned long long>() > static_cast<unsigned long long>(LLONG_MAX)) {
         out_.add(at(key), "must be <= " + std::to_string(max) + ", got " + show(*v));
         return;
+    } else {
+        x = v->is_number_unsigned() ? static_cast<long long>(v->get<unsigned long long>())
+                                    : v->get<long long>();
     }
-    out = static_cast<int>(x);
+    if (auto broken = integer_rule_broken(x, min, max); !broken.empty()) {
+        out_.add(at(key), broken + ", got " + show(*v));
+        return;
+    }
+    out = x;
+}
+
+bool object_reader::milliseconds(const std::string& key, long long& out) {
+    constexpr long long max_ms = 1LL << 53;  // exact in a double
+    const json* v = raw(key);
+    if (!v) return false;
+    long long x = 0;
+    if (v->is_number_unsigned()) {
+        if (v->get<unsigned long long>() > static_cast<unsigned long long>(max_ms)) {
+            out_.add(at(key), "must be <= " + std::to_string(max_ms) + " (ms), got " + show(*v));
+            return false;
+        }
+        x = static_cast<long long>(v->get<unsigned long long>());
+    } else if (v->is_number_integer()) {
+        x = v->get<long long>();
+    } else if (v->is_number_float() && std::isfinite(v->get<double>()) &&
+               v->get<double>() == std::floor(v->get<double>())) {
+        x = std::abs(v->get<double>()) <= static_cast<double>(max_ms)
+                ? static_cast<long long>(v->get<double>())
+                : max_ms + 1;
+    } else {
+        out_.add(at(key), std::string("must be an integer number of milliseconds, got ") +
+                              type_name(*v) + " " + show(*v));
+        return false;
+    }
+    if (x > max_ms || x < -max_ms) {
+        out_.add(at(key), "must be between -" + std::to_string(max_ms) + " and " +
+                              std::to_string(max_ms) + " (ms), got " + show(*v));
+        return false;
+    }
+    out = x;
+    return true;
 }
 
 void object_reader::uint64(const std::string& key, std::uint64_t& out) {

@@ -27,6 +27,11 @@ struct problems {
 /// A value for messages: strings quoted, long values shortened.
 std::string show(const json& v);
 
+/// The rule a number breaks, as "must be >= 0" ("" when it keeps it): the JSON reader and
+/// validate(const scenario&) word a broken rule the same way.
+std::string number_rule_broken(double x, double min, bool min_inclusive, double max);
+std::string integer_rule_broken(long long x, long long min, long long max);
+
 /// Reads the members of one JSON object; `finish()` reports every key not read.
 class object_reader {
 public:
@@ -43,6 +48,11 @@ public:
     void number(const std::string& key, double& out, double min, bool min_inclusive = true,
                 double max = 1e300);
     void integer(const std::string& key, int& out, long long min, long long max = 2147483647LL);
+    /// A 64-bit integer (a JSON integer, or an integral number such as 20.0).
+    void int64(const std::string& key, long long& out, long long min, long long max);
+    /// A whole number of milliseconds in [-2^53, 2^53] (a Java long duration, e.g. HikariCP's
+    /// connectionTimeout); 20.0 counts as 20. True when present and valid (`out` is set).
+    bool milliseconds(const std::string& key, long long& out);
     void uint64(const std::string& key, std::uint64_t& out);
     void boolean(const std::string& key, bool& out);
     void string(const std::string& key, std::string& out,

@@ -33,6 +33,7 @@ replication_result run_replication(const scenario& s, int replication, run_contr
 }
 
 run_result run(const scenario& s, int threads, run_control* ctl) {
+    validate(s);  // a scenario built in C++ is checked like one read from JSON
     const auto t0 = std::chrono::steady_clock::now();
     const int reps = s.run.replications;
     if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));

@@ -26,7 +26,11 @@ struct run_settings {
     double sample_interval_s = 1; // time-series resolution
 };
 
+// One name table per enum (JSON names in enumerator order), used both ways by the reader and
+// the writer (models/field_table.hpp).
 enum class arrival_kind : std::uint8_t { poisson, burst, closed_loop, mmpp, trace };
+inline constexpr const char* arrival_kind_names[] = {"poisson", "burst", "closed_loop", "mmpp", "trace"};
+inline constexpr const char* profile_shape_names[] = {"step", "linear"};
 
 struct arrival_settings {
     arrival_kind kind = arrival_kind::poisson;
@@ -82,6 +86,7 @@ struct database_settings {
 };
 
 enum class nat_drop_mode : std::uint8_t { silent, reset };
+inline constexpr const char* nat_drop_mode_names[] = {"silent", "reset"};
 
 /// The network between the application and its database (or pooler).
 struct network_settings {
@@ -120,6 +125,7 @@ struct fault {
 };
 
 enum class fleet_event_kind : std::uint8_t { rolling_deploy, scale };
+inline constexpr const char* fleet_event_kind_names[] = {"rolling_deploy", "scale"};
 
 /// A change of the application fleet (see docs/scenario.md, "fleet").
 struct fleet_event {
@@ -204,11 +210,27 @@ std::unique_ptr<pooler_policy> make_pooler(const pooler_settings& s, pool_host& 
 /// The registered pool kinds, with a one-line summary each.
 std::vector<std::pair<std::string, std::string>> pool_kind_list();
 
+/// Check every rule a scenario must keep, field rules and cross-field rules, however it was
+/// built (JSON or C++); run() calls it on entry. Throws config_error listing every problem as
+/// "/json/path: message", worded as the JSON reader words it (models/scenario_validate.cpp).
+void validate(const scenario& s);
+
 /// Parse and validate; throws config_error listing every problem ("/path: message").
 scenario scenario_from_json(const std::string& text, const std::string& base_dir = "");
 /// The fully resolved scenario (defaults filled in), pretty-printed.
 std::string scenario_to_json(const scenario& s, int indent = 2);
 /// A scenario with every default (pool "generic").
 scenario default_scenario();
+
+/// One JSON field of a scenario struct, from its field table (for the docs check).
+struct field_info {
+    std::string section;       // dotted JSON path of the object, e.g. "run", "workload.arrivals"
+    std::string name;          // the field's JSON name
+    std::string type;          // number, integer, boolean, string, one of, distribution, ...
+    std::string default_json;  // the default as resolved JSON
+    std::string summary;       // one line, where the table gives one
+};
+/// Every field of every scenario struct's table (pool parameters: see the resolved "pool").
+std::vector<field_info> scenario_field_list();
 
 }  // namespace dbpoolsim::models

@@ -381,39 +381,24 @@ private:
 
 // ---- registry entry ---------------------------------------------------------------------------
 
-std::shared_ptr<const pool_params> parse_asyncpg(detail::object_reader& r) {
-    auto p = std::make_shared<asyncpg_pool_params>();
-    const std::size_t before = r.sink().list.size();
-    // Pool.__init__'s checks, with its messages where they add something.
-    r.integer("min_size", p->min_size, 0, 1 << 20);
-    r.integer("max_size", p->max_size, 1, 1 << 20);
-    r.integer("max_queries", p->max_queries, 1);
-    r.number("max_inactive_connection_lifetime", p->max_inactive_connection_lifetime, 0);
-    if (const detail::json* v = r.raw("timeout"); v && !v->is_null()) {
-        double t = 0;
-        r.number("timeout", t, 0, false);
-        p->timeout = t;
-    }
-    if (r.sink().list.size() == before && p->min_size > p->max_size)
-        r.sink().add(r.at("min_size"), "min_size is greater than max_size (" +
-                                           std::to_string(p->max_size) + "), got " +
-                                           std::to_string(p->min_size));
-    return p;
+const detail::field_table<asyncpg_pool_params>& asyncpg_fields() {
+    using P = asyncpg_pool_params;
+    using namespace detail;
+    static const field_table<P> t = {
+        make_field<&P::min_size>("min_size", between(0, 1 << 20)),
+        make_field<&P::max_size>("max_size", between(1, 1 << 20)),
+        make_field<&P::max_queries>("max_queries", at_least(1).at_most(2147483647)),
+        make_field<&P::max_inactive_connection_lifetime>("max_inactive_connection_lifetime", at_least(0)),
+        make_field<&P::timeout>("timeout", above(0)),  // null: wait forever
+    };
+    return t;
 }
 
-void write_asyncpg(const pool_params& base, detail::json& o) {
-    const auto& p = static_cast<const asyncpg_pool_params&>(base);
-    o["min_size"] = p.min_size;
-    o["max_size"] = p.max_size;
-    o["max_queries"] = p.max_queries;
-    o["max_inactive_connection_lifetime"] = p.max_inactive_connection_lifetime;
-    o["timeout"] = p.timeout ? detail::json(*p.timeout) : detail::json(nullptr);
-}
-
-std::unique_ptr<pool_policy> make_asyncpg(const pool_params& p, pool_host& host, std::uint32_t index,
-                                          pool_metrics& metrics, sim::random_stream rng) {
-    return make_asyncpg_pool(static_cast<const asyncpg_pool_params&>(p), host, index, metrics,
-                             std::move(rng));
+// Pool.__init__'s check, with its message.
+void asyncpg_cross(const asyncpg_pool_params& p, const std::string& path, detail::problems& out) {
+    if (p.min_size > p.max_size)
+        out.add(path + "/min_size", "min_size is greater than max_size (" + std::to_string(p.max_size) +
+                                        "), got " + std::to_string(p.min_size));
 }
 
 }  // namespace
@@ -426,11 +411,12 @@ std::unique_ptr<pool_policy> make_asyncpg_pool(const asyncpg_pool_params& p, poo
 
 namespace detail {
 const pool_kind& asyncpg_pool_kind() {
-    static const pool_kind k{"asyncpg",
+    static const pool_kind k =
+        table_pool_kind<asyncpg_pool_params, asyncpg_fields, make_asyncpg_pool, asyncpg_cross, nullptr, true>(
+                             "asyncpg",
                              "asyncpg 0.30 Pool: LIFO holders connected lazily by the acquirer, "
                              "no acquire timeout by default, reset on release, 300 s inactivity "
-                             "close (spec section 6)",
-                             parse_asyncpg, write_asyncpg, make_asyncpg};
+                             "close (spec section 6)");
     return k;
 }
 }  // namespace detail

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "models/pool/registry.hpp"
+
 namespace dbpoolsim::models {
 namespace {
 
@@ -199,4 +201,44 @@ std::unique_ptr<pool_policy> make_generic_pool(const generic_pool_params& p, poo
     return std::make_unique<generic_pool>(p, host, index, metrics, std::move(rng));
 }
 
+// ---- registry entry (seeds 000, 001, 004) ------------------------------------------------------
+
+namespace detail {
+namespace {
+
+const field_table<generic_pool_params>& generic_fields() {
+    using P = generic_pool_params;
+    // seeds/001 names two of these differently; its names are accepted so its configurations
+    // paste as they are (the resolved scenario uses seeds/000's names).
+    static const field_table<P> t = {
+        make_field<&P::min_connections>("min_connections", between(0, 1 << 24)),
+        make_field<&P::max_connections>("max_connections", between(1, 1 << 24)),
+        make_field<&P::acquisition_timeout>("acquisition_timeout", at_least(0)).aka("connection_timeout", "seeds/001"),
+        make_field<&P::idle_timeout>("idle_timeout", at_least(0)),
+        make_field<&P::max_lifetime>("max_lifetime", at_least(0)).aka("connection_lifetime", "seeds/001"),
+        make_field<&P::idle_cleanup_interval>("idle_cleanup_interval", above(0)),
+        make_field<&P::validate_on_borrow>("validate_on_borrow"),
+        make_field<&P::validation_query>("validation_query"),
+        make_field<&P::validation_timeout>("validation_timeout", above(0)),
+        make_field<&P::health_check_interval>("health_check_interval", at_least(0)),
+        make_field<&P::idle_order>("idle_order").one_of({"lifo", "fifo"}),
+    };
+    return t;
+}
+
+void generic_cross(const generic_pool_params& p, const std::string& path, problems& out) {
+    if (p.min_connections > p.max_connections)
+        out.add(path + "/min_connections", "must be <= max_connections (" + std::to_string(p.max_connections) +
+                                               "), got " + std::to_string(p.min_connections));
+}
+
+}  // namespace
+
+const pool_kind& generic_pool_kind() {
+    static const pool_kind k = table_pool_kind<generic_pool_params, generic_fields, make_generic_pool, generic_cross>(
+        "generic", "the min/max pool of the seed documents (seeds 000, 001, 004)");
+    return k;
+}
+
+}  // namespace detail
 }  // namespace dbpoolsim::models

@@ -475,137 +475,95 @@ std::unique_ptr<pool_policy> make_hikaricp_pool(const hikaricp_params& p, pool_h
 namespace detail {
 namespace {
 
-constexpr long long max_ms = 1LL << 53;  // exact in a double
+using P = hikaricp_params;
 
-const char* json_type(const json& v) {
-    switch (v.type()) {
-        case json::value_t::null: return "null";
-        case json::value_t::boolean: return "a boolean";
-        case json::value_t::string: return "a string";
-        case json::value_t::array: return "an array";
-        case json::value_t::object: return "an object";
-        default: return "a number";
-    }
+// HikariConfig setters throw IllegalArgumentException: these are errors, worded with HikariCP's
+// message. Each returns what the value breaks ("" when valid).
+std::string connection_timeout_rule(long long v) {
+    return v < 250 ? "must be 0 (no timeout) or >= 250: HikariCP rejects it (\"connectionTimeout "
+                     "cannot be less than 250ms\")"
+                   : "";
+}
+std::string validation_timeout_rule(long long v) {
+    return v < 250 ? "must be >= 250: HikariCP rejects it (\"validationTimeout cannot be less than 250ms\")" : "";
+}
+std::string idle_timeout_rule(long long v) {
+    return v < 0 ? "must be >= 0: HikariCP rejects it (\"idleTimeout cannot be negative\")" : "";
+}
+std::string housekeeping_rule(long long v) {
+    return v <= 0 ? "must be > 0 (the housekeeper's fixed delay)" : "";
 }
 
-/// A HikariCP duration: a Java long of milliseconds, given as a JSON integer (20.0 counts as
-/// 20). Returns true and sets `out` when present and valid.
-bool read_ms(object_reader& r, const std::string& key, long long& out) {
-    const json* v = r.raw(key);
-    if (!v) return false;
-    long long x = 0;
-    bool ok = false;
-    if (v->is_number_unsigned()) {
-        ok = v->get<unsigned long long>() <= static_cast<unsigned long long>(max_ms);
-        x = ok ? static_cast<long long>(v->get<unsigned long long>()) : 0;
-        if (!ok) {
-            r.sink().add(r.at(key), "must be <= " + std::to_string(max_ms) + " (ms), got " + show(*v));
-            return false;
-        }
-    } else if (v->is_number_integer()) {
-        x = v->get<long long>();
-        ok = true;
-    } else if (v->is_number_float() && std::isfinite(v->get<double>()) &&
-               v->get<double>() == std::floor(v->get<double>())) {
-        x = std::abs(v->get<double>()) <= static_cast<double>(max_ms) ? static_cast<long long>(v->get<double>()) : max_ms + 1;
-        ok = true;
-    }
-    if (!ok) {
-        r.sink().add(r.at(key), std::string("must be an integer number of milliseconds, got ") +
-                                    json_type(*v) + " " + show(*v));
-        return false;
-    }
-    if (x > max_ms || x < -max_ms) {
-        r.sink().add(r.at(key), "must be between -" + std::to_string(max_ms) + " and " +
-                                    std::to_string(max_ms) + " (ms), got " + show(*v));
-        return false;
-    }
-    out = x;
-    return true;
+/// A duration in milliseconds that HikariCP's setter checks with `Rule`.
+template <long long P::*M, std::string (*Rule)(long long)>
+field<P> checked_ms(const char* name) {
+    auto f = make_ms_field<M>(name);
+    f.read = [](object_reader& r, const std::string& key, const field<P>&, P& p) {
+        long long v = 0;
+        if (!r.milliseconds(key, v)) return;
+        // setConnectionTimeout(0) means Integer.MAX_VALUE.
+        if (M == &P::connectionTimeout && v == 0) v = INT_MAX;
+        if (auto broken = Rule(v); !broken.empty()) r.sink().add(r.at(key), broken + ", got " + std::to_string(v));
+        else p.*M = v;
+    };
+    f.check = [](const field<P>& fd, const P& p, const std::string& at, problems& out) {
+        if (auto broken = Rule(p.*M); !broken.empty()) out.add(at, broken + ", got " + std::to_string(p.*M));
+        (void)fd;
+    };
+    return f;
 }
 
-std::shared_ptr<const pool_params> parse_hikaricp(object_reader& r) {
-    auto p = std::make_shared<hikaricp_params>();
-    problems& out = r.sink();
-    // HikariConfig setters: they throw IllegalArgumentException, so these are errors.
-    r.integer("maximumPoolSize", p->maximumPoolSize, 1, 1 << 24);  // "maxPoolSize cannot be less than 1"
-    int min_idle = -1;  // HikariConfig's "not set"
-    r.integer("minimumIdle", min_idle, 0, 1 << 24);                // "minimumIdle cannot be negative"
-    long long v = 0;
-    if (read_ms(r, "connectionTimeout", v)) {
-        if (v == 0) p->connectionTimeout = INT_MAX;  // setConnectionTimeout(0): Integer.MAX_VALUE
-        else if (v < 250)
-            out.add(r.at("connectionTimeout"),
-                    "must be 0 (no timeout) or >= 250: HikariCP rejects it (\"connectionTimeout "
-                    "cannot be less than 250ms\"), got " + std::to_string(v));
-        else p->connectionTimeout = v;
-    }
-    if (read_ms(r, "validationTimeout", v)) {
-        if (v < 250)
-            out.add(r.at("validationTimeout"),
-                    "must be >= 250: HikariCP rejects it (\"validationTimeout cannot be less than "
-                    "250ms\"), got " + std::to_string(v));
-        else p->validationTimeout = v;
-    }
-    if (read_ms(r, "idleTimeout", v)) {
-        if (v < 0)
-            out.add(r.at("idleTimeout"), "must be >= 0: HikariCP rejects it (\"idleTimeout cannot "
-                                         "be negative\"), got " + std::to_string(v));
-        else p->idleTimeout = v;
-    }
-    read_ms(r, "maxLifetime", p->maxLifetime);
-    read_ms(r, "keepaliveTime", p->keepaliveTime);
-    read_ms(r, "initializationFailTimeout", p->initializationFailTimeout);
-    if (read_ms(r, "housekeepingPeriodMs", v)) {
-        if (v <= 0)
-            out.add(r.at("housekeepingPeriodMs"),
-                    "must be > 0 (the housekeeper's fixed delay), got " + std::to_string(v));
-        else p->housekeepingPeriodMs = v;
-    }
-    read_ms(r, "aliveBypassWindowMs", p->aliveBypassWindowMs);
-
-    // HikariConfig.validateNumerics: silent resets (a log warning in HikariCP), in its order.
-    if (p->maxLifetime != 0 && p->maxLifetime < 30000) p->maxLifetime = 1800000;
-    if (p->keepaliveTime != 0 && p->keepaliveTime < 30000) p->keepaliveTime = 0;
-    if (p->keepaliveTime != 0 && p->maxLifetime != 0 && p->keepaliveTime >= p->maxLifetime)
-        p->keepaliveTime = 0;
-    p->minimumIdle = (min_idle < 0 || min_idle > p->maximumPoolSize) ? p->maximumPoolSize : min_idle;
-    const bool variable = p->minimumIdle < p->maximumPoolSize;
-    if (p->idleTimeout + 1000 > p->maxLifetime && p->maxLifetime > 0 && variable)
-        p->idleTimeout = 0;  // "idleTimeout is close to or more than maxLifetime, disabling it"
-    else if (p->idleTimeout != 0 && p->idleTimeout < 10000 && variable)
-        p->idleTimeout = 600000;  // "idleTimeout is less than 10000ms, setting to default"
-    return p;
+const field_table<P>& hikaricp_fields() {
+    static const field_table<P> t = {
+        make_field<&P::maximumPoolSize>("maximumPoolSize", between(1, 1 << 24)),  // "maxPoolSize cannot be less than 1"
+        // "minimumIdle cannot be negative". Read as given (-1: not set) and resolved by
+        // validate_numerics below (default: maximumPoolSize).
+        make_field<&P::minimumIdle>("minimumIdle", between(0, 1 << 24)).reading(
+            [](object_reader& r, const std::string& key, const field<P>&, P& p) {
+                int v = -1;  // HikariConfig's "not set"
+                r.integer(key, v, 0, 1 << 24);
+                p.minimumIdle = v;
+            }),
+        checked_ms<&P::connectionTimeout, connection_timeout_rule>("connectionTimeout"),
+        checked_ms<&P::validationTimeout, validation_timeout_rule>("validationTimeout"),
+        checked_ms<&P::idleTimeout, idle_timeout_rule>("idleTimeout"),
+        make_ms_field<&P::maxLifetime>("maxLifetime"),
+        make_ms_field<&P::keepaliveTime>("keepaliveTime"),
+        make_ms_field<&P::initializationFailTimeout>("initializationFailTimeout"),
+        checked_ms<&P::housekeepingPeriodMs, housekeeping_rule>("housekeepingPeriodMs"),
+        make_ms_field<&P::aliveBypassWindowMs>("aliveBypassWindowMs"),
+    };
+    return t;
 }
 
-void write_hikaricp(const pool_params& base, json& o) {
-    const auto& p = static_cast<const hikaricp_params&>(base);
-    o["maximumPoolSize"] = p.maximumPoolSize;
-    o["minimumIdle"] = p.minimumIdle;
-    o["connectionTimeout"] = p.connectionTimeout;
-    o["validationTimeout"] = p.validationTimeout;
-    o["idleTimeout"] = p.idleTimeout;
-    o["maxLifetime"] = p.maxLifetime;
-    o["keepaliveTime"] = p.keepaliveTime;
-    o["initializationFailTimeout"] = p.initializationFailTimeout;
-    o["housekeepingPeriodMs"] = p.housekeepingPeriodMs;
-    o["aliveBypassWindowMs"] = p.aliveBypassWindowMs;
+/// HikariConfig.validateNumerics: silent resets (a log warning in HikariCP), in its order.
+void validate_numerics(object_reader&, P& p) {
+    if (p.maxLifetime != 0 && p.maxLifetime < 30000) p.maxLifetime = 1800000;
+    if (p.keepaliveTime != 0 && p.keepaliveTime < 30000) p.keepaliveTime = 0;
+    if (p.keepaliveTime != 0 && p.maxLifetime != 0 && p.keepaliveTime >= p.maxLifetime) p.keepaliveTime = 0;
+    if (p.minimumIdle < 0 || p.minimumIdle > p.maximumPoolSize) p.minimumIdle = p.maximumPoolSize;
+    const bool variable = p.minimumIdle < p.maximumPoolSize;
+    if (p.idleTimeout + 1000 > p.maxLifetime && p.maxLifetime > 0 && variable)
+        p.idleTimeout = 0;  // "idleTimeout is close to or more than maxLifetime, disabling it"
+    else if (p.idleTimeout != 0 && p.idleTimeout < 10000 && variable)
+        p.idleTimeout = 600000;  // "idleTimeout is less than 10000ms, setting to default"
 }
 
-std::unique_ptr<pool_policy> make_hikaricp(const pool_params& p, pool_host& host, std::uint32_t index,
-                                           pool_metrics& metrics, sim::random_stream rng) {
-    return make_hikaricp_pool(static_cast<const hikaricp_params&>(p), host, index, metrics,
-                              std::move(rng));
+/// A pool built in C++ holds resolved values: minimumIdle is at most maximumPoolSize.
+void hikaricp_cross(const P& p, const std::string& path, problems& out) {
+    if (p.minimumIdle > p.maximumPoolSize)
+        out.add(path + "/minimumIdle", "must be <= maximumPoolSize (" + std::to_string(p.maximumPoolSize) +
+                                           ": HikariCP resets a larger value to it), got " +
+                                           std::to_string(p.minimumIdle));
 }
 
 }  // namespace
 
 const pool_kind& hikaricp_pool_kind() {
-    static const pool_kind k{
+    static const pool_kind k = table_pool_kind<P, hikaricp_fields, make_hikaricp_pool, hikaricp_cross, validate_numerics>(
         "hikaricp",
         "HikariCP 6.x: one serialized connection adder (+30 ms per connection), FIFO hand-off, "
-        "housekeeper every 30 s, parameters in ms as in HikariConfig",
-        parse_hikaricp, write_hikaricp, make_hikaricp};
+        "housekeeper every 30 s, parameters in ms as in HikariConfig");
     return k;
 }
 

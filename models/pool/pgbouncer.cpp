@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <deque>
 
+#include "models/pool/registry.hpp"
+
 namespace dbpoolsim::models {
 namespace {
 
@@ -248,4 +250,64 @@ std::unique_ptr<pooler_policy> make_pgbouncer(const pgbouncer_params& p, pool_ho
     return std::make_unique<pgbouncer>(p, host, index, metrics, std::move(rng));
 }
 
+// ---- registry entry (spec section 3; pgbouncer.ini names and defaults) -------------------------
+
+namespace detail {
+namespace {
+
+/// pool_mode is one of PgBouncer's three, and the one modelled; `at` is its JSON path.
+void transaction_pooling_only(const pgbouncer_params& p, const std::string& at, problems& out) {
+    if (p.pool_mode == "session" || p.pool_mode == "statement")
+        out.add(at, "only transaction pooling is modelled, got \"" + p.pool_mode + "\"");
+}
+
+const field_table<pgbouncer_params>& pgbouncer_fields() {
+    using P = pgbouncer_params;
+    static const field_table<P> t = {
+        make_field<&P::pool_mode>("pool_mode")
+            .one_of({"transaction", "session", "statement"})
+            .reading([](object_reader& r, const std::string& key, const field<P>& f, P& p) {
+                r.string(key, p.pool_mode, f.allowed);
+                transaction_pooling_only(p, r.at(key), r.sink());
+            })
+            .checking([](const field<P>& f, const P& p, const std::string& at, problems& out) {
+                if (auto broken = fields_impl::check_value(f.limits, f.allowed, p.pool_mode); !broken.empty())
+                    out.add(at, broken);
+                transaction_pooling_only(p, at, out);
+            }),
+        make_field<&P::default_pool_size>("default_pool_size", between(1, 1 << 20)),
+        make_field<&P::min_pool_size>("min_pool_size", between(0, 1 << 20)),
+        make_field<&P::reserve_pool_size>("reserve_pool_size", between(0, 1 << 20)),
+        make_field<&P::reserve_pool_timeout>("reserve_pool_timeout", at_least(0)),
+        make_field<&P::max_client_conn>("max_client_conn", between(1, 1 << 24)),
+        make_field<&P::max_db_connections>("max_db_connections", between(0, 1 << 24)),
+        make_field<&P::server_idle_timeout>("server_idle_timeout", at_least(0)),
+        make_field<&P::server_lifetime>("server_lifetime", at_least(0)),
+        make_field<&P::server_connect_timeout>("server_connect_timeout", above(0)),
+        make_field<&P::server_login_retry>("server_login_retry", at_least(0)),
+        make_field<&P::query_wait_timeout>("query_wait_timeout", at_least(0)),
+        make_field<&P::server_check_delay>("server_check_delay", at_least(0)),
+        make_field<&P::server_check_query>("server_check_query"),
+        make_field<&P::server_round_robin>("server_round_robin"),
+        make_field<&P::client_connect_time>("client_connect_time"),
+        make_field<&P::cpu_per_transaction_s>("cpu_per_transaction_s", at_least(0)),
+    };
+    return t;
+}
+
+std::unique_ptr<pool_policy> make_pgbouncer_tier(const pgbouncer_params& p, pool_host& host, std::uint32_t index,
+                                                 pool_metrics& metrics, sim::random_stream rng) {
+    return make_pgbouncer(p, host, index, metrics, std::move(rng));
+}
+
+}  // namespace
+
+const pool_kind& pgbouncer_pooler_kind() {
+    static const pool_kind k =
+        table_pool_kind<pgbouncer_params, pgbouncer_fields, make_pgbouncer_tier>(
+            "pgbouncer", "PgBouncer in transaction pooling mode, shared by every application instance");
+    return k;
+}
+
+}  // namespace detail
 }  // namespace dbpoolsim::models

@@ -436,68 +436,62 @@ std::unique_ptr<pool_policy> make_psycopg_pool(const psycopg_pool_params& p, poo
 namespace detail {
 namespace {
 
-std::shared_ptr<const pool_params> parse_psycopg_pool(object_reader& r) {
-    auto p = std::make_shared<psycopg_pool_params>();
-    const std::size_t before = r.sink().list.size();
-    r.integer("min_size", p->min_size, 0, 1 << 24);
-    const json* max = r.raw("max_size");
-    if (max && !max->is_null()) {  // null is the library's None: = min_size
-        int x = -1;
-        r.integer("max_size", x, 0, 1 << 24);
-        if (x >= 0) p->max_size = x;
-    }
-    // BasePool._check_size (only when both sizes read cleanly).
-    if (r.sink().list.size() == before) {
-        const int mx = p->resolved_max_size();
-        if (mx < p->min_size)
-            r.sink().add(r.at("max_size"), "must be >= min_size (" + std::to_string(p->min_size) +
-                                               "), got " + std::to_string(mx));
-        else if (mx == 0 && p->max_size)
-            r.sink().add(r.at("max_size"), "must be > 0 when min_size is 0, got 0");
-        else if (mx == 0)
-            r.sink().add(r.at("min_size"),
-                         "must be > 0 when max_size is null (max_size defaults to min_size), got 0");
-    }
-    r.number("timeout", p->timeout, 0);
-    r.integer("max_waiting", p->max_waiting, 0, 1 << 24);
-    r.number("max_lifetime", p->max_lifetime, 0);
-    r.number("max_idle", p->max_idle, 0, false);
-    r.number("reconnect_timeout", p->reconnect_timeout, 0);
-    r.integer("num_workers", p->num_workers, 1, 1 << 16);
-    r.boolean("check", p->check);
-    r.boolean("reset", p->reset);
-    return p;
+// BasePool._check_size.
+void check_size(const psycopg_pool_params& p, const std::string& path, problems& out) {
+    const int mx = p.resolved_max_size();
+    if (mx < p.min_size)
+        out.add(path + "/max_size", "must be >= min_size (" + std::to_string(p.min_size) + "), got " +
+                                        std::to_string(mx));
+    else if (mx == 0 && p.max_size)
+        out.add(path + "/max_size", "must be > 0 when min_size is 0, got 0");
+    else if (mx == 0)
+        out.add(path + "/min_size", "must be > 0 when max_size is null (max_size defaults to min_size), got 0");
 }
 
-void write_psycopg_pool(const pool_params& base, json& o) {
-    const auto& p = static_cast<const psycopg_pool_params&>(base);
-    o["min_size"] = p.min_size;
-    if (p.max_size) o["max_size"] = *p.max_size;
-    else o["max_size"] = nullptr;
-    o["timeout"] = p.timeout;
-    o["max_waiting"] = p.max_waiting;
-    o["max_lifetime"] = p.max_lifetime;
-    o["max_idle"] = p.max_idle;
-    o["reconnect_timeout"] = p.reconnect_timeout;
-    o["num_workers"] = p.num_workers;
-    o["check"] = p.check;
-    o["reset"] = p.reset;
+/// A problem was already reported at JSON path `at`.
+bool reported(const problems& out, const std::string& at) {
+    for (const auto& p : out.list)
+        if (p.rfind(at + ": ", 0) == 0) return true;
+    return false;
 }
 
-std::unique_ptr<pool_policy> make_psycopg_pool_kind(const pool_params& p, pool_host& host,
-                                                    std::uint32_t index, pool_metrics& metrics,
-                                                    sim::random_stream rng) {
-    return make_psycopg_pool(static_cast<const psycopg_pool_params&>(p), host, index, metrics,
-                             std::move(rng));
+const field_table<psycopg_pool_params>& psycopg_fields() {
+    using P = psycopg_pool_params;
+    static const field_table<P> t = {
+        make_field<&P::min_size>("min_size", between(0, 1 << 24)),
+        // null is None: = min_size. The sizes are checked together once both are read, when
+        // both read cleanly (as the library checks the sizes it was given).
+        make_field<&P::max_size>("max_size", between(0, 1 << 24))
+            .reading([](object_reader& r, const std::string& key, const field<P>& f, P& p) {
+                fields_impl::read_value(r, key, f.limits, f.allowed, p.max_size);
+                if (!reported(r.sink(), r.at("min_size")) && !reported(r.sink(), r.at(key)))
+                    check_size(p, r.path(), r.sink());
+            })
+            .checking([](const field<P>& f, const P& p, const std::string& at, problems& out) {
+                if (auto broken = fields_impl::check_value(f.limits, f.allowed, p.max_size); !broken.empty())
+                    out.add(at, broken);
+                check_size(p, at.substr(0, at.rfind('/')), out);
+            }),
+        make_field<&P::timeout>("timeout", at_least(0)),
+        make_field<&P::max_waiting>("max_waiting", between(0, 1 << 24)),
+        make_field<&P::max_lifetime>("max_lifetime", at_least(0)),
+        make_field<&P::max_idle>("max_idle", above(0)),
+        make_field<&P::reconnect_timeout>("reconnect_timeout", at_least(0)),
+        make_field<&P::num_workers>("num_workers", between(1, 1 << 16)),
+        make_field<&P::check>("check"),
+        make_field<&P::reset>("reset"),
+    };
+    return t;
 }
 
 }  // namespace
 
 const pool_kind& psycopg_pool_pool_kind() {
-    static const pool_kind k{"psycopg_pool",
-                             "psycopg_pool 3.3 ConnectionPool / AsyncConnectionPool: background "
-                             "workers, growth one connection at a time, shrink one per max_idle",
-                             parse_psycopg_pool, write_psycopg_pool, make_psycopg_pool_kind};
+    static const pool_kind k =
+        table_pool_kind<psycopg_pool_params, psycopg_fields, make_psycopg_pool>(
+            "psycopg_pool",
+            "psycopg_pool 3.3 ConnectionPool / AsyncConnectionPool: background workers, growth one "
+            "connection at a time, shrink one per max_idle");
     return k;
 }
 

@@ -364,57 +364,61 @@ private:
 using detail::json;
 using detail::object_reader;
 
-std::shared_ptr<const pool_params> parse(object_reader& r, bool asyncio) {
-    auto p = std::make_shared<sqlalchemy_queuepool_params>();
-    p->asyncio = asyncio;
-    r.integer("pool_size", p->pool_size, 0, 1 << 23);
-    r.integer("max_overflow", p->max_overflow, -1, 1 << 23);
-    // pool_timeout=None blocks forever (Queue.get with timeout None); a negative timeout is
-    // rejected by Queue.get ("'timeout' must be a non-negative number").
-    if (const json* v = r.raw("pool_timeout"); v && v->is_null()) p->pool_timeout = sim::infinity;
-    else r.number("pool_timeout", p->pool_timeout, 0);
-    // SQLAlchemy applies recycle when `recycle > -1`; -1 is "off".
-    r.number("pool_recycle", p->pool_recycle, -1);
-    r.boolean("pool_pre_ping", p->pool_pre_ping);
-    r.boolean("pool_use_lifo", p->pool_use_lifo);
-    // Pool.__init__: "rollback" or True; "none", None or False; "commit". Anything else is
-    // an ArgumentError. The resolved scenario writes the name.
-    if (const json* v = r.raw("pool_reset_on_return")) {
-        if (v->is_boolean()) p->pool_reset_on_return = v->get<bool>() ? "rollback" : "none";
-        else if (v->is_null()) p->pool_reset_on_return = "none";
-        else if (v->is_string() && (*v == "rollback" || *v == "commit" || *v == "none"))
-            p->pool_reset_on_return = v->get<std::string>();
-        else
-            r.sink().add(r.at("pool_reset_on_return"),
-                         "must be one of rollback, commit, none (or true = rollback, false or "
-                         "null = none), got " + detail::show(*v));
-    }
-    r.boolean("reset_costs_round_trip", p->reset_costs_round_trip);
-    r.number("wakeup_latency_s", p->wakeup_latency_s, 0);
-    return p;
+using P = sqlalchemy_queuepool_params;
+
+// pool_timeout=None blocks forever (Queue.get with timeout None); a negative timeout is
+// rejected by Queue.get ("'timeout' must be a non-negative number").
+void read_pool_timeout(object_reader& r, const std::string& key, const detail::field<P>&, P& p) {
+    if (const json* v = r.raw(key); v && v->is_null()) p.pool_timeout = sim::infinity;
+    else r.number(key, p.pool_timeout, 0);
+}
+void write_pool_timeout(const detail::field<P>& f, const P& p, json& o) {
+    o[f.name] = std::isinf(p.pool_timeout) ? json(nullptr) : json(p.pool_timeout);
+}
+void check_pool_timeout(const detail::field<P>&, const P& p, const std::string& at, detail::problems& out) {
+    if (!std::isinf(p.pool_timeout) && !(p.pool_timeout >= 0))
+        out.add(at, "must be >= 0, got " + sim::format_number(p.pool_timeout));
 }
 
-std::shared_ptr<const pool_params> parse_queuepool(object_reader& r) { return parse(r, false); }
-std::shared_ptr<const pool_params> parse_async(object_reader& r) { return parse(r, true); }
-
-void write(const pool_params& base, json& o) {
-    const auto& p = static_cast<const sqlalchemy_queuepool_params&>(base);
-    o["pool_size"] = p.pool_size;
-    o["max_overflow"] = p.max_overflow;
-    o["pool_timeout"] = std::isinf(p.pool_timeout) ? json(nullptr) : json(p.pool_timeout);
-    o["pool_recycle"] = p.pool_recycle;
-    o["pool_pre_ping"] = p.pool_pre_ping;
-    o["pool_use_lifo"] = p.pool_use_lifo;
-    o["pool_reset_on_return"] = p.pool_reset_on_return;
-    o["reset_costs_round_trip"] = p.reset_costs_round_trip;
-    o["wakeup_latency_s"] = p.wakeup_latency_s;
+// Pool.__init__: "rollback" or True; "none", None or False; "commit". Anything else is an
+// ArgumentError. The resolved scenario writes the name.
+constexpr const char* reset_rule =
+    "must be one of rollback, commit, none (or true = rollback, false or null = none), got ";
+void read_reset(object_reader& r, const std::string& key, const detail::field<P>&, P& p) {
+    const json* v = r.raw(key);
+    if (!v) return;
+    if (v->is_boolean()) p.pool_reset_on_return = v->get<bool>() ? "rollback" : "none";
+    else if (v->is_null()) p.pool_reset_on_return = "none";
+    else if (v->is_string() && (*v == "rollback" || *v == "commit" || *v == "none"))
+        p.pool_reset_on_return = v->get<std::string>();
+    else r.sink().add(r.at(key), reset_rule + detail::show(*v));
+}
+void check_reset(const detail::field<P>&, const P& p, const std::string& at, detail::problems& out) {
+    const auto& v = p.pool_reset_on_return;
+    if (v != "rollback" && v != "commit" && v != "none") out.add(at, reset_rule + json(v).dump());
 }
 
-std::unique_ptr<pool_policy> make(const pool_params& p, pool_host& host, std::uint32_t index,
-                                  pool_metrics& metrics, sim::random_stream rng) {
-    return make_sqlalchemy_queuepool(static_cast<const sqlalchemy_queuepool_params&>(p), host, index,
-                                     metrics, std::move(rng));
+const detail::field_table<P>& queuepool_fields() {
+    using namespace detail;
+    static const field_table<P> t = {
+        make_field<&P::pool_size>("pool_size", between(0, 1 << 23)),
+        make_field<&P::max_overflow>("max_overflow", between(-1, 1 << 23)),
+        custom_field<P>("pool_timeout", "number or null", read_pool_timeout, write_pool_timeout,
+                        check_pool_timeout),
+        // SQLAlchemy applies recycle when `recycle > -1`; -1 is "off".
+        make_field<&P::pool_recycle>("pool_recycle", at_least(-1)),
+        make_field<&P::pool_pre_ping>("pool_pre_ping"),
+        make_field<&P::pool_use_lifo>("pool_use_lifo"),
+        custom_field<P>("pool_reset_on_return", "string, boolean or null", read_reset,
+                        [](const field<P>& f, const P& p, json& o) { o[f.name] = p.pool_reset_on_return; },
+                        check_reset),
+        make_field<&P::reset_costs_round_trip>("reset_costs_round_trip"),
+        make_field<&P::wakeup_latency_s>("wakeup_latency_s", at_least(0)),
+    };
+    return t;
 }
+
+void set_asyncio(object_reader&, P& p) { p.asyncio = true; }
 
 }  // namespace
 
@@ -428,20 +432,18 @@ std::unique_ptr<pool_policy> make_sqlalchemy_queuepool(const sqlalchemy_queuepoo
 namespace detail {
 
 const pool_kind& sqlalchemy_queuepool_pool_kind() {
-    static const pool_kind k{
+    static const pool_kind k = table_pool_kind<P, queuepool_fields, make_sqlalchemy_queuepool>(
         "sqlalchemy_queuepool",
         "SQLAlchemy 2.x QueuePool: lazy, connections created inline by the caller up to "
-        "pool_size + max_overflow, surplus closed at return, FIFO waiters with barging",
-        parse_queuepool, write, make};
+        "pool_size + max_overflow, surplus closed at return, FIFO waiters with barging");
     return k;
 }
 
 const pool_kind& sqlalchemy_asyncadaptedqueuepool_pool_kind() {
-    static const pool_kind k{
+    static const pool_kind k = table_pool_kind<P, queuepool_fields, make_sqlalchemy_queuepool, nullptr, set_asyncio>(
         "sqlalchemy_asyncadaptedqueuepool",
         "SQLAlchemy 2.x AsyncAdaptedQueuePool (create_async_engine): QueuePool on an "
-        "asyncio.Queue; a woken getter past its wait_for deadline passes the wake-up on",
-        parse_async, write, make};
+        "asyncio.Queue; a woken getter past its wait_for deadline passes the wake-up on");
     return k;
 }
 

@@ -560,42 +560,36 @@ private:
 
 // ---- registry entry ---------------------------------------------------------------------------
 
-/// A seconds value that may be JSON null (Rust's None), written 0 internally.
-void optional_seconds(detail::object_reader& r, const char* key, double& out) {
-    if (const detail::json* v = r.raw(key); v && v->is_null()) {
-        out = 0;
-        return;
-    }
-    r.number(key, out, 0);
+/// A duration where JSON null is Rust's None (0 internally: off), written back as null.
+template <double sqlx_pool_params::*M>
+detail::field<sqlx_pool_params> seconds_or_none(const char* name) {
+    using P = sqlx_pool_params;
+    auto f = detail::make_field<M>(name, detail::at_least(0));
+    f.type = "number or null";
+    f.read = [](detail::object_reader& r, const std::string& key, const detail::field<P>& fd, P& p) {
+        if (const detail::json* v = r.raw(key); v && v->is_null()) p.*M = 0;
+        else r.number(key, p.*M, fd.limits.min);
+    };
+    f.write = [](const detail::field<P>& fd, const P& p, detail::json& o) {
+        o[fd.name] = p.*M > 0 ? detail::json(p.*M) : detail::json(nullptr);
+    };
+    return f;
 }
 
-std::shared_ptr<const pool_params> parse_sqlx(detail::object_reader& r) {
-    auto p = std::make_shared<sqlx_pool_params>();
-    r.integer("max_connections", p->max_connections, 1, 1 << 24);
-    // options.rs: min_connections is clamped to max_connections, not rejected.
-    r.integer("min_connections", p->min_connections, 0, 1 << 24);
-    r.number("acquire_timeout", p->acquire_timeout, 0, false);
-    optional_seconds(r, "idle_timeout", p->idle_timeout);
-    optional_seconds(r, "max_lifetime", p->max_lifetime);
-    r.boolean("test_before_acquire", p->test_before_acquire);
-    r.boolean("connect_lazy", p->connect_lazy);
-    return p;
-}
-
-void write_sqlx(const pool_params& base, detail::json& o) {
-    const auto& p = static_cast<const sqlx_pool_params&>(base);
-    o["max_connections"] = p.max_connections;
-    o["min_connections"] = p.min_connections;
-    o["acquire_timeout"] = p.acquire_timeout;
-    o["idle_timeout"] = p.idle_timeout > 0 ? detail::json(p.idle_timeout) : detail::json(nullptr);
-    o["max_lifetime"] = p.max_lifetime > 0 ? detail::json(p.max_lifetime) : detail::json(nullptr);
-    o["test_before_acquire"] = p.test_before_acquire;
-    o["connect_lazy"] = p.connect_lazy;
-}
-
-std::unique_ptr<pool_policy> make_sqlx(const pool_params& p, pool_host& host, std::uint32_t index,
-                                       pool_metrics& metrics, sim::random_stream rng) {
-    return make_sqlx_pool(static_cast<const sqlx_pool_params&>(p), host, index, metrics, std::move(rng));
+const detail::field_table<sqlx_pool_params>& sqlx_fields() {
+    using P = sqlx_pool_params;
+    using namespace detail;
+    static const field_table<P> t = {
+        make_field<&P::max_connections>("max_connections", between(1, 1 << 24)),
+        // options.rs: min_connections is clamped to max_connections, not rejected.
+        make_field<&P::min_connections>("min_connections", between(0, 1 << 24)),
+        make_field<&P::acquire_timeout>("acquire_timeout", above(0)),
+        seconds_or_none<&P::idle_timeout>("idle_timeout"),
+        seconds_or_none<&P::max_lifetime>("max_lifetime"),
+        make_field<&P::test_before_acquire>("test_before_acquire"),
+        make_field<&P::connect_lazy>("connect_lazy"),
+    };
+    return t;
 }
 
 }  // namespace
@@ -608,10 +602,10 @@ std::unique_ptr<pool_policy> make_sqlx_pool(const sqlx_pool_params& p, pool_host
 
 namespace detail {
 const pool_kind& sqlx_pool_kind() {
-    static const pool_kind k{"sqlx",
-                             "sqlx 0.8 Pool: FIFO permits, inline parallel connects with 53300 "
-                             "backoff, ping on acquire and on release, reaper (spec section 5)",
-                             parse_sqlx, write_sqlx, make_sqlx};
+    static const pool_kind k = table_pool_kind<sqlx_pool_params, sqlx_fields, make_sqlx_pool>(
+        "sqlx",
+        "sqlx 0.8 Pool: FIFO permits, inline parallel connects with 53300 backoff, ping on "
+        "acquire and on release, reaper (spec section 5)");
     return k;
 }
 }  // namespace detail

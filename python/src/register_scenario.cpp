@@ -16,6 +16,16 @@ void register_scenario(py::module_& m) {
     m.def("default_scenario_json", [] { return models::scenario_to_json(models::default_scenario()); },
           "Every default, as resolved scenario JSON.");
     m.def("pool_kinds", &models::pool_kind_list, "Registered pool kinds with a summary each.");
+    m.def(
+        "scenario_fields",
+        [] {
+            std::vector<std::tuple<std::string, std::string, std::string, std::string, std::string>> out;
+            for (const auto& f : models::scenario_field_list())
+                out.emplace_back(f.section, f.name, f.type, f.default_json, f.summary);
+            return out;
+        },
+        "Every field of the scenario structs' field tables: (section, name, type, default JSON, "
+        "summary). The docs check compares docs/scenario.md with it.");
 }
 
 }  // namespace dbpoolsim::python

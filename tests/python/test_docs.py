@@ -97,3 +97,95 @@ def test_every_json_example_in_the_readme_is_a_valid_scenario():
     assert blocks
     for block in blocks:
         dbpoolsim.resolve_scenario(json.loads(block))
+
+
+# ---- the field tables (models/scenario_fields.cpp) ------------------------------------------
+
+# Fields of array elements documented as rows of their parent's table ("points[i].at_s").
+ELEMENT_ROWS = {"workload.arrivals.profile.points": ("workload.arrivals", "points[i]."),
+                "workload.arrivals.states": ("workload.arrivals", "states[i].")}
+
+
+def doc_section(text: str, name: str) -> str:
+    """The body under the heading that names `name` (e.g. "## `run`"), up to the next heading
+    of the same or a higher level."""
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        m = re.match(r"(#+) ", line)
+        if m and f"`{name}`" in line.split(":")[0]:
+            level, body = len(m.group(1)), []
+            for nxt in lines[i + 1:]:
+                n = re.match(r"(#+) ", nxt)
+                if n and len(n.group(1)) <= level:
+                    break
+                body.append(nxt)
+            return "\n".join(body)
+    raise AssertionError(f"docs/scenario.md has no heading naming `{name}`")
+
+
+def undocumented_fields(text: str, fields) -> list[str]:
+    missing = []
+    for section, name, *_ in fields:
+        heading, prefix = ELEMENT_ROWS.get(section, (section or "name", ""))
+        if f"`{prefix}{name}`" not in doc_section(text, heading):
+            missing.append(f"{section}.{name}".lstrip("."))
+    return missing
+
+
+def test_every_field_of_every_table_is_documented_in_its_section():
+    fields = dbpoolsim._core.scenario_fields()
+    assert len(fields) > 50
+    assert undocumented_fields(DOC.read_text(), fields) == []
+
+
+def test_the_field_check_fails_for_a_field_added_to_a_table_but_not_documented():
+    fields = list(dbpoolsim._core.scenario_fields())
+    text = DOC.read_text()
+    assert undocumented_fields(text, fields + [("client", "retry_budget", "number", "0", "")]) == [
+        "client.retry_budget"]
+    # Documented elsewhere does not count: the row must be in the field's own section.
+    assert undocumented_fields(text, fields + [("network", "horizon_s", "number", "600", "")]) == [
+        "network.horizon_s"]
+    assert undocumented_fields(text, fields + [("workload.arrivals.states", "weight", "number", "1", "")]) == [
+        "workload.arrivals.states.weight"]
+
+
+# The JSON reader names an unnamed transaction class after its index, not the struct's default.
+DEFAULT_NOT_THE_STRUCTS = {("workload.transactions", "name")}
+
+
+def documented_default(text: str, section: str, name: str) -> list:
+    """JSON values in the default cell of the field's row (none when the table has no default
+    column or the cell says "required")."""
+    heading, prefix = ELEMENT_ROWS.get(section, (section or "name", ""))
+    default_col = None
+    for line in doc_section(text, heading).splitlines():
+        if not line.startswith("|"):
+            default_col = None
+            continue
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if cells[0] in ("field", "column", "kind"):
+            default_col = cells.index("default") if "default" in cells else None
+        elif default_col is not None and cells[0] == f"`{prefix}{name}`":
+            out = []
+            for token in re.findall(r"`([^`]+)`", cells[default_col]):
+                try:
+                    out.append(json.loads(token))
+                except json.JSONDecodeError:
+                    continue
+            return out
+    return []
+
+
+def test_documented_defaults_are_the_tables():
+    text = DOC.read_text()
+    wrong, compared = [], 0
+    for section, name, _type, default, _summary in dbpoolsim._core.scenario_fields():
+        values = documented_default(text, section, name)
+        if (section, name) in DEFAULT_NOT_THE_STRUCTS or not values or default == "":
+            continue  # required fields, and fields documented in prose (faults, fleet)
+        compared += 1
+        if values[0] != json.loads(default):
+            wrong.append(f"{section}.{name}: documented {values[0]!r}, table {json.loads(default)!r}")
+    assert wrong == []
+    assert compared >= 45  # every field with a default column (47 today)
