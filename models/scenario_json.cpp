@@ -1,6 +1,7 @@
 #include <cmath>
 
 #include "models/json_reader.hpp"
+#include "models/json_text.hpp"
 #include "models/pool/generic_pool.hpp"
 #include "models/pool/registry.hpp"
 #include "models/scenario.hpp"
@@ -593,15 +594,7 @@ scenario default_scenario() {
 }
 
 scenario scenario_from_json(const std::string& text, const std::string& base_dir) {
-    json j;
-    try {
-        j = json::parse(text);
-    } catch (const json::parse_error& e) {
-        // nlohmann's message: "[json.exception.parse_error.101] parse error at line 3, column 5: ..."
-        std::string msg = e.what();
-        const auto p = msg.find("] ");
-        throw config_error({"/: invalid JSON: " + (p == std::string::npos ? msg : msg.substr(p + 2))});
-    }
+    const json j = detail::parse_json_text(text);  // models/json_text.hpp: syntax and limits
     scenario s = default_scenario();
     problems out;
     object_reader root(j, "", out);
@@ -737,6 +730,7 @@ scenario scenario_from_json(const std::string& text, const std::string& base_dir
                         "think time, zero query and app time and zero network_rtt_s the clock "
                         "never advances");
         }
+        for (const auto& [path, msg] : clock_limit_problems(s)) out.add(path, msg);  // models/arrivals.hpp
     }
     if (!out.list.empty()) throw config_error(out.list);
     return s;
