@@ -153,6 +153,10 @@ distribution distribution::uniform(double low_s, double high_s) {
 
 distribution distribution::empirical(std::vector<double> samples_s) {
     if (samples_s.empty()) throw error("samples_s: must hold at least one value, got none");
+    if (samples_s.size() > max_empirical_samples)
+        throw error("samples_s: must hold at most " + std::to_string(max_empirical_samples) +
+                    " values (docs/limits.md; fit a distribution to a longer log), got " +
+                    std::to_string(samples_s.size()));
     for (std::size_t i = 0; i < samples_s.size(); ++i)
         if (!(samples_s[i] >= 0.0) || std::isinf(samples_s[i]))  // the name only when needed
             require_non_negative(("samples_s/" + std::to_string(i)).c_str(), samples_s[i]);

@@ -60,18 +60,18 @@ def scenario_error(problem: str) -> ScenarioError:
 
 
 def _depth(value: Any) -> int:
-    """Nesting depth of a JSON-like value (1 for a scalar), without recursion."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        node, d = stack.pop()
-        deepest = max(deepest, d)
-        if d > MAX_DEPTH:
-            break
-        if isinstance(node, Mapping):
-            stack.extend((v, d + 1) for v in node.values())
-        elif isinstance(node, (list, tuple)):
-            stack.extend((v, d + 1) for v in node)
-    return deepest
+    """Nesting depth of a JSON-like value (1 for a scalar; stops counting past MAX_DEPTH),
+    level by level, without recursion."""
+    nested = (Mapping, list, tuple)
+    depth, level = 0, [value]
+    while level and depth <= MAX_DEPTH:
+        depth += 1
+        below: list[Any] = []
+        for node in level:
+            children = node.values() if isinstance(node, Mapping) else node if isinstance(node, (list, tuple)) else ()
+            below.extend(c for c in children if isinstance(c, nested))
+        level = below
+    return depth
 
 
 def _check_depth(value: Any, where: str) -> None:

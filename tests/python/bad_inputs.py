@@ -195,6 +195,8 @@ CASES += [
          doc(workload={"transactions": [{"name": f"t{i}", "weight": 1} for i in range(10000)]}), "clean",
          r"/workload/transactions"),
     Case("empirical-1e6-samples", "file", doc(run=SHORT_RUN, workload=tx(kind="empirical", samples_s=[0.001] * 1_000_000)),
+         "error", r"query_time/samples_s: must hold at most 100000 values .*got 1000000"),
+    Case("empirical-1e5-samples", "file", doc(run=SHORT_RUN, workload=tx(kind="empirical", samples_s=[0.001] * 100_000)),
          "ok"),
     Case("empirical-empty", "file", doc(workload=tx(kind="empirical", samples_s=[])), "error",
          r"query_time/samples_s: must hold at least one value"),

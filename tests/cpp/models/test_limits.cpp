@@ -79,6 +79,9 @@ TEST_CASE("distributions: parameters whose samples would pass 1e300 s are errors
     CHECK(error_of([] { distribution::gamma(1e300, 1e10); }).rfind("scale_s: must be small enough", 0) == 0);
     CHECK(error_of([] { distribution::exponential(1e300); }).rfind("mean_s: must be small enough", 0) == 0);
     CHECK(error_of([] { distribution::exponential(1e290); }).empty());
+    CHECK(error_of([] { distribution::empirical(std::vector<double>(100'000, 0.001)); }).empty());
+    CHECK(error_of([] { distribution::empirical(std::vector<double>(100'001, 0.001)); }) ==
+          "samples_s: must hold at most 100000 values (docs/limits.md; fit a distribution to a longer log), got 100001");
 }
 
 TEST_CASE("arrivals: periods below 1e-6 s that would stall the clock are errors", "[limits]") {
