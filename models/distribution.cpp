@@ -30,9 +30,10 @@ void require_non_negative(const char* name, double v) {
 // at most 40, a standard normal at most 8.5) must be at most max_sample_s. `log_upper` is
 // the log of that quantile; `param`/`got` name the parameter that makes it too large.
 constexpr double max_sample_s = 1e300;
-void require_finite_samples(const char* param, double got, double log_upper) {
+void require_finite_samples(const char* param, double got, double log_upper, const std::string& given = "") {
     if (!(log_upper <= std::log(max_sample_s)))
-        bad(param, "small enough that samples stay below 1e+300 s (docs/limits.md)", got);
+        bad(param, "small enough" + (given.empty() ? "" : " for " + given) +
+                       " that samples stay below 1e+300 s (docs/limits.md)", got);
 }
 
 }  // namespace
@@ -69,7 +70,7 @@ distribution distribution::lognormal_mean_sd(double mean_s, double sd_s) {
     const double s2 = std::log1p(cv * cv);
     d.b_ = std::sqrt(s2);
     d.a_ = std::log(mean_s) - s2 / 2;
-    require_finite_samples("sd_s", sd_s, d.a_ + 8.5 * d.b_);
+    require_finite_samples("sd_s", sd_s, d.a_ + 8.5 * d.b_, "mean_s " + sim::format_number(mean_s));
     d.mean_ = mean_s;
     d.variance_ = sd_s * sd_s;
     d.given_ = {{"mean_s", mean_s}, {"sd_s", sd_s}};
@@ -84,7 +85,7 @@ distribution distribution::lognormal_median_p99(double median_s, double p99_s) {
     d.kind_ = dist_kind::lognormal;
     d.a_ = std::log(median_s);
     d.b_ = (std::log(p99_s) - d.a_) / z99;
-    require_finite_samples("p99_s", p99_s, d.a_ + 8.5 * d.b_);
+    require_finite_samples("p99_s", p99_s, d.a_ + 8.5 * d.b_, "median_s " + sim::format_number(median_s));
     const double s2 = d.b_ * d.b_;
     d.mean_ = std::exp(d.a_ + s2 / 2);
     d.variance_ = std::expm1(s2) * std::exp(2 * d.a_ + s2);
@@ -96,7 +97,8 @@ distribution distribution::gamma(double shape, double scale_s) {
     require_positive("shape", shape);
     require_positive("scale_s", scale_s);
     // Upper quantile bound: shape + 10 sqrt(shape) + 40 scales (Chernoff, generously).
-    require_finite_samples("scale_s", scale_s, std::log(scale_s) + std::log(shape + 10 * std::sqrt(shape) + 40));
+    require_finite_samples("scale_s", scale_s, std::log(scale_s) + std::log(shape + 10 * std::sqrt(shape) + 40),
+                           "shape " + sim::format_number(shape));
     distribution d;
     d.kind_ = dist_kind::gamma;
     d.a_ = shape;
@@ -110,7 +112,8 @@ distribution distribution::gamma(double shape, double scale_s) {
 distribution distribution::weibull(double shape, double scale_s) {
     require_positive("shape", shape);
     require_positive("scale_s", scale_s);
-    require_finite_samples("shape", shape, std::log(scale_s) + std::log(40.0) / shape);
+    require_finite_samples("shape", shape, std::log(scale_s) + std::log(40.0) / shape,
+                           "scale_s " + sim::format_number(scale_s));
     distribution d;
     d.kind_ = dist_kind::weibull;
     d.a_ = shape;
@@ -125,7 +128,7 @@ distribution distribution::weibull(double shape, double scale_s) {
 distribution distribution::pareto(double shape, double scale_s) {
     require_positive("shape", shape);
     require_positive("scale_s", scale_s);
-    require_finite_samples("shape", shape, std::log(scale_s) + 40.0 / shape);
+    require_finite_samples("shape", shape, std::log(scale_s) + 40.0 / shape, "scale_s " + sim::format_number(scale_s));
     distribution d;
     d.kind_ = dist_kind::pareto;
     d.a_ = shape;

@@ -103,6 +103,8 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     short = {"run": {"horizon_s": 2, "replications": 1, "warmup_s": 0}}
     (d / "scenario.json").write_text(json.dumps(short))
     (d / "escape.json").write_text(json.dumps({**short, "name": "../../escaped"}))
+    (d / "overload.json").write_text(json.dumps({"run": {"horizon_s": 20, "replications": 1, "warmup_s": 0},
+                                                 "workload": {"arrivals": {"kind": "poisson", "rate_per_s": 10000}}}))
     (d / "d").mkdir()
     (d / "t.csv").write_bytes(b"t_s\n1\n2\xff\n")
     (d / "tl.csv").write_text("t_s\n0\n1\n")
@@ -147,7 +149,7 @@ def test_the_corpus_has_at_least_250_kinds():
 def _argv(case: Case, workdir: Path) -> list[str]:
     names = {"@scenario": "scenario.json", "@escape": "escape.json", "@dir": "d", "@tracebad": "tracebad.json",
              "@tracedir": "tracedir.json", "@tracedevzero": "tracedevzero.json", "@traceloop": "traceloop.json",
-             "@tracescale": "tracescale.json"}
+             "@tracescale": "tracescale.json", "@overload": "overload.json"}
     return [names.get(a, a) for a in case.payload]
 
 
@@ -167,6 +169,8 @@ def _check(case: Case, answer: dict) -> None:
             assert usage or all(line.startswith("dbpoolsim: error: ") for line in lines), where
     if case.pattern and status not in (0, "ok"):
         assert re.search(case.pattern, err), where
+    if case.pattern and case.expect == "ok" and case.how == "argv":  # what the report must say
+        assert re.search(case.pattern, answer["stdout"]), where
 
 
 @pytest.mark.parametrize("case", [pytest.param(c, id=c.id, marks=[pytest.mark.xfail(strict=True, reason=c.xfail)]

@@ -69,7 +69,9 @@ TEST_CASE("json text: a key given twice, numbers beyond a double and bad syntax 
 TEST_CASE("distributions: parameters whose samples would pass 1e300 s are errors", "[limits]") {
     using models::distribution;
     CHECK(error_of([] { distribution::lognormal_mean_sd(0.01, 1e300); }) ==
-          "sd_s: must be small enough that samples stay below 1e+300 s (docs/limits.md), got 1e+300");
+          "sd_s: must be small enough for mean_s 0.01 that samples stay below 1e+300 s (docs/limits.md), got 1e+300");
+    CHECK(error_of([] { distribution::lognormal_median_p99(1e-300, 0.04); }) ==
+          "p99_s: must be small enough for median_s 1e-300 that samples stay below 1e+300 s (docs/limits.md), got 0.04");
     CHECK(error_of([] { distribution::lognormal_mean_sd(0.01, 1e6); }).empty());
     CHECK(error_of([] { distribution::lognormal_median_p99(0.01, 1e300); }).rfind("p99_s: must be small enough", 0) == 0);
     CHECK(error_of([] { distribution::pareto(1e-300, 0.01); }).rfind("shape: must be small enough", 0) == 0);
