@@ -53,7 +53,7 @@ def _problems(exc: BaseException) -> list[str]:
 
 
 def _fail(where: str, lines: list[str]) -> int:
-    where = shorten(where)
+    where = shorten(where, 1000)  # a path in full; not a whole JSON text given as the scenario
     for line in lines:
         print(f"dbpoolsim: error: {where}: {line}", file=sys.stderr)
     return EXIT_USAGE
