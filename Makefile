@@ -23,12 +23,13 @@ PY_DEPS += "psycopg[binary]" psycopg_pool SQLAlchemy asyncpg
 REALITY_APT := openjdk-17-jdk-headless libhikaricp-java libpostgresql-jdbc-java libslf4j-java \
                golang-go golang-github-lib-pq-dev nodejs
 
-.PHONY: run test test-cpp test-python install deps bench bench-sweep clean reality
+.PHONY: run test test-cpp test-python install deps bench bench-sweep clean reality test-sanitize fuzz fuzz-build
 
 run: install
 	$(VENV)/bin/dbpoolsim run --out results/medium-application
 
-test: test-cpp test-python
+# Under CI=true, `make test` also runs the C++ tests under sanitizers and each fuzz target 60 s.
+test: test-cpp test-python $(if $(CI),test-sanitize fuzz)
 
 test-cpp: $(STAMPS)/deps
 	cmake -S . -B $(CPP_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release -DDBPOOLSIM_WERROR=ON >/dev/null
@@ -39,6 +40,37 @@ test-python: install $(STAMPS)/browser
 	CI=$${CI:-} $(PY) -m pytest -q
 
 install: $(STAMPS)/install
+
+# The C++ tests under AddressSanitizer + UndefinedBehaviorSanitizer (own build dir; any report fails).
+SANITIZE_BUILD := build/sanitize
+SANITIZE_FLAGS := -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" \
+                  -DDBPOOLSIM_SANITIZE=address,undefined
+test-sanitize: $(STAMPS)/deps
+	cmake -S . -B $(SANITIZE_BUILD) -G Ninja $(SANITIZE_FLAGS) -DDBPOOLSIM_WERROR=ON >/dev/null
+	cmake --build $(SANITIZE_BUILD)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  $(SANITIZE_BUILD)/tests/dbpoolsim_tests
+
+# libFuzzer targets (tests/fuzz): scenario reader, trace reader (clang), --set parser (atheris).
+# No -Werror here: clang warns about things gcc does not, and gcc's -Werror build is the gate.
+# `make fuzz` runs each FUZZ_SECONDS (60) from the seed corpus; tests/fuzz/README.md says more.
+FUZZ_APT_PACKAGES := clang-14 libfuzzer-14-dev
+FUZZ_SECONDS ?= 60
+fuzz-build: $(STAMPS)/fuzzdeps
+	cmake -S . -B build/fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++-14 -DDBPOOLSIM_BUILD_FUZZERS=ON \
+	  -DDBPOOLSIM_BUILD_TESTS=OFF $(SANITIZE_FLAGS) >/dev/null
+	cmake --build build/fuzz
+fuzz: fuzz-build install
+	tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+$(STAMPS)/fuzzdeps: $(STAMPS)/pydeps
+	@if ! dpkg -s $(FUZZ_APT_PACKAGES) >/dev/null 2>&1; then \
+	  echo "installing Debian packages: $(FUZZ_APT_PACKAGES)"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(FUZZ_APT_PACKAGES); \
+	fi
+	$(PIP) install -q atheris
+	@touch $@
 
 deps: $(STAMPS)/deps
 

@@ -95,11 +95,44 @@ std::optional<double> parse_number(std::string_view s) {
     return x;
 }
 
+/// A cell for a message: quoted, at most 40 characters, control bytes as \xNN.
 std::string in_quotes(const std::string& s) {
-    return "\"" + (s.size() > 40 ? s.substr(0, 37) + "..." : s) + "\"";
+    std::string out = "\"";
+    for (std::size_t i = 0; i < s.size() && i < 40; ++i) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        if (c < 0x20 || c == 0x7f) {
+            static const char* hex = "0123456789abcdef";
+            out += std::string("\\x") + hex[c >> 4] + hex[c & 15];
+        } else {
+            out += static_cast<char>(c);
+        }
+    }
+    return out + (s.size() > 40 ? "...\"" : "\"");
+}
+
+/// The 1-based column of the first byte that does not start or continue valid UTF-8 (lead
+/// bytes and continuation counts only; overlong forms are not looked for), 0 if none.
+std::size_t invalid_utf8_at(std::string_view s) {
+    for (std::size_t i = 0; i < s.size();) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        const std::size_t n = c < 0x80 ? 0 : c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2
+                            : c >= 0xf0 && c <= 0xf4 ? 3 : 4;
+        if (n == 4 || i + n >= s.size() + (n == 0)) return i + 1;
+        for (std::size_t k = 1; k <= n; ++k)
+            if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return i + 1;
+        i += n + 1;
+    }
+    return 0;
+}
+
+std::string hex_byte(char c) {
+    static const char* hex = "0123456789abcdef";
+    const auto u = static_cast<unsigned char>(c);
+    return std::string("0x") + hex[u >> 4] + hex[u & 15];
 }
 
 constexpr std::size_t max_trace_problems = 20;
+constexpr std::uintmax_t max_trace_bytes = 256u * 1024 * 1024;  // docs/limits.md
 
 }  // namespace
 
@@ -147,6 +180,18 @@ std::shared_ptr<const arrival_trace> load_arrival_trace(const std::string& file,
                                                         const std::string& base_dir) {
     auto trace = std::make_shared<arrival_trace>();
     trace->file = resolve_trace_path(file, base_dir);
+    {
+        namespace fs = std::filesystem;
+        std::error_code ec;
+        const auto st = fs::status(trace->file, ec);
+        if (fs::is_directory(st)) throw config_error({file + ": is a folder, not a CSV file (" + trace->file + ")"});
+        if (fs::exists(st) && !fs::is_regular_file(st))
+            throw config_error({file + ": is not a regular file (" + trace->file + ")"});
+        const auto bytes = fs::is_regular_file(st) ? fs::file_size(trace->file, ec) : 0;
+        if (!ec && bytes > max_trace_bytes)
+            throw config_error({file + ": is " + std::to_string(bytes) + " bytes, more than the limit of " +
+                                std::to_string(max_trace_bytes) + " bytes (docs/limits.md)"});
+    }
     std::ifstream in(trace->file, std::ios::binary);
     if (!in) throw config_error({file + ": cannot be read (looked for " + trace->file + ")"});
 
@@ -170,6 +215,10 @@ std::shared_ptr<const arrival_trace> load_arrival_trace(const std::string& file,
     }
     if (!have_header) throw config_error({file + ": empty (expected a header line naming the columns t_s, class, duration_s)"});
     int col_t = -1, col_class = -1, col_duration = -1;
+    if (const std::size_t col = invalid_utf8_at(line)) {
+        fail(lineno, "not UTF-8 text (byte " + hex_byte(line[col - 1]) + " at column " + std::to_string(col) + ")");
+        throw config_error(problems);
+    }
     if (!split_csv(line, fields)) fail(lineno, "unterminated quote in the header");
     for (std::size_t i = 0; i < fields.size() && problems.empty(); ++i) {
         int* col = fields[i] == "t_s" ? &col_t : fields[i] == "class" ? &col_class
@@ -188,6 +237,10 @@ std::shared_ptr<const arrival_trace> load_arrival_trace(const std::string& file,
     while (std::getline(in, line) && problems.size() < max_trace_problems) {
         ++lineno;
         if (trim(line).empty()) continue;
+        if (const std::size_t col = invalid_utf8_at(line)) {
+            fail(lineno, "not UTF-8 text (byte " + hex_byte(line[col - 1]) + " at column " + std::to_string(col) + ")");
+            continue;
+        }
         if (!split_csv(line, fields)) {
             fail(lineno, "unterminated quote");
             continue;
@@ -238,6 +291,51 @@ std::shared_ptr<const arrival_trace> load_arrival_trace(const std::string& file,
     }
     if (!problems.empty()) throw config_error(problems);
     return trace;
+}
+
+// ---- limits ------------------------------------------------------------------------------
+
+std::vector<std::pair<std::string, std::string>> clock_limit_problems(const scenario& s) {
+    std::vector<std::pair<std::string, std::string>> out;
+    const std::string at = "/workload/arrivals";
+    const auto& a = s.workload.arrivals;
+    const std::string step = sim::format_number(min_clock_step_s);
+    if (a.kind == arrival_kind::mmpp) {
+        for (std::size_t i = 0; i < a.mmpp.states.size(); ++i)
+            if (a.mmpp.states[i].mean_holding_s < min_clock_step_s)
+                out.emplace_back(at + "/states/" + std::to_string(i) + "/mean_holding_s",
+                                 "must be >= " + step + " s (the shortest step the clock takes, docs/limits.md), got " +
+                                     sim::format_number(a.mmpp.states[i].mean_holding_s));
+    } else if (a.kind == arrival_kind::burst) {
+        if (a.every_s > 0 && a.every_s < min_clock_step_s)
+            out.emplace_back(at + "/every_s", "must be 0 (one burst) or >= " + step +
+                                                  " s (the shortest step the clock takes, docs/limits.md), got " +
+                                                  sim::format_number(a.every_s));
+    } else if (a.kind == arrival_kind::trace && a.trace.data) {
+        const double last = a.trace.data->records.back().t_s, scale = a.trace.time_scale;
+        if (!(last * scale <= max_trace_time_s))
+            out.emplace_back(at + "/time_scale", "makes the last arrival time " + sim::format_number(last) + " x " +
+                                                     sim::format_number(scale) + " larger than 1e+300 s, got " +
+                                                     sim::format_number(scale));
+        else if (a.trace.loop && last > 0 && last * scale < min_clock_step_s)  // 0 has its own message
+            out.emplace_back(at + "/time_scale", "makes the loop period (last t_s " + sim::format_number(last) +
+                                                     " x time_scale) shorter than " + step +
+                                                     " s (the shortest step the clock takes, docs/limits.md), got " +
+                                                     sim::format_number(scale));
+    } else if (a.kind == arrival_kind::closed_loop) {
+        // A user's cycle: think, then a transaction (the quickest class) with its round trips.
+        double quickest = std::numeric_limits<double>::infinity();
+        for (const auto& c : s.workload.transactions)
+            quickest = std::min(quickest, c.query_time.mean() + (c.app_time ? c.app_time->mean() : 0.0));
+        if (s.workload.transactions.empty()) quickest = 0;
+        const double cycle = a.think_time.mean() + quickest + s.database.network_rtt_s;
+        if (cycle > 0 && cycle < min_clock_step_s)  // exactly 0 has its own message
+            out.emplace_back(at + "/think_time", "a closed-loop cycle (think time + the quickest transaction + "
+                                                 "network_rtt_s) must average >= " + step +
+                                                 " s (the shortest step the clock takes, docs/limits.md), got " +
+                                                 sim::format_number(cycle) + " s");
+    }
+    return out;
 }
 
 // ---- the generator ------------------------------------------------------------------------

@@ -11,6 +11,7 @@
 #include <limits>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sim/random.hpp"
@@ -18,6 +19,7 @@
 namespace dbpoolsim::models {
 
 struct arrival_settings;
+struct scenario;
 
 enum class profile_shape : std::uint8_t { step, linear };
 
@@ -93,6 +95,17 @@ std::string resolve_trace_path(const std::string& file, const std::string& base_
 std::shared_ptr<const arrival_trace> load_arrival_trace(const std::string& file,
                                                         const std::vector<std::string>& class_names,
                                                         const std::string& base_dir = "");
+
+/// The shortest period the clock is asked to step by: an MMPP state's mean holding time, a
+/// burst period, a looped trace's period, a closed-loop cycle's mean (docs/limits.md).
+/// Shorter ones would stall the clock (t + dt == t) or loop without end.
+inline constexpr double min_clock_step_s = 1e-6;
+/// The latest arrival time a trace may give after time_scale (larger is not a time).
+inline constexpr double max_trace_time_s = 1e300;
+
+/// Arrival settings that would stall the clock, loop without end or give non-finite times,
+/// as (JSON path, message) pairs; the paths are absolute ("/workload/arrivals/...").
+std::vector<std::pair<std::string, std::string>> clock_limit_problems(const scenario& s);
 
 /// The arrival times of an open arrival process: kind `poisson` (constant rate or
 /// `profile`), `mmpp` or `trace`. Every draw comes from the one stream given (the world's

@@ -1,6 +1,7 @@
 #include "models/distribution.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <numeric>
 
@@ -24,6 +25,17 @@ void require_non_negative(const char* name, double v) {
     if (!(v >= 0.0) || std::isinf(v)) bad(name, ">= 0 and finite", v);
 }
 
+// Samples must stay finite (a time of inf or NaN cannot be scheduled): the distribution's
+// upper quantile at about 1 - 4e-18 (the largest a 64-bit uniform draw reaches; -ln of it is
+// at most 40, a standard normal at most 8.5) must be at most max_sample_s. `log_upper` is
+// the log of that quantile; `param`/`got` name the parameter that makes it too large.
+constexpr double max_sample_s = 1e300;
+void require_finite_samples(const char* param, double got, double log_upper, const std::string& given = "") {
+    if (!(log_upper <= std::log(max_sample_s)))
+        bad(param, "small enough" + (given.empty() ? "" : " for " + given) +
+                       " that samples stay below 1e+300 s (docs/limits.md)", got);
+}
+
 }  // namespace
 
 distribution distribution::constant(double value_s) {
@@ -39,6 +51,7 @@ distribution distribution::constant(double value_s) {
 
 distribution distribution::exponential(double mean_s) {
     require_positive("mean_s", mean_s);
+    require_finite_samples("mean_s", mean_s, std::log(mean_s) + std::log(40.0));
     distribution d;
     d.kind_ = dist_kind::exponential;
     d.a_ = mean_s;
@@ -53,9 +66,11 @@ distribution distribution::lognormal_mean_sd(double mean_s, double sd_s) {
     require_positive("sd_s", sd_s);
     distribution d;
     d.kind_ = dist_kind::lognormal;
-    const double s2 = std::log1p((sd_s * sd_s) / (mean_s * mean_s));
+    const double cv = sd_s / mean_s;
+    const double s2 = std::log1p(cv * cv);
     d.b_ = std::sqrt(s2);
     d.a_ = std::log(mean_s) - s2 / 2;
+    require_finite_samples("sd_s", sd_s, d.a_ + 8.5 * d.b_, "mean_s " + sim::format_number(mean_s));
     d.mean_ = mean_s;
     d.variance_ = sd_s * sd_s;
     d.given_ = {{"mean_s", mean_s}, {"sd_s", sd_s}};
@@ -70,6 +85,7 @@ distribution distribution::lognormal_median_p99(double median_s, double p99_s) {
     d.kind_ = dist_kind::lognormal;
     d.a_ = std::log(median_s);
     d.b_ = (std::log(p99_s) - d.a_) / z99;
+    require_finite_samples("p99_s", p99_s, d.a_ + 8.5 * d.b_, "median_s " + sim::format_number(median_s));
     const double s2 = d.b_ * d.b_;
     d.mean_ = std::exp(d.a_ + s2 / 2);
     d.variance_ = std::expm1(s2) * std::exp(2 * d.a_ + s2);
@@ -80,6 +96,9 @@ distribution distribution::lognormal_median_p99(double median_s, double p99_s) {
 distribution distribution::gamma(double shape, double scale_s) {
     require_positive("shape", shape);
     require_positive("scale_s", scale_s);
+    // Upper quantile bound: shape + 10 sqrt(shape) + 40 scales (Chernoff, generously).
+    require_finite_samples("scale_s", scale_s, std::log(scale_s) + std::log(shape + 10 * std::sqrt(shape) + 40),
+                           "shape " + sim::format_number(shape));
     distribution d;
     d.kind_ = dist_kind::gamma;
     d.a_ = shape;
@@ -93,6 +112,8 @@ distribution distribution::gamma(double shape, double scale_s) {
 distribution distribution::weibull(double shape, double scale_s) {
     require_positive("shape", shape);
     require_positive("scale_s", scale_s);
+    require_finite_samples("shape", shape, std::log(scale_s) + std::log(40.0) / shape,
+                           "scale_s " + sim::format_number(scale_s));
     distribution d;
     d.kind_ = dist_kind::weibull;
     d.a_ = shape;
@@ -107,6 +128,7 @@ distribution distribution::weibull(double shape, double scale_s) {
 distribution distribution::pareto(double shape, double scale_s) {
     require_positive("shape", shape);
     require_positive("scale_s", scale_s);
+    require_finite_samples("shape", shape, std::log(scale_s) + 40.0 / shape, "scale_s " + sim::format_number(scale_s));
     distribution d;
     d.kind_ = dist_kind::pareto;
     d.a_ = shape;
@@ -134,8 +156,13 @@ distribution distribution::uniform(double low_s, double high_s) {
 
 distribution distribution::empirical(std::vector<double> samples_s) {
     if (samples_s.empty()) throw error("samples_s: must hold at least one value, got none");
+    if (samples_s.size() > max_empirical_samples)
+        throw error("samples_s: must hold at most " + std::to_string(max_empirical_samples) +
+                    " values (docs/limits.md; fit a distribution to a longer log), got " +
+                    std::to_string(samples_s.size()));
     for (std::size_t i = 0; i < samples_s.size(); ++i)
-        require_non_negative(("samples_s/" + std::to_string(i)).c_str(), samples_s[i]);
+        if (!(samples_s[i] >= 0.0) || std::isinf(samples_s[i]))  // the name only when needed
+            require_non_negative(("samples_s/" + std::to_string(i)).c_str(), samples_s[i]);
     distribution d;
     d.kind_ = dist_kind::empirical;
     const double n = static_cast<double>(samples_s.size());

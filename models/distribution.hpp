@@ -33,6 +33,10 @@ enum class dist_kind : std::uint8_t {
     mixture
 };
 
+/// The most values an empirical distribution holds (docs/limits.md): the resolved scenario
+/// and result.json carry them all.
+inline constexpr std::size_t max_empirical_samples = 100'000;
+
 class distribution {
 public:
     /// A named parameter as the user gave it (kept for the resolved scenario JSON).

@@ -2,6 +2,7 @@
 // field table (models/scenario_fields.cpp); the cross-field rules are validate()'s
 // (models/scenario_validate.cpp), called here where each section is read so that problems
 // are listed in reading order.
+#include "models/json_text.hpp"
 #include "models/pool/generic_pool.hpp"
 #include "models/pool/registry.hpp"
 #include "models/scenario.hpp"
@@ -251,15 +252,7 @@ scenario default_scenario() {
 }
 
 scenario scenario_from_json(const std::string& text, const std::string& base_dir) {
-    json j;
-    try {
-        j = json::parse(text);
-    } catch (const json::parse_error& e) {
-        // nlohmann's message: "[json.exception.parse_error.101] parse error at line 3, column 5: ..."
-        std::string msg = e.what();
-        const auto p = msg.find("] ");
-        throw config_error({"/: invalid JSON: " + (p == std::string::npos ? msg : msg.substr(p + 2))});
-    }
+    const json j = detail::parse_json_text(text);  // models/json_text.hpp: syntax and limits
     scenario s = default_scenario();
     problems out;
     object_reader root(j, "", out);

@@ -4,6 +4,7 @@
 // messages are the same either way: "/json/path: must be ..., got <value>".
 #include <string>
 
+#include "models/arrivals.hpp"
 #include "models/pool/registry.hpp"
 #include "models/scenario_fields.hpp"
 #include "sim/error.hpp"
@@ -140,6 +141,8 @@ void check_across_sections(const scenario& s, problems& out) {
                     "think time, zero query and app time and zero network_rtt_s the clock "
                     "never advances");
     }
+    // Periods too short to advance the clock (models/arrivals.hpp: min_clock_step_s).
+    for (const auto& [path, msg] : clock_limit_problems(s)) out.add(path, msg);
 }
 
 namespace {

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+import re
 import sys
 from pathlib import Path
 from typing import Any, Optional, Sequence
@@ -23,16 +25,29 @@ from typing import Any, Optional, Sequence
 from . import _core
 from .report import render_report
 from .runner import run
+from ._core import ScenarioError
+from .scenario import MAX_DEPTH, scenario_error, shorten
 from .scenario import DEFAULT_SCENARIO, builtin_scenarios, load_scenario, pool_kinds, scenario_base_dir, with_overrides
 
 EXIT_USAGE = 2
 
 
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise scenario_error(f"{text} is beyond the range of a double (about 1.8e308)")
+    return value
+
+
 def _parse_value(text: str) -> Any:
+    """A --set value: JSON when it parses (NaN and Infinity are not JSON: they stay strings),
+    otherwise the text itself."""
     try:
-        return json.loads(text)
+        return json.loads(text, parse_float=_finite, parse_constant=lambda _: text)
     except json.JSONDecodeError:
         return text
+    except RecursionError:
+        raise scenario_error(f"nested deeper than {MAX_DEPTH} levels (the limit)") from None
 
 
 def _problems(exc: BaseException) -> list[str]:
@@ -41,6 +56,7 @@ def _problems(exc: BaseException) -> list[str]:
 
 
 def _fail(where: str, lines: list[str]) -> int:
+    where = shorten(where, 1000)  # a path in full; not a whole JSON text given as the scenario
     for line in lines:
         print(f"dbpoolsim: error: {where}: {line}", file=sys.stderr)
     return EXIT_USAGE
@@ -52,11 +68,23 @@ def _load(spec: str, sets: Sequence[str]) -> str:
         overrides = {}
         for item in sets:
             if "=" not in item:
-                raise ValueError(f"--set {item!r}: expected path=value, e.g. pool.max_connections=20")
+                raise scenario_error(f"--set {shorten(item)!r}: expected path=value, e.g. pool.max_connections=20")
+            if re.search("[\udc80-\udcff]", item):  # bytes that were not UTF-8 in argv
+                raise scenario_error(f"--set {shorten(ascii(item))}: not UTF-8 text")
             key, value = item.split("=", 1)
-            overrides[key.strip()] = _parse_value(value)
+            try:
+                overrides[key.strip()] = _parse_value(value)
+            except ScenarioError as exc:
+                raise scenario_error(f"--set {shorten(item)!r}: {exc}") from None
         text = json.dumps(with_overrides(json.loads(text), **overrides))
     return text
+
+
+def folder_name(name: str) -> str:
+    """A scenario name (a label) as a safe folder name under results/: letters, digits, '.',
+    '_' and '-' kept, every other run of characters one '-', no leading dot, at most 100."""
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.")[:100].strip("-.")
+    return safe or "scenario"
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -71,13 +99,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("dbpoolsim: interrupted", file=sys.stderr)
         return 130
+    except ScenarioError as exc:  # bad --threads, or a scenario the run itself refuses
+        return _fail(args.scenario, _problems(exc))
     # Save before printing, so the results exist even if stdout goes away (e.g. `| head`).
-    out = Path(args.out) if args.out else Path("results") / result.scenario["name"]
-    paths = result.save(out, parquet=args.parquet)
-    if args.html is not None:
-        from .html_report import write_html
+    out = Path(args.out) if args.out else Path("results") / folder_name(result.scenario["name"])
+    try:
+        paths = result.save(out, parquet=args.parquet)
+        if args.html is not None:
+            from .html_report import write_html
 
-        paths["html"] = write_html(result, out / "report.html" if args.html == "" else Path(args.html))
+            paths["html"] = write_html(result, out / "report.html" if args.html == "" else Path(args.html))
+    except OSError as exc:
+        return _fail(str(out), [f"cannot write the results: {exc.strerror or exc}"])
     print(render_report(result))
     extra = "".join(f", {paths[k].name}" for k in ("replications_parquet", "timeseries_parquet") if k in paths)
     print(f"\n  wrote {paths['result']}, {paths['scenario'].name}, {paths['replications'].name}, "
@@ -204,9 +237,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    args = build_parser().parse_args(argv)
     try:
+        args = build_parser().parse_args(argv)
         return int(args.func(args))
+    except KeyboardInterrupt:  # Ctrl-C while loading or validating: one line, no traceback
+        print("dbpoolsim: interrupted", file=sys.stderr)
+        return 130
     except BrokenPipeError:  # e.g. `dbpoolsim run | head`: stop quietly, like other tools
         sys.stderr.close()
         return 0

@@ -8,7 +8,9 @@ from typing import Optional
 
 from . import _core
 from .result import Result
-from .scenario import ScenarioLike, load_scenario, scenario_base_dir
+from .scenario import ScenarioLike, load_scenario, scenario_base_dir, scenario_error
+
+MAX_THREADS = 256  # docs/limits.md
 
 
 def run(scenario: ScenarioLike, threads: Optional[int] = None, progress: Optional[bool] = None,
@@ -26,6 +28,10 @@ def run(scenario: ScenarioLike, threads: Optional[int] = None, progress: Optiona
     second and raises KeyboardInterrupt. Invalid scenarios raise ScenarioError listing every
     problem.
     """
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int)
+                                or not 0 <= threads <= MAX_THREADS):
+        raise scenario_error(f"threads: must be an integer from 1 to {MAX_THREADS} (0 or None: all cores), "
+                             f"got {threads!r}")
     text = load_scenario(scenario)
     base = scenario_base_dir(scenario) if base_dir is None else base_dir
     job = _core.Job(text, int(threads or 0), base)  # validates: raises ScenarioError

@@ -5,11 +5,13 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 from importlib import resources
 from pathlib import Path
 from typing import Any, Mapping, Union
 
 from . import _core
+from ._core import ScenarioError
 
 ScenarioLike = Union[Mapping[str, Any], str, "os.PathLike[str]"]
 
@@ -28,6 +30,8 @@ def builtin_scenarios() -> dict[str, str]:
 
 
 def _builtin_text(name: str) -> str | None:
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,100}", name):  # built-in names are plain words
+        return None
     entry = resources.files(__package__).joinpath(_BUILTIN_DIR, f"{name}.json")
     if entry.is_file():
         return entry.read_text()
@@ -43,13 +47,84 @@ def _plain(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
+# Limits (docs/limits.md): the C++ reader enforces the same nesting depth and text size.
+MAX_FILE_BYTES = 64 * 1024 * 1024
+MAX_DEPTH = 64
+
+
+def scenario_error(problem: str) -> ScenarioError:
+    """A ScenarioError with one problem ("where: message"), as the C++ reader raises them."""
+    exc = ScenarioError(problem)
+    exc.problems = [problem]
+    return exc
+
+
+def _depth(value: Any) -> int:
+    """Nesting depth of a JSON-like value (1 for a scalar; stops counting past MAX_DEPTH),
+    level by level, without recursion."""
+    nested = (Mapping, list, tuple)
+    depth, level = 0, [value]
+    while level and depth <= MAX_DEPTH:
+        depth += 1
+        below: list[Any] = []
+        for node in level:
+            children = node.values() if isinstance(node, Mapping) else node if isinstance(node, (list, tuple)) else ()
+            below.extend(c for c in children if isinstance(c, nested))
+        level = below
+    return depth
+
+
+def _check_depth(value: Any, where: str) -> None:
+    if _depth(value) > MAX_DEPTH:
+        raise scenario_error(f"{where}: nested deeper than {MAX_DEPTH} levels (the limit)")
+
+
+def read_scenario_file(path: "os.PathLike[str] | str") -> str:
+    """The text of a scenario file: UTF-8 (a byte-order mark is dropped), at most
+    MAX_FILE_BYTES; other encodings, folders and oversized files are a ScenarioError."""
+    p = Path(path)
+    if p.is_dir():
+        raise scenario_error(f"{p}: is a folder, not a scenario file")
+    size = p.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise scenario_error(f"{p}: is {size} bytes, more than the limit of {MAX_FILE_BYTES} bytes")
+    data = p.read_bytes()
+    for bom, name in ((b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"),
+                      (b"\xff\xfe", "UTF-16"), (b"\xfe\xff", "UTF-16")):
+        if data.startswith(bom):
+            raise scenario_error(f"{p}: is {name} text; scenario files must be UTF-8 (re-save the file as UTF-8)")
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise scenario_error(f"{p}: is not UTF-8 text (byte 0x{data[exc.start]:02x} at line {line}, "
+                             f"byte offset {exc.start}); re-save the file as UTF-8") from None
+
+
+def shorten(text: str, limit: int = 60) -> str:
+    """Text for a message: at most `limit` characters."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _is(test: Any) -> bool:
+    """path.is_file / is_dir that answer False for names the OS cannot take (too long, NUL)."""
+    try:
+        return bool(test())
+    except (OSError, ValueError):
+        return False
+
+
 def _read_file(path: Path) -> str:
-    """A scenario file's JSON text; a .yaml/.yml file is read as YAML (yaml_scenario.py)."""
+    """A scenario file's JSON text (read_scenario_file's checks); a .yaml/.yml file is read as
+    YAML (yaml_scenario.py)."""
+    text = read_scenario_file(path)
     if path.suffix.lower() in (".yaml", ".yml"):
         from .yaml_scenario import yaml_to_scenario_json
 
-        return yaml_to_scenario_json(path.read_text(), str(path), str(path.parent))
-    return path.read_text()
+        return yaml_to_scenario_json(text, str(path), str(path.parent))
+    return text
 
 
 def load_scenario(scenario: ScenarioLike) -> str:
@@ -59,24 +134,29 @@ def load_scenario(scenario: ScenarioLike) -> str:
     scenario name. A YAML file is checked as it is read (ScenarioError with YAML line numbers).
     """
     if isinstance(scenario, Mapping):
+        _check_depth(scenario, "/")
         try:
             return json.dumps(scenario, default=_plain, allow_nan=False)
         except ValueError as exc:  # NaN or infinity somewhere
-            raise ValueError(f"scenario holds a NaN or infinite number, which JSON cannot carry ({exc})") from None
+            raise scenario_error(f"/: scenario holds a NaN or infinite number, which JSON cannot carry ({exc})") from None
     if isinstance(scenario, os.PathLike):
         return _read_file(Path(scenario))
     if isinstance(scenario, str):
-        text = scenario.strip()
+        text = scenario.lstrip("\ufeff").strip()
         if text.startswith("{"):
             return text
+        if "\x00" in text:
+            raise scenario_error(f"{text[:60]!r}: a scenario name or path cannot hold a NUL character")
         builtin = _builtin_text(text)
         if builtin is not None:
             return builtin
         path = Path(text)
-        if path.is_file():
+        if _is(path.is_dir):
+            raise scenario_error(f"{text}: is a folder, not a scenario file")
+        if _is(path.is_file):
             return _read_file(path)
         raise FileNotFoundError(
-            f"scenario {scenario!r} is neither a JSON object, a file, nor a built-in scenario "
+            f"scenario {shorten(scenario)!r} is neither a JSON object, a file, nor a built-in scenario "
             f"({', '.join(builtin_scenarios())})"
         )
     raise TypeError(f"scenario must be a dict, JSON string, path or built-in name, got {type(scenario).__name__}")
@@ -89,8 +169,8 @@ def scenario_base_dir(scenario: ScenarioLike) -> str:
     if isinstance(scenario, os.PathLike):
         return str(Path(scenario).parent)
     if isinstance(scenario, str):
-        text = scenario.strip()
-        if not text.startswith("{") and _builtin_text(text) is None and Path(text).is_file():
+        text = scenario.lstrip("\ufeff").strip()
+        if not text.startswith("{") and _builtin_text(text) is None and _is(Path(text).is_file):
             return str(Path(text).parent)
     return ""
 
@@ -147,6 +227,12 @@ def with_overrides(scenario: ScenarioLike, **overrides: Any) -> dict[str, Any]:
     ``with_overrides(s, **{"pool.max_connections": 20, "run.replications": 3})``; a number in
     the path indexes a list (``workload.transactions.0.query_time.mean_s``)."""
     data = copy.deepcopy(json.loads(load_scenario(scenario)))
+    if not isinstance(data, dict):
+        raise scenario_error(f"/: must be an object, got {type(data).__name__}")
     for dotted, value in overrides.items():
-        set_path(data, dotted, value)
+        _check_depth(value, f"override {dotted}")
+        try:
+            set_path(data, dotted, value)
+        except ValueError as exc:
+            raise scenario_error(str(exc)) from None
     return data

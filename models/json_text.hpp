@@ -1,0 +1,23 @@
+// dbpoolsim models (private to .cpp files): scenario text to JSON, within limits.
+//
+// The one place scenario text is parsed. Beyond nlohmann's own checks (syntax, UTF-8) it
+// rejects, with the JSON path of the offence: nesting deeper than max_json_depth (so no
+// later step recurses without bound), a key given twice in one object (nlohmann would keep
+// one silently), a number beyond the range of a double (1e400), and text longer than
+// max_json_bytes. docs/limits.md lists the limits.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace dbpoolsim::models::detail {
+
+inline constexpr int max_json_depth = 64;                        // nested objects/arrays
+inline constexpr std::size_t max_json_bytes = 64u * 1024 * 1024;  // scenario text
+
+/// Parse scenario text; throws config_error with one "/json/path: message" problem.
+nlohmann::ordered_json parse_json_text(const std::string& text);
+
+}  // namespace dbpoolsim::models::detail
