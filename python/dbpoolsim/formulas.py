@@ -485,6 +485,9 @@ def needed_size(scenario: ScenarioLike, slo: SloLike, start: int = 1, max_size: 
     ``set_pool_size``), judging ``also`` (e.g. the formulas' sizes) by the same rule.
 
     When ``start`` itself meets the SLO, the sizes below it are searched too (from 1). When
+    recommend's answer lies more than one above ``start``, every size between them that its
+    bisection skipped (up to ``start + window``) is judged too, and the smallest meeting the
+    SLO taken: the SLO need not be monotone in the size (deterministic bursts). When
     nothing meets it and recommend reports a knee (a USL database where a pool can be too
     small and too large at once, with the sizes meeting the SLO in a window narrower than
     recommend's doubling ladder), every size from ``start`` to ``start + window`` is judged
@@ -502,6 +505,20 @@ def needed_size(scenario: ScenarioLike, slo: SloLike, start: int = 1, max_size: 
     rec = search(lo, max_size, extra)
     if rec.value == lo and lo > 1:
         rec = search(1, lo, extra)  # the start already meets it: look below
+    elif rec.value is not None and rec.value - lo > 1:
+        # Bisection assumes the SLO, once met, stays met; with deterministic bursts or holds
+        # it can be met, lost and met again. Judge every size it skipped below its answer.
+        top = int(rec.value)
+        gaps = [n for n in range(lo, min(top, lo + window)) if n not in rec.verdicts]
+        if gaps:
+            below = search(lo, top, sorted(set(extra) | set(gaps)))
+            met = [v for v, vs in below.verdicts.items() if v < top and all(x.met for x in vs)]
+            if met:
+                below.value, below.met, below.knee = min(met), True, rec.knee
+                below.why = (f"{min(met):g} meets every clause with 95 % confidence, below "
+                             f"recommend's bisection answer {top:g}: the SLO is not monotone in "
+                             f"the pool size here. {rec.why}")
+                rec = below
     elif rec.value is None and rec.knee is not None:
         scan = list(range(lo, min(lo + window, max_size) + 1))
         rec = search(lo, max_size, sorted(set(extra) | set(scan)))

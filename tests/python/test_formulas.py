@@ -176,6 +176,27 @@ def test_need_and_verdicts_use_the_one_sided_bound_not_the_mean():
     assert not row.slo_holds and row.needed == 13                # ... the bound does not
 
 
+def test_need_is_the_smallest_size_even_where_the_slo_is_not_monotone():
+    # e03's spike-burst: 50 requests at once every second, constant 2 ms queries. The p99
+    # wait is a staircase in the pool size: 17 and 18 meet the SLO, 20 to 24 do not, 25 does
+    # again. recommend's bisection (16 fails, 32 meets) lands on 25; needed_size judges the
+    # sizes it skipped and finds 17.
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "experiments" / "e03_formulas"))
+    from workloads import WORKLOADS
+
+    w = next(w for w in WORKLOADS if w.name == "spike-burst")
+    s = w.scenario()
+    size = ("pool.min_connections", "pool.max_connections")
+    assert dbpoolsim.recommend(s, size, w.slo, lo=1, hi=4096, progress=False).value == 25
+    rec = formulas.needed_size(s, w.slo, start=1)
+    assert rec.value == 17 and "not monotone" in rec.why
+    met = {n: all(v.met for v in rec.verdicts[n]) for n in (16, 17, 18, 20, 24, 25)}
+    assert met == {16: False, 17: True, 18: True, 20: False, 24: False, 25: True}
+
+
 def test_cli_formulas_sizes_only_and_errors(cli, tmp_path):
     import json
 
