@@ -9,7 +9,8 @@ Each formula reads the scenario in its own terms (``workload_terms``): the offer
 instance, the mean connection hold time, the database's cores and ``max_connections``, the
 acquire timeout. It returns a pool size per application instance. ``evaluate`` simulates the
 scenario at every formula's size and compares with the smallest size that meets the SLO
-(``needed_size``: a plain scan over sizes, to be replaced by ``dbpoolsim.recommend``).
+(``needed_size``: ``dbpoolsim.recommend`` on the pool's size fields), both judged by
+recommend's rule (dbpoolsim.slo: one-sided 95 % Student-t bounds over replications).
 """
 
 from __future__ import annotations
@@ -18,13 +19,14 @@ import copy
 import math
 import re
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Optional, Sequence, Union
+from typing import Any, Callable, Mapping, Optional, Sequence
 
 import pandas as pd
 
 from ._core import theory
-from .runner import run
+from .recommend import Recommendation, recommend
 from .scenario import ScenarioLike, resolve_scenario
+from .slo import Clause, SloLike, parse_slo
 
 __all__ = [
     "Formula",
@@ -36,18 +38,10 @@ __all__ = [
     "parse_slo",
     "set_pool_size",
     "sizes",
-    "slo_holds",
     "workload_terms",
 ]
 
-SloLike = Union[str, Sequence[str], Mapping[str, Any]]
-Slo = dict[str, tuple[str, float]]
-
-_OPS: dict[str, Callable[[float, float], bool]] = {
-    "<=": lambda x, y: x <= y, "<": lambda x, y: x < y,
-    ">=": lambda x, y: x >= y, ">": lambda x, y: x > y,
-}
-_CLAUSE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(<=|>=|<|>)\s*([-+0-9.eE]+|inf)\s*$")
+Slo = list[Clause]
 
 # Defaults used by the formulas when the SLO does not say (each stated in the catalogue).
 _DEFAULT_WAIT_P99_S = 0.010     # a p99 acquire wait of 10 ms (DESIGN.md's planner question)
@@ -55,53 +49,6 @@ _DEFAULT_TIMEOUT_RATE = 0.001   # the seeds' timeout-rate threshold (seeds/000 h
 _HEADROOM_UTILIZATION = 0.7     # the top of the seeds' "healthy" utilisation band (40-70 %)
 _SQRT_STAFFING_BETA = 1.0       # Halfin-Whitt: beta = 1 gives P(wait) ~ 0.22
 _PEAK_QUANTILE = 0.999          # "peak concurrent requests": the 99.9 % point of Poisson(L)
-
-
-def parse_slo(slo: SloLike) -> Slo:
-    """``{"wait_time_p99_ms": ("<=", 10)}``, ``"wait_time_p99_ms <= 10"``, or a list of such
-    strings (a string may also hold several clauses separated by commas or "and").
-    Raises ValueError naming the clause."""
-    out: Slo = {}
-    if isinstance(slo, Mapping):
-        for metric, clause in slo.items():
-            if (not isinstance(clause, (tuple, list)) or len(clause) != 2
-                    or clause[0] not in _OPS):
-                raise ValueError(f"slo {metric!r}: expected (op, value) with op one of "
-                                 f"{', '.join(_OPS)}, got {clause!r}")
-            try:
-                value = float(clause[1])
-            except (TypeError, ValueError):
-                raise ValueError(f"slo {metric!r}: value must be a number, got {clause[1]!r}") from None
-            out[str(metric)] = (str(clause[0]), value)
-        if not out:
-            raise ValueError("slo: at least one clause is needed, e.g. 'wait_time_p99_ms <= 10'")
-        return out
-    items = [slo] if isinstance(slo, str) else list(slo)
-    for item in items:
-        for part in re.split(r",|\band\b", str(item)):
-            if not part.strip():
-                continue
-            m = _CLAUSE.match(part)
-            if not m:
-                raise ValueError(f"slo clause {part.strip()!r}: expected 'metric op number', "
-                                 f"e.g. 'wait_time_p99_ms <= 10'")
-            out[m.group(1)] = (m.group(2), float(m.group(3)))
-    if not out:
-        raise ValueError("slo: at least one clause is needed, e.g. 'wait_time_p99_ms <= 10'")
-    return out
-
-
-def slo_holds(summary: Mapping[str, float], slo: Slo) -> bool:
-    """Every clause holds on the mean over replications (NaN fails). Raises ValueError for a
-    metric the result does not have."""
-    for metric, (op, bound) in slo.items():
-        if metric not in summary:
-            raise ValueError(f"slo metric {metric!r} is not a result metric (see docs/scenario.md, "
-                             f"'Results'), e.g. wait_time_p99_ms, timeout_rate, latency_p99_ms")
-        value = summary[metric]
-        if value is None or math.isnan(value) or not _OPS[op](value, bound):
-            return False
-    return True
 
 
 # ---------------------------------------------------------------------------------------------
@@ -278,19 +225,19 @@ def _poisson_quantile(mean: float, q: float) -> int:
 
 def _wait_target(slo: Slo) -> tuple[float, float]:
     """(percentile, seconds) of the SLO's wait-time clause, or the 10 ms p99 default."""
-    for metric, (op, bound) in slo.items():
-        m = re.fullmatch(r"wait_time_p(\d+)_ms", metric)
-        if m and op in ("<=", "<"):
-            return int(m.group(1)) / 100, bound / 1000
-        if metric == "wait_time_avg_ms" and op in ("<=", "<"):
-            return -1.0, bound / 1000  # a mean target
+    for c in slo:
+        m = re.fullmatch(r"wait_time_p(\d+)_ms", c.metric)
+        if m and c.upper:
+            return int(m.group(1)) / 100, c.target / 1000
+        if c.metric == "wait_time_avg_ms" and c.upper:
+            return -1.0, c.target / 1000  # a mean target
     return 0.99, _DEFAULT_WAIT_P99_S
 
 
 def _timeout_target(slo: Slo) -> float:
-    for metric, (op, bound) in slo.items():
-        if metric == "timeout_rate" and op in ("<=", "<"):
-            return bound
+    for c in slo:
+        if c.metric == "timeout_rate" and c.upper:
+            return c.target
     return _DEFAULT_TIMEOUT_RATE
 
 
@@ -474,7 +421,13 @@ def sizes(scenario: ScenarioLike, slo: SloLike = "wait_time_p99_ms <= 10",
 
 
 # ---------------------------------------------------------------------------------------------
-# Simulation at a size, and the plain scan that stands in for dbpoolsim.recommend
+# The pool's size fields, and the simulated need (dbpoolsim.recommend)
+
+
+_SIZE_FIELDS = {"generic": ("min_connections", "max_connections"),  # kind -> (min, max)
+                "hikaricp": ("minimumIdle", "maximumPoolSize"),
+                "psycopg_pool": ("min_size", "max_size"), "asyncpg": ("min_size", "max_size"),
+                "sqlx": ("min_connections", "max_connections")}
 
 
 def set_pool_size(scenario: ScenarioLike, size: int) -> dict[str, Any]:
@@ -488,10 +441,7 @@ def set_pool_size(scenario: ScenarioLike, size: int) -> dict[str, Any]:
     s = copy.deepcopy(resolve_scenario(scenario))
     p = s["pool"]
     kind = p["kind"]
-    fields = {"generic": ("min_connections", "max_connections"),
-              "hikaricp": ("minimumIdle", "maximumPoolSize"),
-              "psycopg_pool": ("min_size", "max_size"), "asyncpg": ("min_size", "max_size"),
-              "sqlx": ("min_connections", "max_connections")}
+    fields = _SIZE_FIELDS
     if kind in ("sqlalchemy_queuepool", "sqlalchemy_asyncadaptedqueuepool"):
         p["pool_size"] = n
         p["max_overflow"] = 0
@@ -505,92 +455,121 @@ def set_pool_size(scenario: ScenarioLike, size: int) -> dict[str, Any]:
     return s
 
 
-class _Runs:
-    """Simulated summaries by pool size, each size run once."""
-
-    def __init__(self, scenario: dict[str, Any], threads: Optional[int]) -> None:
-        self.scenario = scenario
-        self.threads = threads
-        self.cache: dict[int, dict[str, float]] = {}
-
-    def __call__(self, size: int) -> dict[str, float]:
-        if size not in self.cache:
-            self.cache[size] = run(set_pool_size(self.scenario, size), threads=self.threads,
-                                   progress=False).summary
-        return self.cache[size]
+def _size_parameter(resolved: dict[str, Any], lo: int) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """The scenario and the dotted path(s) ``recommend`` sets to a size, matching
+    ``set_pool_size``: both bounds of a fixed-size pool, only the maximum of a growing one
+    (its minimum clamped to ``lo``, the smallest size judged), QueuePool's pool_size with
+    max_overflow = 0."""
+    s = copy.deepcopy(resolved)
+    p = s["pool"]
+    kind = p["kind"]
+    if kind in ("sqlalchemy_queuepool", "sqlalchemy_asyncadaptedqueuepool"):
+        p["max_overflow"] = 0
+        return s, ("pool.pool_size",)
+    if kind not in _SIZE_FIELDS:
+        raise ValueError(f"/pool/kind: set_pool_size does not know the size fields of {kind!r}")
+    low, high = _SIZE_FIELDS[kind]
+    if p.get(high) is None or int(p.get(low) or 0) >= int(p[high]):
+        p[high] = p[low] = lo  # both set together by recommend
+        return s, (f"pool.{low}", f"pool.{high}")
+    p[high] = max(int(p[high]), lo)
+    p[low] = min(int(p[low] or 0), lo)
+    return s, (f"pool.{high}",)
 
 
 def needed_size(scenario: ScenarioLike, slo: SloLike, start: int = 1, max_size: int = 4096,
-                threads: Optional[int] = None, linear: int = 64,
-                _runs: Optional[_Runs] = None) -> float:
-    """The smallest pool size per instance whose simulated means meet every SLO clause, by
-    a plain scan: if ``start`` passes, walk down while the next smaller size passes; else try
-    ``start + 1``, ``start + 2``, ... for ``linear`` sizes, then sizes doubling their distance
-    and a bisection between the last failing and the first passing one. The linear part
-    finds a narrow window of good sizes (with a USL knee a pool can be too small and too large
-    at once); the bisection assumes the SLO, once met, stays met. NaN if no size up to
-    ``max_size`` meets it. Stand-in for ``dbpoolsim.recommend``."""
+                threads: Optional[int] = None, also: Sequence[int] = (),
+                window: int = 64) -> Recommendation:
+    """The smallest pool size per instance in ``[start, max_size]`` meeting every SLO clause
+    with 95 % confidence: ``dbpoolsim.recommend`` on the pool's size field(s) (see
+    ``set_pool_size``), judging ``also`` (e.g. the formulas' sizes) by the same rule.
+
+    When ``start`` itself meets the SLO, the sizes below it are searched too (from 1). When
+    recommend's answer lies more than one above ``start``, every size between them that its
+    bisection skipped (up to ``start + window``) is judged too, and the smallest meeting the
+    SLO taken: the SLO need not be monotone in the size (deterministic bursts). When
+    nothing meets it and recommend reports a knee (a USL database where a pool can be too
+    small and too large at once, with the sizes meeting the SLO in a window narrower than
+    recommend's doubling ladder), every size from ``start`` to ``start + window`` is judged
+    and the smallest meeting the SLO is taken; ``value`` stays None when none does."""
+    resolved = resolve_scenario(scenario)
     clauses = parse_slo(slo)
-    runs = _runs or _Runs(resolve_scenario(scenario), threads)
-    lo = max(1, min(int(start), max_size))
-    if slo_holds(runs(lo), clauses):
-        while lo > 1 and slo_holds(runs(lo - 1), clauses):
-            lo -= 1
-        return float(lo)
-    for size in range(lo + 1, min(lo + linear, max_size) + 1):
-        if slo_holds(runs(size), clauses):
-            return float(size)
-        lo = size
-    step, hi = 1, lo + 1
-    while hi <= max_size and not slo_holds(runs(hi), clauses):
-        lo, step = hi, step * 2
-        hi = lo + step
-    if hi > max_size:
-        if lo >= max_size or not slo_holds(runs(max_size), clauses):
-            return math.nan
-        hi = max_size
-    while hi - lo > 1:  # lo fails, hi passes
-        mid = (lo + hi) // 2
-        if slo_holds(runs(mid), clauses):
-            hi = mid
-        else:
-            lo = mid
-    return float(hi)
+    lo = max(1, min(int(start), max_size - 1))
+    extra = sorted({int(n) for n in also if 1 <= n <= max_size})
+
+    def search(a: int, b: int, more: Sequence[int]) -> Recommendation:
+        scen, paths = _size_parameter(resolved, min([a, *more]))
+        return recommend(scen, paths, clauses, lo=a, hi=b, threads=threads, progress=False,
+                         also=more)
+
+    rec = search(lo, max_size, extra)
+    if rec.value == lo and lo > 1:
+        rec = search(1, lo, extra)  # the start already meets it: look below
+    elif rec.value is not None and rec.value - lo > 1:
+        # Bisection assumes the SLO, once met, stays met; with deterministic bursts or holds
+        # it can be met, lost and met again. Judge every size it skipped below its answer.
+        top = int(rec.value)
+        gaps = [n for n in range(lo, min(top, lo + window)) if n not in rec.verdicts]
+        if gaps:
+            below = search(lo, top, sorted(set(extra) | set(gaps)))
+            met = [v for v, vs in below.verdicts.items() if v < top and all(x.met for x in vs)]
+            if met:
+                below.value, below.met, below.knee = min(met), True, rec.knee
+                below.why = (f"{min(met):g} meets every clause with 95 % confidence, below "
+                             f"recommend's bisection answer {top:g}: the SLO is not monotone in "
+                             f"the pool size here. {rec.why}")
+                rec = below
+    elif rec.value is None and rec.knee is not None:
+        scan = list(range(lo, min(lo + window, max_size) + 1))
+        rec = search(lo, max_size, sorted(set(extra) | set(scan)))
+        met = [v for v, vs in rec.verdicts.items() if all(x.met for x in vs)]
+        if met:
+            rec.value, rec.met = min(met), True
+            rec.why += (f" Outside the doubling ladder, sizes {lo}..{scan[-1]} judged one by "
+                        f"one: {min(met):g} is the smallest meeting the SLO.")
+    return rec
 
 
 def evaluate(scenario: ScenarioLike, slo: SloLike, formulas: Optional[Sequence[str]] = None,
              max_size: int = 4096, threads: Optional[int] = None) -> pd.DataFrame:
     """One row per formula: its size per instance, the simulated SLO metrics at that size
-    (mean and 95 % CI half-width over replications), whether the SLO holds, the simulated
-    need (``needed_size``) and the over-provisioning ``size - needed`` (negative: under).
-    Raises ScenarioError for an invalid scenario, ValueError for a bad SLO or formula name.
+    (mean and 95 % CI half-width over replications), whether the SLO holds there (every
+    clause's one-sided 95 % bound on the right side of its target: dbpoolsim.slo, the rule
+    of ``dbpoolsim.recommend``), the simulated need (``needed_size``: recommend's smallest
+    size meeting the SLO by the same rule) and the over-provisioning ``size - needed``
+    (negative: under). ``needed`` is NaN when no size up to ``max_size`` meets the SLO (with
+    a USL knee, sizes near the knee are judged one by one first); ``knee`` is recommend's
+    knee (NaN when bigger is never worse) and ``why`` its sentence.
+    Raises ScenarioError for an invalid scenario or SLO, ValueError for a formula name.
 
     Bound the latency in the SLO too (e.g. ``latency_avg_ms``): a wait-only SLO is met by a
     pool so large that nobody waits for a connection even when the database behind it is
-    overloaded, and the scan then reports that size as the need."""
+    overloaded, and the search then reports that size as the need."""
     resolved = resolve_scenario(scenario)
     clauses = parse_slo(slo)
     terms = workload_terms(resolved)
-    runs = _Runs(resolved, threads)
-    rows: list[dict[str, Any]] = []
-    for f in _select(formulas):
-        size = f.size(terms, clauses)
-        row: dict[str, Any] = {"formula": f.name, "size": size}
-        if math.isnan(size):
-            rows.append(row)
-            continue
-        summary = runs(int(min(size, max_size)))
-        for metric in clauses:
-            slo_holds(summary, {metric: clauses[metric]})  # raises for an unknown metric
-            row[metric] = summary[metric]
-            row[f"{metric}_ci95"] = summary.get(f"{metric}_ci95", math.nan)
-        row["slo_holds"] = slo_holds(summary, clauses)
-        rows.append(row)
+    chosen = _select(formulas)
+    size_of = {f.name: f.size(terms, clauses) for f in chosen}
+    at = {f: int(min(n, max_size)) for f, n in size_of.items() if not math.isnan(n)}
     start = max(1, math.floor(terms.offered_load_per_instance))
-    needed = needed_size(resolved, clauses, start=start, max_size=max_size, _runs=runs)
+    rec = needed_size(resolved, clauses, start=start, max_size=max_size, threads=threads,
+                      also=sorted(set(at.values())))
+    table = rec.evaluated.set_index(rec.parameter[-1])
+    rows: list[dict[str, Any]] = []
+    for f in chosen:
+        row: dict[str, Any] = {"formula": f.name, "size": size_of[f.name]}
+        if f.name in at:
+            n = at[f.name]
+            for c in clauses:
+                row[c.metric] = table.at[n, c.metric]
+                row[f"{c.metric}_ci95"] = table.at[n, f"{c.metric}_ci95"]
+            row["slo_holds"] = bool(table.at[n, "met"])
+        rows.append(row)
     out = pd.DataFrame(rows)
+    needed = math.nan if rec.value is None else float(rec.value)
     out["needed"] = needed
     out["over_provision"] = out["size"] - needed
     out["over_provision_pct"] = 100 * out["over_provision"] / needed
+    out["knee"] = math.nan if rec.knee is None else float(rec.knee)
+    out["why"] = rec.why
     return out
-

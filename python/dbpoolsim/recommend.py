@@ -206,14 +206,15 @@ def _miss(verdicts: list[Verdict]) -> float:
 def recommend(scenario: Any, parameter: Parameter, slo: SloLike, *, lo: Optional[float] = None,
               hi: Optional[float] = None, replications: Optional[int] = None,
               confidence: float = 0.95, threads: Optional[int] = None, client: Any = None,
-              progress: Optional[bool] = None) -> Recommendation:
+              progress: Optional[bool] = None, also: Sequence[float] = ()) -> Recommendation:
     """The smallest value of ``parameter`` (a dotted path, or a tuple of paths set to the same
     value) in ``[lo, hi]`` meeting every clause of ``slo`` with ``confidence``.
 
     ``lo``/``hi`` default to 1 and 4x the scenario's current value (at least 8) for integer
     parameters, and to a quarter and 4x the current value otherwise. ``replications``
     defaults to the scenario's, or 5 when the scenario has one (a bound needs a spread);
-    close points get up to 4x more. Bad paths, values or clauses raise ScenarioError before anything runs.
+    close points get up to 4x more. ``also``: further values judged by the same rule after the
+    search (in ``evaluated`` and ``verdicts``; they do not steer it). Bad paths, values or clauses raise ScenarioError before anything runs.
     """
     paths = (parameter,) if isinstance(parameter, str) else tuple(parameter)
     if not paths or not all(isinstance(p, str) and p for p in paths):
@@ -242,7 +243,7 @@ def recommend(scenario: Any, parameter: Parameter, slo: SloLike, *, lo: Optional
     if not lo < hi:
         raise error(f"range: lo must be below hi, got lo={lo!r}, hi={hi!r}")
     ladder = _ladder(lo, hi, integral)
-    point_scenarios(data, [{p: v for p in paths} for v in (lo, hi)], base_dir, what="recommend")
+    point_scenarios(data, [{p: v for p in paths} for v in (lo, hi, *also)], base_dir, what="recommend")
 
     bar = _progress_bar(progress, len(ladder) + 2 * math.ceil(math.log2(max(2, hi - lo))) + 2,
                         0, "recommend")
@@ -264,6 +265,8 @@ def recommend(scenario: Any, parameter: Parameter, slo: SloLike, *, lo: Optional
                         bottom = mid
             value = top
         knee, knee_why = _knee(s, integral)
+        if also:
+            s.judge(sorted(set(also)))
     finally:
         if bar is not None:
             bar.close()

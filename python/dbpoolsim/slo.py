@@ -21,6 +21,8 @@ __all__ = ["Clause", "Verdict", "parse_slo", "metric_names"]
 OPS = ("<=", ">=", "<", ">")
 _CLAUSE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(<=|>=|<|>|==|=)\s*(\S.*?)\s*$")
 
+_SEPARATOR = re.compile(r",|\band\b")
+
 SloLike = Union[str, Mapping[str, Any], Sequence[str]]
 
 
@@ -135,10 +137,16 @@ def parse_clause(text: str, where: str = "slo") -> Clause:
 
 def parse_slo(slo: SloLike, where: str = "slo") -> list[Clause]:
     """Clauses from a dict ``{"wait_time_p99_ms": ("<=", 10)}``, a string
-    ``"wait_time_p99_ms <= 10"``, or a list of strings. Raises ScenarioError naming the bad
-    clause and its value before anything runs."""
+    ``"wait_time_p99_ms <= 10"`` (several clauses may be separated by commas or "and"), a
+    list of strings, or a list of Clause. Raises ScenarioError naming the bad clause and its
+    value before anything runs."""
+    if isinstance(slo, Clause):
+        return [slo]
     if isinstance(slo, str):
-        return [parse_clause(slo, where)]
+        parts = [p for p in _SEPARATOR.split(slo) if p.strip()]
+        if not parts:
+            raise error(f"{where}: no clause given, e.g. 'wait_time_p99_ms <= 10'")
+        return [parse_clause(p, where) for p in parts]
     if isinstance(slo, Mapping):
         out = []
         for metric, spec in slo.items():
