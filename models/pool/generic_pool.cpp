@@ -101,11 +101,6 @@ private:
     static constexpr std::uint32_t timer_cleanup = 1, timer_health = 2;
     static constexpr std::uint32_t tag_validate = 1, tag_health = 2;
 
-    double& deadline_of(std::uint32_t req) {
-        if (req >= deadlines_.size()) deadlines_.resize(std::max<std::size_t>(req + 1, deadlines_.size() * 2));
-        return deadlines_[req];
-    }
-
     /// Borrow an idle connection for req, or make it wait.
     void try_borrow(std::uint32_t req) {
         for (;;) {
@@ -190,7 +185,6 @@ private:
     bool lifo_;
     double timeout_;
     double lifetime_;
-    std::vector<double> deadlines_;
 };
 
 }  // namespace

@@ -166,11 +166,6 @@ private:
     /// elapsedMillis(since, now): whole milliseconds (the epsilon absorbs binary rounding of
     /// decimal times such as 1.015 - 0.015).
     long long elapsed_ms(double since) { return static_cast<long long>(std::floor((now() - since) * 1e3 + 1e-6)); }
-
-    double& deadline_of(std::uint32_t req) {
-        if (req >= deadlines_.size()) deadlines_.resize(std::max<std::size_t>(req + 1, deadlines_.size() * 2));
-        return deadlines_[req];
-    }
     sim::timer_handle& keepalive(std::uint32_t c) { return keepalive_[c]; }
     std::pair<std::uint64_t, std::uint32_t> key(std::uint32_t c) const { return {seq_[c], c}; }
 
@@ -459,7 +454,6 @@ private:
     std::set<std::pair<std::uint64_t, std::uint32_t>> idle_;  // NOT_IN_USE, by creation
     std::vector<sim::timer_handle> keepalive_;
     std::vector<double> keepalive_period_;
-    std::vector<double> deadlines_;
 };
 
 }  // namespace

@@ -7,7 +7,8 @@
 // The world talks to a policy through the virtual hooks of `pool_policy`; the policy talks to
 // the world through `pool_host`. `pool_base` gives every policy the common machinery
 // (connection table, idle list with FIFO or LIFO order, FIFO waiter list with acquire
-// timeouts, state counters feeding the metrics), so a policy file holds only its algorithm.
+// timeouts, per-request acquire deadlines, state counters feeding the metrics), so a policy
+// file holds only its algorithm.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +21,7 @@
 #include "models/metrics.hpp"
 #include "sim/random.hpp"
 #include "sim/simulation.hpp"
+#include "sim/slot_table.hpp"
 
 namespace dbpoolsim::models {
 
@@ -143,7 +145,6 @@ protected:
     void start_round_trip(std::uint32_t c, std::uint32_t tag, std::uint32_t holder = npos32,
                           double timeout_s = std::numeric_limits<double>::infinity());
     connection& conn(std::uint32_t c) { return conns_[c]; }
-    const std::vector<connection>& connections() const { return conns_; }
 
     // ---- idle list ---------------------------------------------------------------------
     /// Make c idle: at the front (popped next) or at the back.
@@ -173,6 +174,12 @@ protected:
     /// The head (longest-waiting) waiter, npos32 if none; the next one after req.
     std::uint32_t waiter_front() const { return w_head_; }
     std::uint32_t waiter_next(std::uint32_t req) const { return w_[req].next; }
+    /// The request's acquire deadline, kept per request id for the policy (which sets it when
+    /// the request asks and reads it while the request waits or retries).
+    double& deadline_of(std::uint32_t req) {
+        ensure_waiter_capacity(req);
+        return w_[req].deadline;
+    }
 
     /// Apply f to every metrics object this pool records into (fleet totals, named pool).
     template <class F>
@@ -194,13 +201,13 @@ private:
     void ensure_waiter_capacity(std::uint32_t req);
     void unlink_waiter(std::uint32_t req);
 
-    std::vector<connection> conns_;
-    std::vector<std::uint32_t> free_conns_;
+    sim::slot_table<connection> conns_{1u << 24, "more than 2^24 connections in one pool"};
     std::uint32_t idle_head_ = npos32, idle_tail_ = npos32;
     struct waiter_links {
         std::uint32_t prev = npos32, next = npos32;
         bool queued = false;
         sim::timer_handle timer;
+        double deadline = 0;  // deadline_of
     };
     std::vector<waiter_links> w_;
     std::uint32_t w_head_ = npos32, w_tail_ = npos32;

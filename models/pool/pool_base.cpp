@@ -46,16 +46,7 @@ void pool_base::set_state(connection& k, conn_state to) {
 }
 
 std::uint32_t pool_base::open_connection() {
-    std::uint32_t c;
-    if (!free_conns_.empty()) {
-        c = free_conns_.back();
-        free_conns_.pop_back();
-    } else {
-        c = static_cast<std::uint32_t>(conns_.size());
-        DBPOOLSIM_ASSERT(c < (1u << 24), "more than 2^24 connections in one pool");
-        conns_.emplace_back();
-    }
-    conns_[c] = connection{};
+    const std::uint32_t c = conns_.allocate();
     set_state(conns_[c], conn_state::creating);
     host_.open_connection(index_, c);
     return c;
@@ -74,7 +65,7 @@ void pool_base::connection_failed(std::uint32_t c) {
     DBPOOLSIM_ASSERT(k.state == conn_state::creating, "connection_failed on a non-creating slot");
     record_metrics([](pool_metrics& m) { ++m.connection_errors; });
     set_state(k, conn_state::free);
-    free_conns_.push_back(c);
+    conns_.release(c);
 }
 
 void pool_base::close(std::uint32_t c, close_reason why) {
@@ -85,7 +76,7 @@ void pool_base::close(std::uint32_t c, close_reason why) {
     sim_.cancel(k.timer);
     record_metrics([why](pool_metrics& m) { ++m.closed[static_cast<std::size_t>(why)]; });
     set_state(k, conn_state::free);
-    free_conns_.push_back(c);
+    conns_.release(c);
     host_.close_connection(index_, c);
 }
 

@@ -257,7 +257,7 @@ private:
             case timer_retry: {
                 // MaintenanceTask.tick: the scheduler hands the task to the workers.
                 const task t = retries_[arg];
-                free_retries_.push_back(arg);
+                retries_.release(arg);
                 run_task(t);
                 break;
             }
@@ -267,15 +267,7 @@ private:
         }
     }
 
-    std::uint32_t retry_slot() {
-        if (!free_retries_.empty()) {
-            const std::uint32_t s = free_retries_.back();
-            free_retries_.pop_back();
-            return s;
-        }
-        retries_.emplace_back();
-        return static_cast<std::uint32_t>(retries_.size() - 1);
-    }
+    std::uint32_t retry_slot() { return retries_.allocate(); }
 
     // ---- checkout (spec 4.3) -----------------------------------------------------------
     /// _getconn_unchecked → _get_ready_connection.
@@ -421,8 +413,7 @@ private:
     int busy_ = 0;
     bool pumping_ = false;
     std::vector<adding> adding_;  // per connection slot: the AddConnection it serves
-    std::vector<task> retries_;   // AddConnection tasks waiting in the scheduler
-    std::vector<std::uint32_t> free_retries_;
+    sim::slot_table<task> retries_;  // AddConnection tasks waiting in the scheduler
 };
 
 }  // namespace

@@ -134,16 +134,11 @@ private:
     static constexpr std::uint32_t timer_wakeup = 1;
     static constexpr std::uint32_t tag_ping = 1, tag_reset = 2;
 
-    double& deadline_of(std::uint32_t req) {
-        if (req >= deadline_.size()) deadline_.resize(std::max<std::size_t>(req + 1, 2 * deadline_.size()));
-        return deadline_[req];
-    }
-
     /// QueuePool: `wait = use_overflow and _overflow >= _max_overflow`, with
     /// _overflow = live records - pool_size.
     bool at_limit() const {
         return max_overflow_ > -1 &&
-               static_cast<long long>(records_) - p_.pool_size >= static_cast<long long>(max_overflow_);
+               static_cast<long long>(recs_.live()) - p_.pool_size >= static_cast<long long>(max_overflow_);
     }
 
     // ---- QueuePool._do_get ------------------------------------------------------------------
@@ -197,25 +192,14 @@ private:
     /// _inc_overflow() then _create_connection(): a new record connects in the caller's
     /// thread; the login is bound to this request (spec 2.8 item 1).
     void create(std::uint32_t req) {
-        ++records_;
-        std::uint32_t r;
-        if (!free_recs_.empty()) {
-            r = free_recs_.back();
-            free_recs_.pop_back();
-        } else {
-            r = static_cast<std::uint32_t>(recs_.size());
-            recs_.emplace_back();
-        }
-        recs_[r] = record{};
+        const std::uint32_t r = recs_.allocate();
         recs_[r].connecting_new = true;
         connect(r, req);
     }
 
     /// _dec_overflow(): the record is gone.
     void drop_record(std::uint32_t r) {
-        DBPOOLSIM_ASSERT(records_ > 0, "record count underflow");
-        --records_;
-        free_recs_.push_back(r);
+        recs_.release(r);
     }
 
     /// _ConnectionRecord.__connect: starttime is taken BEFORE the creator runs.
@@ -348,12 +332,9 @@ private:
     sqlalchemy_queuepool_params p_;
     int max_overflow_;
     bool reset_round_trip_;
-    std::vector<record> recs_;
-    std::vector<std::uint32_t> free_recs_;
-    std::uint32_t records_ = 0;       // live records = QueuePool._overflow + pool_size
+    sim::slot_table<record> recs_;  // live records: QueuePool._overflow + pool_size
     std::deque<std::uint32_t> queue_;  // QueuePool._pool: idle records, oldest returned first
     std::vector<std::uint32_t> rec_of_conn_;
-    std::vector<double> deadline_;
     // Pool._invalidate_time. SQLAlchemy starts at 0 with wall-clock starttimes; here t = 0 is
     // a real instant, so "never" is -infinity.
     double invalidate_time_ = -sim::infinity;

@@ -415,15 +415,7 @@ private:
 
     // ---- min_connections maintenance -----------------------------------------------------------
     std::uint32_t new_task(then next, double deadline) {
-        std::uint32_t t;
-        if (!free_tasks_.empty()) {
-            t = free_tasks_.back();
-            free_tasks_.pop_back();
-        } else {
-            t = static_cast<std::uint32_t>(tasks_.size());
-            tasks_.emplace_back();
-        }
-        tasks_[t] = task{};
+        const std::uint32_t t = tasks_.allocate();
         tasks_[t].live = true;
         tasks_[t].next = next;
         tasks_[t].deadline = deadline;
@@ -477,7 +469,7 @@ private:
     void finish_task(std::uint32_t t, bool ok) {
         const then next = tasks_[t].next;
         tasks_[t].live = false;
-        free_tasks_.push_back(t);
+        tasks_.release(t);
         switch (next) {
             case then::nothing: break;
             case then::reaper: reaper_continue(); break;  // errors are only logged there
@@ -551,8 +543,7 @@ private:
     acquirer startup_;
     std::uint64_t wait_seq_ = 0;
     std::uint32_t startup_ahead_ = 0;  // waiters queued before the startup acquirer
-    std::vector<task> tasks_;
-    std::vector<std::uint32_t> free_tasks_;
+    sim::slot_table<task> tasks_;
     std::vector<slot> slots_;
     double reaper_next_run_ = 0;
     std::uint32_t reaper_left_ = 0;

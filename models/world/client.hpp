@@ -1,8 +1,8 @@
 // dbpoolsim world: requests and the client layer of each application instance.
 //
 // A request is one unit of the workload; its attempts (retries included) each ask the
-// instance's pool for a connection. This file holds the request table (slots reused through a
-// free list, so memory is O(requests in flight)), the transaction-class mix, the retry
+// instance's pool for a connection. This file holds the request table (slots reused through
+// sim/slot_table.hpp, so memory is O(requests in flight)), the transaction-class mix, the retry
 // backoff (seeds/001), and the per-instance circuit breaker. Nothing here schedules events:
 // the world asks and acts on the answers.
 #pragma once
@@ -16,6 +16,7 @@
 #include "models/scenario.hpp"
 #include "sim/random.hpp"
 #include "sim/simulation.hpp"
+#include "sim/slot_table.hpp"
 #include "sim/stats/accumulator.hpp"
 
 namespace dbpoolsim::models::world_parts {
@@ -64,17 +65,8 @@ public:
 
     /// A fresh request arriving at `now` (class `cls`, or drawn from the mix if negative).
     std::uint32_t add(double now, std::uint32_t user, int cls, double duration, bool counted) {
-        std::uint32_t id;
-        if (!free_.empty()) {
-            id = free_.back();
-            free_.pop_back();
-        } else {
-            id = static_cast<std::uint32_t>(reqs_.size());
-            DBPOOLSIM_ASSERT(id < (1u << 24), "more than 2^24 requests in flight");
-            reqs_.emplace_back();
-        }
+        const std::uint32_t id = reqs_.allocate();
         request& r = reqs_[id];
-        r = request{};
         r.arrival = r.acquire_start = now;
         r.seqno = next_seqno_++;
         r.user = user;
@@ -88,35 +80,31 @@ public:
             while (c + 1u < mix_cdf_.size() && u >= mix_cdf_[c]) ++c;
             r.cls = c;
         }
-        ++live_;
         return id;
     }
     /// The request's slot is free again; returns the number of requests still live.
     std::uint32_t remove(std::uint32_t id) {
-        free_.push_back(id);
-        return --live_;
+        reqs_.release(id);
+        return reqs_.live();
     }
 
     request& operator[](std::uint32_t id) { return reqs_[id]; }
     const request& operator[](std::uint32_t id) const { return reqs_[id]; }
-    std::uint32_t live() const noexcept { return live_; }
+    std::uint32_t live() const noexcept { return reqs_.live(); }
     /// Counted requests whose outcome is not recorded yet (at the end of the run).
     std::uint64_t counted_in_flight() const {
-        std::vector<bool> is_free(reqs_.size(), false);
-        for (auto id : free_) is_free[id] = true;
+        const std::vector<bool> in_use = reqs_.in_use();
         std::uint64_t n = 0;
-        for (std::size_t i = 0; i < reqs_.size(); ++i)
-            if (!is_free[i] && reqs_[i].counted && !reqs_[i].done) ++n;
+        for (std::uint32_t i = 0; i < reqs_.size(); ++i)
+            if (in_use[i] && reqs_[i].counted && !reqs_[i].done) ++n;
         return n;
     }
 
 private:
     std::uint64_t mix_seed_;
     std::vector<double> mix_cdf_;
-    std::vector<request> reqs_;
-    std::vector<std::uint32_t> free_;
+    sim::slot_table<request> reqs_{1u << 24, "more than 2^24 requests in flight"};
     std::uint64_t next_seqno_ = 0;
-    std::uint32_t live_ = 0;
 };
 
 /// The retry policy of seeds/001: exponential backoff from initial_retry_delay, capped at

@@ -18,6 +18,7 @@
 #include "models/world/faults.hpp"
 #include "sim/random.hpp"
 #include "sim/simulation.hpp"
+#include "sim/slot_table.hpp"
 #include "sim/stats/accumulator.hpp"
 
 namespace dbpoolsim::models::world_parts {
@@ -78,21 +79,14 @@ public:
 
     /// Start a login's CPU part for `owner` (the world's packed connection reference).
     void submit_login_cpu(std::uint32_t owner) {
-        std::uint32_t j;
-        if (free_login_jobs_.empty()) {
-            j = static_cast<std::uint32_t>(login_jobs_.size());
-            login_jobs_.push_back(owner);
-        } else {
-            j = free_login_jobs_.back();
-            free_login_jobs_.pop_back();
-            login_jobs_[j] = owner;
-        }
+        const std::uint32_t j = login_jobs_.allocate();
+        login_jobs_[j] = owner;
         cpu.submit(login_job_bit | j, s_.connect_cpu_s);
     }
     /// A login's CPU part finished (job id from cpu.complete()): its owner.
     std::uint32_t login_cpu_done(std::uint32_t job) {
         const std::uint32_t j = job & ~login_job_bit, owner = login_jobs_[j];
-        free_login_jobs_.push_back(j);
+        login_jobs_.release(j);
         return owner;
     }
 
@@ -133,7 +127,8 @@ private:
     std::uint32_t epoch_ = 0, node_ = 0;
     std::vector<std::uint8_t> node_read_only_;
     double refuse_until_ = -1, unreachable_until_ = -1, accept_free_ = 0;
-    std::vector<std::uint32_t> login_jobs_, free_login_jobs_;  // logins' CPU parts
+    // Logins' CPU parts: the packed connection reference of each one's owner.
+    sim::slot_table<std::uint32_t> login_jobs_{login_job_bit, "more than 2^31 logins in flight"};
 
 public:
     cpu_model cpu;  // queries and logins' CPU work
