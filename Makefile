@@ -28,8 +28,9 @@ REALITY_APT := openjdk-17-jdk-headless libhikaricp-java libpostgresql-jdbc-java 
 run: install
 	$(VENV)/bin/dbpoolsim run --out results/medium-application
 
-# Under CI=true, `make test` also runs the C++ tests under sanitizers and each fuzz target 60 s.
-test: test-cpp test-python $(if $(CI),test-sanitize fuzz)
+# `make test-sanitize` (the C++ tests under ASan + UBSan) and `make fuzz` (each fuzz target for
+# 60 s) are not yet part of `make test`: neither has run end to end here yet (issue 12).
+test: test-cpp test-python
 
 test-cpp: $(STAMPS)/deps
 	cmake -S . -B $(CPP_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release -DDBPOOLSIM_WERROR=ON >/dev/null
