@@ -1,6 +1,7 @@
 // The client layer: retries with backoff (seeds/001, 004), request deadlines, the circuit
 // breaker (seeds/001). Constant times make every number exact.
 #include <catch2/catch.hpp>
+#include <filesystem>
 
 #include "models/world/client.hpp"
 #include "support/scenarios.hpp"
@@ -176,6 +177,7 @@ TEST_CASE("a half-open breaker closes after circuit_breaker_reset successes", "[
                         R"({"circuit_breaker_threshold": 3, "circuit_breaker_timeout": 1, "circuit_breaker_reset": 2})",
                         2.0, 0.01),
         0, nullptr, &events);
+    std::filesystem::remove(trace);  // the scenario has read it
     // The exact timeline of acquire timeouts (pool timer 0, target = request slot: B, C, D
     // are 1, 2, 3; H, K reuse 3, 2 and J reuses 2) and half-open transitions (target =
     // instance).
