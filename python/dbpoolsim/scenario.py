@@ -202,7 +202,7 @@ def set_path(data: Any, dotted: str, value: Any) -> None:
     node = data
     parts = dotted.split(".")
     if not dotted or any(not p for p in parts):
-        raise ValueError(f"override path {dotted!r}: empty step (expected e.g. pool.max_connections)")
+        raise ValueError(f"override {dotted!r}: expected a dotted path of field names, e.g. pool.max_connections")
     for i, part in enumerate(parts):
         last = i == len(parts) - 1
         where = ".".join(parts[: i + 1])
