@@ -29,7 +29,8 @@ run: install
 	$(VENV)/bin/dbpoolsim run --out results/medium-application
 
 # `make test-sanitize` (the C++ tests under ASan + UBSan) and `make fuzz` (each fuzz target for
-# 60 s) are not yet part of `make test`: neither has run end to end here yet (issue 12).
+# 60 s) are not yet part of `make test` (issue 12): test-sanitize has passed end to end here
+# (2026-12-04: 365 test cases, no report); make fuzz's clang targets have not yet been rebuilt.
 test: test-cpp test-python
 
 test-cpp: $(STAMPS)/deps

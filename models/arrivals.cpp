@@ -276,7 +276,7 @@ std::shared_ptr<const arrival_trace> load_arrival_trace(const std::string& file,
             if (!ds.empty()) {
                 const auto d = parse_number(ds);
                 if (!d) fail(lineno, "duration_s must be a number, got " + in_quotes(ds));
-                else if (!(*d > 0)) fail(lineno, "duration_s must be > 0, got " + ds);
+                else if (!(*d >= 0)) fail(lineno, "duration_s must be >= 0, got " + ds);
                 else rec.duration_s = *d;
             }
         }

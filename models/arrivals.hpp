@@ -89,7 +89,7 @@ std::string resolve_trace_path(const std::string& file, const std::string& base_
 
 /// Load a trace: CSV with a header line naming the columns `t_s` (required: arrival time in
 /// s, >= 0, non-decreasing), `class` (optional: one of `class_names`, stored as its index)
-/// and `duration_s` (optional: > 0). An empty `class` or `duration_s` cell means "not
+/// and `duration_s` (optional: >= 0). An empty `class` or `duration_s` cell means "not
 /// given". `file` is resolved against `base_dir`; messages name `file` as given.
 /// Throws config_error, one problem per bad line ("trace.csv:17: t_s must be ...").
 std::shared_ptr<const arrival_trace> load_arrival_trace(const std::string& file,

@@ -1,7 +1,9 @@
 #include "models/json_text.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <set>
+#include <string_view>
 #include <vector>
 
 #include "sim/error.hpp"
@@ -11,10 +13,55 @@ namespace {
 
 using json = nlohmann::ordered_json;
 
+/// The first number literal that underflows (written non-zero, e.g. 1e-400, but read as 0;
+/// strtod, like nlohmann's lexer, rounds it to 0): its text and its index among the
+/// document's number literals (in order), or an index of -1. Strings are skipped; the text
+/// is not yet known to be JSON, so this only looks for number-shaped tokens.
+struct underflow {
+    long index = -1;
+    std::string literal;
+};
+
+underflow find_underflow(const std::string& text) {
+    long count = 0;
+    for (std::size_t i = 0; i < text.size();) {
+        const char c = text[i];
+        if (c == '"') {  // skip the string, escapes included
+            for (++i; i < text.size() && text[i] != '"'; ++i)
+                if (text[i] == '\\') ++i;
+            ++i;
+            continue;
+        }
+        if (c != '-' && (c < '0' || c > '9')) {
+            ++i;
+            continue;
+        }
+        std::size_t j = i;
+        bool nonzero = false, exponent = false, digit = false;
+        while (j < text.size() && std::string_view("+-0123456789.eE").find(text[j]) != std::string_view::npos) {
+            exponent = exponent || text[j] == 'e' || text[j] == 'E';
+            nonzero = nonzero || (!exponent && text[j] >= '1' && text[j] <= '9');
+            digit = digit || (text[j] >= '0' && text[j] <= '9');
+            ++j;
+        }
+        const std::string token = text.substr(i, j - i);
+        if (nonzero && exponent && std::strtod(token.c_str(), nullptr) == 0.0) return {count, token};
+        count += digit ? 1 : 0;
+        i = std::max(j, i + 1);
+    }
+    return {};
+}
+
 /// Where the parser is: one frame per open object or array, for the JSON path of a problem.
 class json_position {
 public:
+    explicit json_position(underflow u) : underflow_(std::move(u)) {}
+
     bool on_event(json::parse_event_t event, json& parsed) {
+        if (event == json::parse_event_t::value && parsed.is_number() && underflow_.index >= 0 &&
+            numbers_++ == underflow_.index)
+            fail("number " + (underflow_.literal.size() > 40 ? underflow_.literal.substr(0, 37) + "..." : underflow_.literal) +
+                 " is below the smallest double (about 4.9e-324): it would be read as 0");
         switch (event) {
             case json::parse_event_t::object_start:
             case json::parse_event_t::array_start:
@@ -61,6 +108,8 @@ private:
         if (!frames_.empty() && !frames_.back().object) ++frames_.back().index;
     }
     std::vector<frame> frames_;
+    underflow underflow_;
+    long numbers_ = 0;  // number values parsed so far
 };
 
 }  // namespace
@@ -77,7 +126,7 @@ json parse_json_text(const std::string& text) {
         throw config_error({"/: invalid JSON: a NUL byte at line " + std::to_string(line) + ", column " +
                             std::to_string(column) + " (JSON text never holds one; in a string, write \\u0000)"});
     }
-    json_position pos;
+    json_position pos(find_underflow(text));
     try {
         return json::parse(text, [&](int, json::parse_event_t e, json& parsed) { return pos.on_event(e, parsed); });
     } catch (const json::parse_error& e) {

@@ -3,8 +3,8 @@
 // The one place scenario text is parsed. Beyond nlohmann's own checks (syntax, UTF-8) it
 // rejects, with the JSON path of the offence: nesting deeper than max_json_depth (so no
 // later step recurses without bound), a key given twice in one object (nlohmann would keep
-// one silently), a number beyond the range of a double (1e400), and text longer than
-// max_json_bytes. docs/limits.md lists the limits.
+// one silently), a number beyond the range of a double (1e400) or so small that it would be
+// read as 0 (1e-400), and text longer than max_json_bytes. docs/limits.md lists the limits.
 #pragma once
 
 #include <cstddef>

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <iterator>
 
 #include "sim/stats/accumulator.hpp"
 #include "sim/stats/histogram.hpp"
@@ -23,13 +24,15 @@ enum class fail_reason : std::uint8_t {
     statement_timeout,  // the query ran longer than client.statement_timeout_s (cancelled)
     read_only,          // a write on a connection to a read-only (demoted) primary
     socket_timeout,     // the connection was silently dead: the read gave up after socket_timeout_s
+    abandoned,          // the caller's patience (client.patience) ran out while it waited for a connection
     count_
 };
 inline constexpr const char* fail_reason_names[] = {"acquire_timeout", "connect_error",
                                                     "pool_rejected", "query_error",
                                                     "pooler_timeout", "deadline_exceeded",
                                                     "circuit_open", "statement_timeout",
-                                                    "read_only", "socket_timeout"};
+                                                    "read_only", "socket_timeout", "abandoned"};
+static_assert(std::size(fail_reason_names) == static_cast<std::size_t>(fail_reason::count_));
 
 /// Why a connection was closed.
 enum class close_reason : std::uint8_t {

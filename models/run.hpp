@@ -17,6 +17,16 @@
 
 namespace dbpoolsim::models {
 
+/// Memory a run needs, for the budget run.max_memory_mb (docs/limits.md): estimates from peak
+/// RSS, not accounting. Per request in flight: 10,000 req/s against the default pool with no
+/// acquire timeout, 179 bytes per request at 1000 s (908,615 in flight), 173 between 200 s and
+/// 1000 s (issue 12 measured 190). Per time-series value, from the C++ rows through JSON to the
+/// pandas DataFrame of dbpoolsim.run: 64 to 77 bytes (2.1 and 10.5 million values).
+inline constexpr double bytes_per_live_request = 190;
+inline constexpr double series_bytes_per_value = 70;
+/// The request table's limit (world_parts::request_table); a replication stops before it.
+inline constexpr std::uint32_t max_live_requests = (1u << 24) - (1u << 17);
+
 /// Thrown when a run was cancelled through its run_control.
 struct cancelled : error {
     cancelled() : error("run cancelled") {}
@@ -27,6 +37,25 @@ struct run_control {
     std::atomic<bool> cancel{false};
     /// Simulated seconds done, summed over replications (progress = done / (reps * horizon)).
     std::atomic<double> simulated_s{0.0};
+    /// On cancel, `run` returns what was simulated (run_result::interrupted) instead of
+    /// throwing `cancelled`; each replication then ends where it was.
+    bool keep_partial = false;
+};
+
+/// One counted request, recorded with run.record_requests (docs/scenario.md, "Request records").
+struct request_record {
+    static constexpr std::uint8_t completed = 0;     ///< outcome: it completed
+    static constexpr std::uint8_t in_flight = 255;   ///< outcome: still in the system at horizon_s
+    double arrival_s = 0;
+    double wait_s = 0;          ///< acquire wait of its last attempt (NaN: it was still waiting)
+    double latency_s = 0;       ///< arrival to its end, completed or failed (NaN: in flight)
+    std::uint64_t request = 0;  ///< arrival order in the replication (0, 1, ...; warm-up ones included)
+    std::uint32_t connection = 0;  ///< slot in its pool of the last connection granted (npos: none)
+    std::uint16_t cls = 0;         ///< transaction class index
+    std::uint16_t attempts = 0;    ///< attempts started (1 + retries)
+    std::uint8_t instance = 0;     ///< application instance
+    std::uint8_t pool = 0;         ///< named pool index within the instance (0 with one pool)
+    std::uint8_t outcome = 0;      ///< completed, 1 + fail_reason, or in_flight
 };
 
 struct replication_result {
@@ -35,23 +64,33 @@ struct replication_result {
     std::vector<std::pair<std::string, double>> metrics;
     sim::stats::log_histogram wait;     // acquire waits of granted requests (s)
     sim::stats::log_histogram latency;  // end-to-end latency of completed requests (s)
+    sim::stats::log_histogram wait_all; // acquire waits of every request that asked (timeouts, abandons included)
     sim::stats::time_series series;     // one row per sample_interval_s
+    std::vector<request_record> requests;  // with run.record_requests, in the order they ended
+    std::uint64_t requests_not_recorded = 0;  // beyond run.record_requests_max
+    /// How far it got (horizon_s when it ran to the end) and why it stopped early: "" (it did
+    /// not), "interrupted" (cancelled, with run_control::keep_partial) or "memory" (its
+    /// requests in flight would need more than run.max_memory_mb).
+    double simulated_s = 0;
+    std::string stopped;
 
     double metric(const std::string& name) const;
 };
 
 struct run_result {
     scenario resolved;
+    /// Replications that ran (all of them, unless interrupted: then those that started).
     std::vector<replication_result> replications;
     double wall_seconds = 0;  // whole run
     int threads = 1;
+    bool interrupted = false;  // cancelled with run_control::keep_partial
 };
 
 /// One event as the world handled it (an event trace, for tests that assert exact timelines).
 struct trace_entry {
     double t;
     const char* kind;       // the event kind's name: "arrival", "db_done", "breaker", "pool_timer"...
-    std::uint32_t target;   // request, instance, fault index, or pool << 24 | connection (as scheduled)
+    std::uint32_t target;   // request, instance, fault index, or a connection (conn_ref::target(), models/world/conn_ref.hpp)
     std::uint32_t timer;    // for "pool_timer": the policy's timer kind (0 = acquire timeout)
 
     bool operator==(const trace_entry& o) const;

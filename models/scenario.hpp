@@ -24,6 +24,20 @@ struct run_settings {
     int replications = 5;
     std::uint64_t seed = 1;
     double sample_interval_s = 1; // time-series resolution
+    /// P(wait > wait_threshold_s) over every request that asked for a connection (s).
+    double wait_threshold_s = 0.05;
+    /// Keep one record per counted request (models/run.hpp request_record), at most
+    /// record_requests_max per replication.
+    bool record_requests = false;
+    int record_requests_max = 1'000'000;
+    /// The pools (and the pooler) start this long before time 0, where arrivals, faults and
+    /// the measurement window are counted from (<= 0: a real application opens its pool
+    /// before traffic comes).
+    double pool_start_s = 0;
+    /// Memory budget (MiB): each replication stops, with partial results, when its requests
+    /// in flight would need more; a time series that would need more is refused before the
+    /// run (docs/limits.md).
+    double max_memory_mb = 2048;
 };
 
 // One name table per enum (JSON names in enumerator order), used both ways by the reader and
@@ -145,6 +159,10 @@ struct client_settings {
     /// The caller gives up on a request this long after it arrived (0 = never). Work already
     /// started continues and holds its connection until it finishes.
     double deadline_s = 0;
+    /// How long the caller waits for a connection before it gives up (a draw per attempt, from
+    /// the attempt's acquire start; absent = forever): the request abandons (fail reason
+    /// `abandoned`, not retried) and the pool drops it (pool_policy::cancel_acquire).
+    std::optional<distribution> patience;
     // Retries of a failed attempt (seeds/001 names; seeds/004's max_retries, retry_base_delay,
     // retry_max_delay are accepted as aliases). 0 attempts = no retries (seeds/001's default
     // is 3: its scenario files set it).

@@ -147,8 +147,9 @@ void read_usl(object_reader& parent, const std::string& key, const field<databas
                 out.add(fr.at(k), "missing (an array of numbers)");
                 return;
             }
-            if (!a->is_array()) {
-                out.add(fr.at(k), "must be an array of numbers, got " + show(*a));
+            if (!a->is_array() || a->empty()) {  // an empty fit must not drop the model silently
+                out.add(fr.at(k), std::string(a->is_array() ? "must be a non-empty" : "must be an") +
+                                      " array of numbers, got " + show(*a));
                 return;
             }
             for (const auto& e : *a) {
@@ -223,6 +224,11 @@ const field_table<run_settings>& run_fields() {
         make_field<&run_settings::replications>("replications", between(1, 100000)),
         make_field<&run_settings::seed>("seed"),
         make_field<&run_settings::sample_interval_s>("sample_interval_s", above(0)),
+        make_field<&run_settings::wait_threshold_s>("wait_threshold_s", at_least(0)),
+        make_field<&run_settings::record_requests>("record_requests"),
+        make_field<&run_settings::record_requests_max>("record_requests_max", between(1, 100'000'000)),
+        make_field<&run_settings::pool_start_s>("pool_start_s", between(-1e9, 0)),
+        make_field<&run_settings::max_memory_mb>("max_memory_mb", at_least(1).at_most(1e7)),
     };
     return t;
 }
@@ -290,6 +296,7 @@ const field_table<client_settings>& client_fields() {
     static const field_table<C> t = {
         make_field<&C::instances>("instances", between(1, 255)),
         make_field<&C::deadline_s>("deadline_s", at_least(0)),
+        make_field<&C::patience>("patience"),
         make_field<&C::retry_attempts>("retry_attempts", between(0, 1000)).aka("max_retries", "seeds/004"),
         make_field<&C::initial_retry_delay>("initial_retry_delay", at_least(0)).aka("retry_base_delay", "seeds/004"),
         make_field<&C::max_retry_delay>("max_retry_delay", at_least(0)).aka("retry_max_delay", "seeds/004"),

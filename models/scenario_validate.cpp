@@ -2,9 +2,13 @@
 // come from the field tables (models/scenario_fields.cpp); the cross-field rules are here, and
 // the JSON reader (models/scenario_json.cpp) calls the same functions while it reads, so the
 // messages are the same either way: "/json/path: must be ..., got <value>".
+#include <cmath>
 #include <string>
+#include <typeinfo>
 
 #include "models/arrivals.hpp"
+#include "models/run.hpp"
+#include "models/world/metrics.hpp"
 #include "models/pool/registry.hpp"
 #include "models/scenario_fields.hpp"
 #include "sim/error.hpp"
@@ -13,13 +17,33 @@
 namespace dbpoolsim::models {
 namespace detail {
 
+constexpr int series_columns = static_cast<int>(world_parts::column::count_);
+
 void check_run(const run_settings& r, const std::string& path, problems& out) {
     if (r.warmup_s >= r.horizon_s)
         out.add(path + "/warmup_s", "must be < horizon_s (" + sim::format_number(r.horizon_s) +
                                         "), got " + sim::format_number(r.warmup_s));
-    if (r.horizon_s / r.sample_interval_s > 10'000'000)
+    if (r.horizon_s / r.sample_interval_s > 10'000'000) {
         out.add(path + "/sample_interval_s", "gives more than 10,000,000 samples over horizon_s, got " +
                                                  sim::format_number(r.sample_interval_s));
+    } else if (r.horizon_s > 0 && r.sample_interval_s > 0 && r.replications > 0 && r.max_memory_mb > 0) {
+        // Every replication's rows are kept until the result is written: refused before the
+        // run, with the memory it would need (models/run.hpp: series_bytes_per_value).
+        const double values = std::floor(r.horizon_s / r.sample_interval_s) * series_columns * r.replications;
+        const double need_mb = values * series_bytes_per_value / 1048576.0;
+        if (need_mb > r.max_memory_mb) {
+            const double fit = r.horizon_s * series_columns * r.replications * series_bytes_per_value /
+                               (r.max_memory_mb * 1048576.0);
+            out.add(path + "/sample_interval_s",
+                    "the time series (" + sim::format_number(std::floor(r.horizon_s / r.sample_interval_s)) +
+                        " samples x " + std::to_string(series_columns) + " columns x " +
+                        std::to_string(r.replications) + " replications) would need about " +
+                        sim::format_number(std::ceil(need_mb)) + " MiB, more than run.max_memory_mb (" +
+                        sim::format_number(r.max_memory_mb) + "); use sample_interval_s >= " +
+                        sim::format_number(fit) + " or raise max_memory_mb, got " +
+                        sim::format_number(r.sample_interval_s));
+        }
+    }
 }
 
 bool valid_pool_name(const std::string& name) {
@@ -77,6 +101,28 @@ void check_fleet_order(const std::vector<fleet_event>& fleet, std::size_t i, pro
         out.add("/fleet/" + std::to_string(i) + "/at_s",
                 "fleet events must be in time order, got " + sim::format_number(fleet[i].at_s) + " after " +
                     sim::format_number(fleet[i - 1].at_s));
+}
+
+/// A pool's (or pooler's) parameters that are numbers (not whole milliseconds) are durations
+/// in seconds, and 0 means off where it means anything: a positive one shorter than the clock
+/// step would make a housekeeping period, health check or retirement timer fire forever at
+/// one instant (idle_cleanup_interval 1e-300).
+void check_pool_clock(const pool_settings& p, const pool_kind* kind, const std::string& path, problems& out) {
+    if (!kind || !p.params) return;
+    json params = json::object();
+    try {
+        kind->write(*p.params, params);
+    } catch (const std::bad_cast&) {
+        return;  // another kind's parameters: the kind's own check reports it
+    }
+    for (const auto& [key, v] : params.items()) {
+        if (!v.is_number_float()) continue;
+        const double x = v.get<double>();
+        if (x > 0 && x < min_clock_step_s)
+            out.add(path + "/" + key, "must be 0 or >= " + sim::format_number(min_clock_step_s) +
+                                          " s (the shortest step the clock takes, docs/limits.md), got " +
+                                          sim::format_number(x));
+    }
 }
 
 void check_across_sections(const scenario& s, problems& out) {
@@ -143,6 +189,9 @@ void check_across_sections(const scenario& s, problems& out) {
     }
     // Periods too short to advance the clock (models/arrivals.hpp: min_clock_step_s).
     for (const auto& [path, msg] : clock_limit_problems(s)) out.add(path, msg);
+    if (s.pools.empty()) check_pool_clock(s.pool, find_pool_kind(s.pool.kind), "/pool", out);
+    for (const auto& np : s.pools) check_pool_clock(np.settings, find_pool_kind(np.settings.kind), "/pools/" + np.name, out);
+    if (!s.pooler.kind.empty()) check_pool_clock({s.pooler.kind, s.pooler.params}, find_pooler_kind(s.pooler.kind), "/pooler", out);
 }
 
 namespace {

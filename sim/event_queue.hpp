@@ -18,6 +18,9 @@
 //   discard cancelled entries from. `pop` takes the smallest (time, seq) among the heap top and
 //   the lane fronts, so the total order is exactly the same as with the heap alone. A timer
 //   pushed to a lane earlier than the lane's last time silently goes to the heap instead.
+//   `push_fifo` puts a plain (non-cancellable) event in a lane: an arrival process, whose
+//   next event is always the latest, costs no heap operation at all. `pop` visits only the
+//   lanes ever used, whatever their numbers.
 #pragma once
 
 #include <cstdint>
@@ -73,9 +76,7 @@ public:
     /// Like push_timer, into FIFO lane `lane` (see the header comment).
     timer_handle push_timer_fifo(std::uint32_t lane, sim_time t, std::uint32_t kind,
                                  std::uint32_t target) {
-        DBPOOLSIM_ASSERT(lane < (1u << 16), "FIFO lane index out of range");
-        if (lane >= lanes_.size()) lanes_.resize(std::size_t{lane} + 1);
-        fifo& f = lanes_[lane];
+        fifo& f = lane_for(lane);
         if (f.head < f.buf.size() && t < f.buf.back().time) return push_timer(t, kind, target);
         std::uint32_t slot;
         if (!free_slots_.empty()) {
@@ -86,16 +87,15 @@ public:
             slot = static_cast<std::uint32_t>(slot_gen_.size());
         }
         const std::uint32_t gen = slot_gen_[slot - 1];
-        if (f.head == f.buf.size()) {
-            f.buf.clear();
-            f.head = 0;
-        } else if (f.head > 4096 && f.head * 2 > f.buf.size()) {
-            f.buf.erase(f.buf.begin(), f.buf.begin() + static_cast<std::ptrdiff_t>(f.head));
-            f.head = 0;
-        }
-        f.buf.push_back(entry{t, seq_++, kind, target, slot, gen});
-        ++live_;
+        lane_append(f, entry{t, seq_++, kind, target, slot, gen});
         return timer_handle{slot, gen};
+    }
+
+    /// Like push, into FIFO lane `lane` (not cancellable; an earlier time goes to the heap).
+    void push_fifo(std::uint32_t lane, sim_time t, std::uint32_t kind, std::uint32_t target) {
+        fifo& f = lane_for(lane);
+        if (f.head < f.buf.size() && t < f.buf.back().time) return push(t, kind, target);
+        lane_append(f, entry{t, seq_++, kind, target, 0, 0});
     }
 
     /// Cancel a pending timer. Returns false (and does nothing) if the handle is empty or the
@@ -154,6 +154,7 @@ public:
     void clear() {
         heap_.clear();
         lanes_.clear();
+        used_lanes_.clear();
         free_slots_.clear();
         for (std::uint32_t i = 0; i < slot_gen_.size(); ++i) {
             ++slot_gen_[i];
@@ -171,6 +172,11 @@ private:
         std::uint32_t slot;  // 0 = not cancellable
         std::uint32_t gen;
     };
+    struct fifo {
+        std::vector<entry> buf;
+        std::size_t head = 0;
+        bool used = false;
+    };
     static bool before(const entry& a, const entry& b) noexcept {
         return a.time < b.time || (a.time == b.time && a.seq < b.seq);
     }
@@ -187,7 +193,7 @@ private:
         drop_stale();
         const entry* best = heap_.empty() ? nullptr : &heap_.front();
         from_lane_ = false;
-        for (std::size_t i = 0; i < lanes_.size(); ++i) {
+        for (const std::uint32_t i : used_lanes_) {
             fifo& f = lanes_[i];
             while (f.head < f.buf.size() && stale(f.buf[f.head])) ++f.head;
             if (f.head < f.buf.size() && (!best || before(f.buf[f.head], *best))) {
@@ -197,6 +203,27 @@ private:
             }
         }
         return best;
+    }
+    fifo& lane_for(std::uint32_t lane) {
+        DBPOOLSIM_ASSERT(lane < (1u << 16), "FIFO lane index out of range");
+        if (lane >= lanes_.size()) lanes_.resize(std::size_t{lane} + 1);
+        fifo& f = lanes_[lane];
+        if (!f.used) {
+            f.used = true;
+            used_lanes_.push_back(lane);
+        }
+        return f;
+    }
+    void lane_append(fifo& f, const entry& e) {
+        if (f.head == f.buf.size()) {
+            f.buf.clear();
+            f.head = 0;
+        } else if (f.head > 4096 && f.head * 2 > f.buf.size()) {
+            f.buf.erase(f.buf.begin(), f.buf.begin() + static_cast<std::ptrdiff_t>(f.head));
+            f.head = 0;
+        }
+        f.buf.push_back(e);
+        ++live_;
     }
     void heap_push(const entry& e) {
         heap_.push_back(e);
@@ -239,12 +266,9 @@ private:
         for (std::size_t i = j > 1 ? (j - 2) / 4 + 1 : 0; i-- > 0;) sift_down(i, heap_[i]);
     }
 
-    struct fifo {
-        std::vector<entry> buf;
-        std::size_t head = 0;
-    };
     std::vector<entry> heap_;
     std::vector<fifo> lanes_;
+    std::vector<std::uint32_t> used_lanes_;  // lanes ever pushed to, in first-use order
     bool from_lane_ = false;
     std::size_t lane_index_ = 0;
     std::vector<std::uint32_t> slot_gen_;

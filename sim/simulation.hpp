@@ -48,6 +48,12 @@ public:
         check_time(t);
         return queue_.push_timer_fifo(lane, t, kind, target);
     }
+    /// A plain event in FIFO lane `lane`, for a source whose times never decrease (an
+    /// arrival process): same ordering as schedule_at, and no heap operation.
+    void schedule_fifo_at(std::uint32_t lane, sim_time t, std::uint32_t kind, std::uint32_t target) {
+        check_time(t);
+        queue_.push_fifo(lane, t, kind, target);
+    }
     bool cancel(timer_handle& h) noexcept { return queue_.cancel(h); }
     bool pending(const timer_handle& h) const noexcept { return queue_.pending(h); }
 
@@ -56,6 +62,13 @@ public:
     std::size_t pending_events() const noexcept { return queue_.size(); }
     std::size_t heap_entries() const noexcept { return queue_.heap_entries(); }
     std::uint64_t events_processed() const noexcept { return processed_; }
+
+    /// Start the clock at t instead of 0 (possibly negative); only before anything is scheduled.
+    void start_at(sim_time t) {
+        if (processed_ != 0 || queue_.size() != 0 || !std::isfinite(t))
+            throw internal_error("start_at: the clock is set before anything is scheduled, to a finite time");
+        now_ = t;
+    }
 
     /// Ask `run_until` to return after the current event.
     void stop() noexcept { stop_ = true; }
@@ -91,9 +104,12 @@ public:
 
 private:
     void check_time(sim_time t) const {
-        if (!(t >= now_))  // also catches NaN
-            throw internal_error("schedule: time " + std::to_string(t) + " is before now " +
-                                 std::to_string(now_));
+        if (!(t >= now_)) [[unlikely]]  // also catches NaN
+            time_error(t);
+    }
+    [[noreturn, gnu::cold, gnu::noinline]] void time_error(sim_time t) const {
+        throw internal_error("schedule: time " + std::to_string(t) + " is before now " +
+                             std::to_string(now_));
     }
 
     event_queue queue_;

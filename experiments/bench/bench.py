@@ -75,6 +75,12 @@ POLICIES: dict[str, dict[str, Any]] = {
     "sqlx": {"kind": "sqlx", "max_connections": CONNS, "min_connections": CONNS,
              "acquire_timeout": TIMEOUT_S},
     "asyncpg": {"kind": "asyncpg", "min_size": CONNS, "max_size": CONNS, "timeout": TIMEOUT_S},
+    # Go and node-postgres open nothing at start (the first requests log in, at no cost here);
+    # the caller's context / connectionTimeoutMillis is the 50 ms timeout.
+    "go_database_sql": {"kind": "go_database_sql", "max_open_conns": CONNS, "max_idle_conns": CONNS,
+                        "context_timeout": TIMEOUT_S},
+    "node_postgres": {"kind": "node_postgres", "max": CONNS,
+                      "connectionTimeoutMillis": int(TIMEOUT_S * 1000)},
 }
 
 # Memory test: one hour at 10,000 requests/s must stay under 100 MB peak RSS.

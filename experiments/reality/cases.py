@@ -18,8 +18,9 @@ from pathlib import Path
 
 PY_LIBS = ["psycopg_pool", "sqlalchemy_queuepool", "asyncpg"]
 ALL_LIBS = [*PY_LIBS, "hikaricp", "go_database_sql", "node_postgres"]
-# Libraries dbpoolsim has no policy for yet, and the closest policy they are compared with.
-CLOSEST = {"go_database_sql": "sqlalchemy_queuepool", "node_postgres": "generic"}
+# Libraries dbpoolsim has no policy for yet, and the closest policy they are compared with
+# (none today: every library has its own).
+CLOSEST: dict[str, str] = {}
 
 
 @dataclass(frozen=True)
@@ -63,20 +64,14 @@ class Case:
 def sim_policy(lib: str, params: dict) -> tuple[str, dict]:
     """dbpoolsim's policy for a library and its parameters in the policy's names: the
     library's own, or for a library without a policy yet the closest one (CLOSEST).
-    Go's database/sql keeps at most MaxIdleConns idle and closes the others at return, like
-    QueuePool's overflow; it differs in waking waiters in random order (a Go map), not FIFO."""
+    Go's load generator (loadgen/go) runs database/sql over lib/pq, with `timeout_s` as a
+    context deadline on db.Conn: the go_database_sql kind's `context_timeout`. Debian's Go
+    (1.19) draws waiters from a map, in effect uniformly at random, as the policy does.
+    node-postgres's options are the node_postgres kind's own names."""
     if lib == "go_database_sql":
-        return "sqlalchemy_queuepool", {"pool_size": params["maxIdleConns"],
-                                        "max_overflow": params["maxOpenConns"] - params["maxIdleConns"],
-                                        "pool_timeout": params["timeout_s"]}
-    if lib == "node_postgres":
-        # pg.Pool: opens on demand up to max, FIFO waiters, LIFO idle, a per-client idle timer
-        # (approximated by a 0.1 s cleanup pass), no validation, no lifetime.
-        return "generic", {"min_connections": 0, "max_connections": params["max"],
-                           "acquisition_timeout": params["connectionTimeoutMillis"] / 1000,
-                           "idle_timeout": params["idleTimeoutMillis"] / 1000,
-                           "idle_cleanup_interval": 0.1, "max_lifetime": 0,
-                           "health_check_interval": 0}
+        return "go_database_sql", {"max_open_conns": params["maxOpenConns"],
+                                   "max_idle_conns": params["maxIdleConns"],
+                                   "context_timeout": params["timeout_s"], "driver": "lib_pq"}
     return lib, params
 
 

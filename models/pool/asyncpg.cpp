@@ -27,12 +27,9 @@
 //     done: a real application cannot call acquire before `await create_pool` returns. If a
 //     login at creation fails (create_pool would raise and the application not start), the
 //     pool starts anyway with the holders that did connect;
-//   - when an acquire times out during its inline connect, asyncpg cancels the connect and puts
-//     the holder back at once; here the holder goes back at once too, but the connection-table
-//     slot of the login stays until the world answers, and a successful login is then closed
-//     (counted under connections_closed_broken; no "abandoned" reason exists);
-//   - the per-connect timeout (60 s) and the reset's timeout budget are not modelled: a login
-//     or a round trip in the world does not hang.
+//   - the reset's timeout budget is not modelled (a round trip on a silently dead connection
+//     fails after the network's socket timeout). The per-connect timeout is: each login is
+//     bounded by connect_timeout (connection.py connect(timeout=60)).
 #include "models/pool/asyncpg.hpp"
 
 #include <algorithm>
@@ -50,7 +47,8 @@ public:
           p_(p),
           timeout_(p.timeout ? *p.timeout : sim::infinity),
           inactive_(p.max_inactive_connection_lifetime),
-          max_queries_(static_cast<std::uint64_t>(p.max_queries)) {}
+          max_queries_(static_cast<std::uint64_t>(p.max_queries)),
+          connect_bounds_{p.connect_timeout, p.connect_timeout} {}
 
     void start() override {
         // Pool._initialize: max_size holders put into the LifoQueue; the last one is on top.
@@ -99,18 +97,10 @@ public:
         start_round_trip(c, tag_reset);
     }
 
-    void on_connect_done(std::uint32_t c, bool ok) override {
+    void on_connect_done(std::uint32_t c, login_outcome how) override {
+        const bool ok = how == login_outcome::ok;
         const slot s = slot_of(c);
         switch (s.who) {
-            case owner::ghost:
-                if (ok) {
-                    connection_opened(c);
-                    push_idle_back(c);  // out of `creating` (close needs an open connection)
-                    close(c, close_reason::broken);
-                } else {
-                    connection_failed(c);
-                }
-                return;
             case owner::init: init_done(s.holder, c, ok); return;
             case owner::acquirer: {
                 acquirer& a = acq(s.req);
@@ -151,6 +141,17 @@ public:
         put_nowait(h);
     }
 
+    /// The server closed an idle holder's connection: asyncio reads the socket, so
+    /// connection_lost marks it closed (protocol.pyx), and PoolConnectionHolder.acquire, seeing
+    /// is_closed(), connects inline. Here the dead connection is dropped now and its holder
+    /// stays in the queue, empty: the same inline connect at its next acquire.
+    void on_server_closed(std::uint32_t c) override {
+        if (conn(c).state != conn_state::idle) return;
+        const std::uint32_t h = slot_of(c).holder;
+        close(c, close_reason::broken);
+        holders_[h].conn = npos32;
+    }
+
     void on_broken_in_use(std::uint32_t c) override {
         // The lost connection runs Connection._cleanup -> holder._release_on_close: back empty.
         const std::uint32_t h = slot_of(c).holder;
@@ -176,7 +177,7 @@ private:
     static constexpr std::uint32_t tag_reset = 1;
 
     enum class phase : std::uint8_t { none, waiting, woken, connecting };
-    enum class owner : std::uint8_t { acquirer, init, ghost };
+    enum class owner : std::uint8_t { acquirer, init };
 
     struct holder {
         std::uint32_t conn = npos32;  // PoolConnectionHolder._con (npos32 = None)
@@ -244,7 +245,7 @@ private:
             // No connection: connect inline; this acquirer pays the login.
             a.ph = phase::connecting;
             a.holder = h;
-            const std::uint32_t c = open_connection();
+            const std::uint32_t c = open_connection(connect_bounds_);
             slot_of(c) = slot{owner::acquirer, req, h};
             a.conn = c;
             return;
@@ -289,7 +290,7 @@ private:
 
     // ---- initialization (Pool._initialize) -------------------------------------------------
     void init_connect(std::uint32_t h) {
-        const std::uint32_t c = open_connection();
+        const std::uint32_t c = open_connection(connect_bounds_);
         slot_of(c) = slot{owner::init, 0, h};
         ++init_pending_;
     }
@@ -329,28 +330,43 @@ private:
 
     // ---- acquire timeout ----------------------------------------------------------------------
     void request_deadline(std::uint32_t req) {
+        acq(req).deadline_timer = {};
+        drop_acquire(req, true);
+    }
+
+    /// The caller's task was cancelled while acquiring: as the timeout, without the error.
+    bool cancel_acquire(std::uint32_t req) override {
+        if (req >= reqs_.size() || reqs_[req].ph == phase::none) return false;
+        sim_.cancel(reqs_[req].deadline_timer);
+        drop_acquire(req, false);
+        return true;
+    }
+
+    /// CancelledError in _acquire_impl, raised by wait_for's timeout (then the request fails
+    /// with acquire_timeout) or by the caller.
+    void drop_acquire(std::uint32_t req, bool timed_out) {
         acquirer& a = acq(req);
-        a.deadline_timer = {};
         switch (a.ph) {
             case phase::waiting:
                 a.ph = phase::none;
-                pool_base::on_timer(timer_wait_timeout, req);  // unlink + on_waiter_timeout: fail
+                pool_base::cancel_acquire(req);
+                if (timed_out) on_waiter_timeout(req);
                 return;
             case phase::woken:
                 // Cancelled after being woken: asyncio.Queue.get's except-branch passes the
                 // wake-up on if the queue is not empty.
                 sim_.cancel(a.wake);
                 a.ph = phase::none;
-                fail(req, fail_reason::acquire_timeout);
+                if (timed_out) fail(req, fail_reason::acquire_timeout);
                 if (!stack_.empty()) wakeup_next();
                 return;
             case phase::connecting: {
                 // CancelledError inside holder.acquire(): _acquire_impl puts the holder back.
-                slot_of(a.conn).who = owner::ghost;
+                abandon_login(a.conn);  // the connect task is cancelled: its socket closes
                 a.conn = npos32;
                 const std::uint32_t h = a.holder;
                 a.ph = phase::none;
-                fail(req, fail_reason::acquire_timeout);
+                if (timed_out) fail(req, fail_reason::acquire_timeout);
                 put_nowait(h);
                 return;
             }
@@ -370,6 +386,7 @@ private:
     double timeout_;
     double inactive_;
     std::uint64_t max_queries_;
+    login_bounds connect_bounds_;  // connect(timeout=...): the whole connect, TCP included
     std::vector<holder> holders_;
     std::vector<std::uint32_t> stack_;  // the LifoQueue: back() is the top
     std::vector<acquirer> reqs_;
@@ -390,6 +407,7 @@ const detail::field_table<asyncpg_pool_params>& asyncpg_fields() {
         make_field<&P::max_queries>("max_queries", at_least(1).at_most(2147483647)),
         make_field<&P::max_inactive_connection_lifetime>("max_inactive_connection_lifetime", at_least(0)),
         make_field<&P::timeout>("timeout", above(0)),  // null: wait forever
+        make_field<&P::connect_timeout>("connect_timeout", above(0)),
     };
     return t;
 }

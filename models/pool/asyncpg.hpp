@@ -4,7 +4,8 @@
 // max_size 10, max_queries 50000, max_inactive_connection_lifetime 300.0 (0 disables), and
 // `timeout`, the `Pool.acquire(timeout=...)` argument: null (the default) waits forever.
 // Validation follows `Pool.__init__` (max_size > 0, min_size >= 0, min_size <= max_size,
-// max_queries > 0, max_inactive_connection_lifetime >= 0).
+// max_queries > 0, max_inactive_connection_lifetime >= 0). `connect_timeout` is connect()'s
+// `timeout` keyword (60 s), which create_pool passes to every connect.
 //
 // The algorithm (models/pool/asyncpg.cpp cites the source function of every rule):
 //   - max_size holders in an asyncio.LifoQueue; `create_pool` connects the top holder alone,
@@ -36,6 +37,9 @@ struct asyncpg_pool_params : pool_params {
     int max_queries = 50000;
     double max_inactive_connection_lifetime = 300.0;  // s; 0 disables
     std::optional<double> timeout;                    // s; Pool.acquire(timeout=None): forever
+    /// s; connect()'s own `timeout` (default 60), passed through create_pool's connect
+    /// arguments: each login, inline or at creation, is abandoned after it.
+    double connect_timeout = 60.0;
 };
 
 std::unique_ptr<pool_policy> make_asyncpg_pool(const asyncpg_pool_params& p, pool_host& host,

@@ -45,7 +45,8 @@ public:
         replenish();
     }
 
-    void on_connect_done(std::uint32_t c, bool ok) override {
+    void on_connect_done(std::uint32_t c, login_outcome how) override {
+        const bool ok = how == login_outcome::ok;
         if (!ok) {
             connection_failed(c);
             // The error surfaces to the oldest waiter that no other login in flight serves.

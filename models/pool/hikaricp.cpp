@@ -61,7 +61,8 @@ public:
           p_(p),
           max_(static_cast<std::uint32_t>(p.maximumPoolSize)),
           min_idle_(static_cast<std::uint32_t>(p.minimumIdle)),
-          timeout_s_(static_cast<double>(p.connectionTimeout) * ms) {}
+          timeout_s_(static_cast<double>(p.connectionTimeout) * ms),
+          bounds_(hikaricp_login_bounds(p)) {}
 
     // §1.4 "Startup" (HikariPool constructor → checkFailFast). The constructor is synchronous:
     // requests that arrive before it returns wait for it (as callers of a lazily initialised
@@ -72,7 +73,7 @@ public:
             return;
         }
         init_started_ = now();
-        startup_conn_ = open_connection();
+        startup_conn_ = open_connection(bounds_);
     }
 
     void acquire(std::uint32_t req) override {
@@ -98,7 +99,8 @@ public:
         make_available(c);
     }
 
-    void on_connect_done(std::uint32_t c, bool ok) override {
+    void on_connect_done(std::uint32_t c, login_outcome how) override {
+        const bool ok = how == login_outcome::ok;
         if (c == startup_conn_) {
             startup_conn_ = npos32;
             startup_done(c, ok);
@@ -193,7 +195,7 @@ private:
 
     void init_retry() {
         if (elapsed_ms(init_started_) < p_.initializationFailTimeout) {
-            startup_conn_ = open_connection();
+            startup_conn_ = open_connection(bounds_);
             return;
         }
         if (p_.initializationFailTimeout > 0) {
@@ -302,7 +304,7 @@ private:
     /// One turn of PoolEntryCreator.call's loop. Returns false when the task ends.
     bool task_step() {
         if (!should_continue_creating()) return false;
-        adder_conn_ = open_connection();
+        adder_conn_ = open_connection(bounds_);
         return true;
     }
 
@@ -438,6 +440,7 @@ private:
     hikaricp_params p_;
     std::uint32_t max_, min_idle_;
     double timeout_s_;
+    login_bounds bounds_;
     pool_state state_ = pool_state::constructing;
     double init_started_ = 0;
     std::uint32_t startup_conn_ = npos32;
@@ -457,6 +460,20 @@ private:
 };
 
 }  // namespace
+
+login_bounds hikaricp_login_bounds(const hikaricp_params& p) {
+    login_bounds b;
+    // pgJDBC's connectTimeout: socket.connect(address, timeout); 0 leaves it to the OS.
+    if (p.connectTimeout > 0) b.connect_s = p.connectTimeout;
+    if (!p.dataSourceClassName.empty()) {
+        // PoolBase.initializeDataSource: setLoginTimeout(max(1 s, connectionTimeout + 500 ms)
+        // in whole seconds), unless connectionTimeout is infinite; the data source passes it on.
+        if (p.connectionTimeout != INT_MAX) b.login_s = static_cast<double>(std::max(1000LL, p.connectionTimeout + 500) / 1000);
+    } else if (p.loginTimeout > 0) {
+        b.login_s = p.loginTimeout;  // DriverManager's value is never read: pgJDBC's own comes first
+    }
+    return b;
+}
 
 std::unique_ptr<pool_policy> make_hikaricp_pool(const hikaricp_params& p, pool_host& host,
                                                 std::uint32_t index, pool_metrics& metrics,
@@ -526,6 +543,9 @@ const field_table<P>& hikaricp_fields() {
         make_ms_field<&P::initializationFailTimeout>("initializationFailTimeout"),
         checked_ms<&P::housekeepingPeriodMs, housekeeping_rule>("housekeepingPeriodMs"),
         make_ms_field<&P::aliveBypassWindowMs>("aliveBypassWindowMs"),
+        make_field<&P::connectTimeout>("connectTimeout", at_least(0)),
+        make_field<&P::loginTimeout>("loginTimeout", at_least(0)),
+        make_field<&P::dataSourceClassName>("dataSourceClassName"),
     };
     return t;
 }

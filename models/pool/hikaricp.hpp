@@ -25,7 +25,16 @@
 //                                  > 0 retry (1 s apart) until it has elapsed, then fail
 //   housekeepingPeriodMs  30000    must be > 0 (scheduleWithFixedDelay rejects <= 0)
 //   aliveBypassWindowMs   500      any value
+// and, in pgJDBC's names and units (dataSourceProperties; docs/design/fidelity-review.md item 6):
+//   connectTimeout        10       s; bounds the TCP connect (PGProperty.CONNECT_TIMEOUT); 0 = the OS's
+//   loginTimeout          0        s; bounds the whole login (PGProperty.LOGIN_TIMEOUT); 0 = none
+//   dataSourceClassName   ""       "" = the jdbcUrl setup: HikariCP's login timeout (connectionTimeout
+//                                  + 500 ms in whole seconds, at least 1) never reaches pgJDBC, which
+//                                  reads its own loginTimeout first; a class name (PGSimpleDataSource)
+//                                  makes it pgJDBC's loginTimeout (BaseDataSource.setLoginTimeout)
 #pragma once
+
+#include <string>
 
 #include <memory>
 
@@ -44,7 +53,14 @@ struct hikaricp_params : pool_params {
     long long initializationFailTimeout = 1;  // ms
     long long housekeepingPeriodMs = 30000;   // ms (system property)
     long long aliveBypassWindowMs = 500;      // ms (system property)
+    double connectTimeout = 10;               // s (pgJDBC property); 0 = the operating system's
+    double loginTimeout = 0;                  // s (pgJDBC property); 0 = none
+    std::string dataSourceClassName;          // "" = jdbcUrl
 };
+
+/// The bounds of each login attempt that HikariCP and pgJDBC together apply (PoolBase
+/// initializeDataSource → setLoginTimeout; pgJDBC Driver.connect, PGStream.createSocket).
+login_bounds hikaricp_login_bounds(const hikaricp_params& p);
 
 std::unique_ptr<pool_policy> make_hikaricp_pool(const hikaricp_params& p, pool_host& host,
                                                 std::uint32_t index, pool_metrics& metrics,

@@ -12,7 +12,7 @@ class pgbouncer final : public pooler_policy {
 public:
     pgbouncer(const pgbouncer_params& p, pool_host& host, std::uint32_t index, pool_metrics& m,
               sim::random_stream rng)
-        : pooler_policy(host, index, m, std::move(rng)), p_(p) {}
+        : pooler_policy(host, index, m, std::move(rng)), p_(p), session_(p.pool_mode == "session") {}
 
     // ---- pooler_policy ------------------------------------------------------------------
     bool admit_client() override {
@@ -25,7 +25,13 @@ public:
         peak_clients_ = std::max(peak_clients_, ++clients_);
         return true;
     }
-    void client_left() override { --clients_; }
+    /// disconnect_client: a session server goes back through release_server (lifetime first,
+    /// then server_reset_query: one round trip before anyone can use it, then the head waiter).
+    void client_left(std::uint32_t server) override {
+        --clients_;
+        if (server != npos32) release(server);
+    }
+    bool session_pooling() const override { return session_; }
     const distribution& client_connect_time() const override { return p_.client_connect_time; }
     std::uint32_t clients() const override { return clients_; }
     std::uint32_t peak_clients() const override { return peak_clients_; }
@@ -46,10 +52,13 @@ public:
     void find_server(std::uint32_t req) {
         // find_server: the most recently released idle server (LIFO) serves at once.
         if (take_idle_for(req)) return;
-        // check_fast_fail: the last login failed and there is no server but logins.
+        // check_fast_fail: the last login failed and there is no server but logins. The
+        // client is disconnected and a login launched right here (objects.c): with nobody
+        // waiting, the janitor's relaunch would never fire. Its gates still apply, so while
+        // queries arrive one login starts every server_login_retry.
         if (last_login_failed_ && n_.total == n_.creating) {
             fail(req, fail_reason::connect_error);
-            launch();
+            try_launch(/*for_min=*/false);
             return;
         }
         if (req >= wait_start_.size()) wait_start_.resize(std::max<std::size_t>(req + 1, 2 * wait_start_.size()));
@@ -67,16 +76,26 @@ public:
             launch();
             return;
         }
+        // release_server → reset_on_release: the reset query in session pooling (or always).
+        if (!p_.server_reset_query.empty() && (session_ || p_.server_reset_query_always)) {
+            start_round_trip(c, tag_reset);
+            return;
+        }
         reuse_on_release(c);
     }
 
-    void on_connect_done(std::uint32_t c, bool ok) override {
+    void on_connect_done(std::uint32_t c, login_outcome how) override {
+        const bool ok = how == login_outcome::ok;
         if (!ok) {
             connection_failed(c);
             last_login_failed_ = true;
-            // Login ErrorResponse (e.g. too many connections) with no connected server:
-            // every waiting client of the pool is disconnected with the server's error.
-            if (n_.total == n_.creating)
+            // kill_pool_logins_server_error (server.c): only an ErrorResponse during the login,
+            // other than 57P03 cannot_connect_now (exempt since 1.21.0), disconnects the
+            // pool's waiting clients, and only while no server is usable. TCP failures, a
+            // connection lost during the login and connect timeouts only set the flags
+            // (objects.c disconnect_server, SV_LOGIN): the clients stay queued.
+            const bool server_refused = how == login_outcome::too_many || how == login_outcome::server_error;
+            if (server_refused && connected() == 0)
                 for (std::uint32_t req = pop_waiter(); req != npos32; req = pop_waiter())
                     fail(req, fail_reason::connect_error);
             return;  // next attempt: server_login_retry after this one started
@@ -90,6 +109,15 @@ public:
     void on_round_trip_done(std::uint32_t c, bool ok) override {
         connection& k = conn(c);
         const std::uint32_t req = k.holder;
+        if (k.check_tag == tag_reset) {  // the reset query's ReadyForQuery: now idle
+            if (!ok || k.broken) {
+                close(c, close_reason::broken);
+                launch();
+            } else {
+                reuse_on_release(c);
+            }
+            return;
+        }
         if (!ok || k.broken) {
             close(c, close_reason::broken);
             requeue_waiter_front(req);
@@ -105,6 +133,15 @@ public:
         launch();
     }
 
+    /// PgBouncer reads every server socket: end of file on an idle server disconnects it at
+    /// once (server.c server_proto, "server conn crashed?"). A server in its check round trip
+    /// learns from the check.
+    void on_server_closed(std::uint32_t c) override {
+        if (conn(c).state != conn_state::idle) return;
+        close(c, close_reason::broken);
+        launch();
+    }
+
     double acquire_timeout() const override {
         return p_.query_wait_timeout > 0 ? p_.query_wait_timeout : sim::infinity;
     }
@@ -114,7 +151,7 @@ private:
     static constexpr double janitor_period = 1.0 / 3.0;  // janitor.c full_maint_period
     static constexpr std::uint32_t timer_janitor = 1;
     static constexpr std::uint32_t timer_cpu = 2;
-    static constexpr std::uint32_t tag_check = 1;
+    static constexpr std::uint32_t tag_check = 1, tag_reset = 2;
 
     bool check_enabled() const { return !p_.server_check_query.empty(); }
 
@@ -179,7 +216,10 @@ private:
         if (p_.max_db_connections > 0 && n_.total >= static_cast<std::uint32_t>(p_.max_db_connections))
             return false;
         last_connect_time_ = now();
-        open_connection();
+        // server_connect_timeout: sbuf_connect's connect timeout ends an unanswered TCP connect,
+        // the janitor (pool_server_maint) a login still unfinished after it. Here both at
+        // exactly the timeout (the janitor would see a post-connect hang up to 1/3 s later).
+        open_connection(login_bounds{p_.server_connect_timeout, p_.server_connect_timeout});
         return true;
     }
 
@@ -233,6 +273,7 @@ private:
     std::uint32_t connected() const { return n_.total - n_.creating; }
 
     pgbouncer_params p_;
+    bool session_;  // pool_mode session: a server per client connection, for its life
     std::vector<double> wait_start_;
     std::deque<std::uint32_t> cpu_queue_;  // transactions waiting for PgBouncer's thread
     std::uint32_t clients_ = 0, peak_clients_ = 0;
@@ -255,10 +296,10 @@ std::unique_ptr<pooler_policy> make_pgbouncer(const pgbouncer_params& p, pool_ho
 namespace detail {
 namespace {
 
-/// pool_mode is one of PgBouncer's three, and the one modelled; `at` is its JSON path.
+/// pool_mode is one of PgBouncer's three; statement pooling is not modelled. `at`: its JSON path.
 void transaction_pooling_only(const pgbouncer_params& p, const std::string& at, problems& out) {
-    if (p.pool_mode == "session" || p.pool_mode == "statement")
-        out.add(at, "only transaction pooling is modelled, got \"" + p.pool_mode + "\"");
+    if (p.pool_mode == "statement")
+        out.add(at, "only transaction and session pooling are modelled, got \"" + p.pool_mode + "\"");
 }
 
 const field_table<pgbouncer_params>& pgbouncer_fields() {
@@ -289,6 +330,8 @@ const field_table<pgbouncer_params>& pgbouncer_fields() {
         make_field<&P::server_check_delay>("server_check_delay", at_least(0)),
         make_field<&P::server_check_query>("server_check_query"),
         make_field<&P::server_round_robin>("server_round_robin"),
+        make_field<&P::server_reset_query>("server_reset_query"),
+        make_field<&P::server_reset_query_always>("server_reset_query_always"),
         make_field<&P::client_connect_time>("client_connect_time"),
         make_field<&P::cpu_per_transaction_s>("cpu_per_transaction_s", at_least(0)),
     };
@@ -305,7 +348,7 @@ std::unique_ptr<pool_policy> make_pgbouncer_tier(const pgbouncer_params& p, pool
 const pool_kind& pgbouncer_pooler_kind() {
     static const pool_kind k =
         table_pool_kind<pgbouncer_params, pgbouncer_fields, make_pgbouncer_tier>(
-            "pgbouncer", "PgBouncer in transaction pooling mode, shared by every application instance");
+            "pgbouncer", "PgBouncer in transaction or session pooling mode, shared by every application instance");
     return k;
 }
 

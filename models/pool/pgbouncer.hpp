@@ -1,5 +1,6 @@
-// dbpoolsim models: PgBouncer in transaction pooling mode, as the shared tier between the
-// application pools and the database (spec/pool-algorithms.md section 3, PgBouncer 1.25).
+// dbpoolsim models: PgBouncer in transaction or session pooling mode, as the shared tier between
+// the application pools and the database (spec/pool-algorithms.md section 3, PgBouncer 1.25;
+// session pooling: docs/pools/pgbouncer-session.md sections 1-2).
 //
 // One PgBouncer pool (one database/user pair). Parameters keep pgbouncer.ini's names, units
 // (seconds) and defaults (src/main.c config table, doc/config.md). What is reproduced:
@@ -22,14 +23,24 @@
 //     (1/3 s granularity, pool_client_maint, 3.8.8);
 //   - failed login: no new attempt until server_login_retry after the failed attempt
 //     STARTED; while the last login failed and no server is connected, new queries fast-fail
-//     (check_fast_fail); a login error with no connected server disconnects every waiting
-//     client (kill_pool_logins_server_error) (3.4, 3.8.7);
+//     (check_fast_fail, which also launches the next login itself); a login ErrorResponse other
+//     than 57P03 with no connected server disconnects every waiting client
+//     (kill_pool_logins_server_error); other login failures only set the flags (3.4, 3.8.7;
+//     docs/pools/pgbouncer-session.md section 4);
+//   - server_connect_timeout: a server login unfinished after it fails (flags only);
+//   - an idle server the database closed (restart, kill, idle_session_timeout) is dropped at
+//     once (server_proto); one that died silently is found on use;
 //   - max_client_conn: application connections beyond it are refused at login;
 //   - max_db_connections: server connections capped (single pool: nothing else to evict);
 //   - its single thread (dbpoolsim's cpu_per_transaction_s): every transaction first waits
 //     its turn for a fixed CPU cost, FIFO, before find_server.
-// Not modelled: session and statement pooling (pool_mode must be "transaction"); cancel
-// requests; per-user pools; server_connect_timeout (logins do not hang in today's world).
+//   - pool_mode session: a server is linked to an application connection at its first query
+//     and stays linked (the world keeps the link) until that connection closes; then
+//     release_server runs server_reset_query (one round trip) before the head waiter gets it;
+//     server_idle_timeout and server_lifetime never touch a linked server;
+// Not modelled: statement pooling; cancel requests; several pools per (database, user) with
+// max_db_connections / max_user_connections across them and eviction; the welcome-message
+// login for the first client in session mode.
 #pragma once
 
 #include <memory>
@@ -40,7 +51,7 @@
 namespace dbpoolsim::models {
 
 struct pgbouncer_params : pool_params {
-    std::string pool_mode = "transaction";
+    std::string pool_mode = "transaction";  // or "session" (PgBouncer's own default)
     int default_pool_size = 20;
     int min_pool_size = 0;
     int reserve_pool_size = 0;
@@ -55,6 +66,8 @@ struct pgbouncer_params : pool_params {
     double server_check_delay = 30.0;
     std::string server_check_query = "<empty>";
     bool server_round_robin = false;
+    std::string server_reset_query = "DISCARD ALL";  // run when a session server is released; "" = none
+    bool server_reset_query_always = false;          // also in transaction pooling
     /// dbpoolsim's: how long an application connection's login to PgBouncer takes.
     distribution client_connect_time = distribution::constant(0.001);
     /// dbpoolsim's: PgBouncer's own CPU per transaction, s. PgBouncer is one thread, so

@@ -55,6 +55,28 @@ struct connection {
     sim::timer_handle timer;      // per-connection timer (lifetime, inactivity...), if any
 };
 
+/// How a login ended (pool_policy::on_connect_done). The kinds are those a real pool can tell
+/// apart (docs/design/fidelity-review.md section 9): PgBouncer, for one, disconnects its
+/// waiting clients only on a server ErrorResponse other than 57P03.
+enum class login_outcome : std::uint8_t {
+    ok,            // a usable session
+    refused,       // TCP connection refused (nothing listens)
+    timed_out,     // no answer within a bound of open_connection, or the network's connect timeout
+    starting_up,   // ErrorResponse 57P03 cannot_connect_now (starting up, shutting down, recovery)
+    too_many,      // ErrorResponse 53300 too_many_connections
+    server_error,  // any other ErrorResponse (authentication, a connect_errors fault, a pooler's refusal)
+    lost,          // the connection was reset during the login (a restart or failover hit it)
+};
+
+/// Bounds on one login attempt (open_connection), in seconds; infinite = the network's own.
+/// `connect_s` bounds the TCP connect (a driver's connect timeout: it matters only when the
+/// address does not answer), `login_s` the whole login (a login timeout). A login that hits a
+/// bound ends with login_outcome::timed_out and is abandoned (the database frees its slot).
+struct login_bounds {
+    double connect_s = std::numeric_limits<double>::infinity();
+    double login_s = std::numeric_limits<double>::infinity();
+};
+
 /// What a pool can ask of the world. Completions come back through pool_policy hooks.
 class pool_host {
 public:
@@ -64,8 +86,12 @@ public:
     virtual void grant(std::uint32_t pool, std::uint32_t req, std::uint32_t conn) = 0;
     /// The request ends without a connection.
     virtual void fail(std::uint32_t pool, std::uint32_t req, fail_reason why) = 0;
-    /// Start a login to the database; answers with pool_policy::on_connect_done.
-    virtual void open_connection(std::uint32_t pool, std::uint32_t conn) = 0;
+    /// Start a login to the database; answers with pool_policy::on_connect_done, at the latest
+    /// when a bound of `b` is reached.
+    virtual void open_connection(std::uint32_t pool, std::uint32_t conn, login_bounds b) = 0;
+    /// Give up a login in progress (its socket is closed: the database frees its slot at once);
+    /// no on_connect_done follows.
+    virtual void abandon_login(std::uint32_t pool, std::uint32_t conn) = 0;
     /// One network round trip on an open connection (validation, ping, reset query);
     /// answers with pool_policy::on_round_trip_done. On a silently dead connection (no
     /// answer ever comes) it fails after `timeout_s` or the network's socket timeout,
@@ -87,16 +113,29 @@ public:
     virtual void start() = 0;
     /// A request asks for a connection.
     virtual void acquire(std::uint32_t req) = 0;
+    /// The request no longer wants a connection: its caller gave up (client patience, a
+    /// cancelled context). Returns true when the pool let go of it: it will neither grant
+    /// nor fail it, and whatever the acquire had started (a login, a timer) goes on without
+    /// it as the library's own cancellation does. Returns false when the pool cannot drop it
+    /// now (e.g. a check round trip on the connection meant for it is in flight, or it is
+    /// not acquiring): the acquire then ends as usual, with grant or fail.
+    virtual bool cancel_acquire(std::uint32_t req) = 0;
     /// The request holding `conn` is done with it.
     virtual void release(std::uint32_t conn) = 0;
-    /// A login started with open_connection finished (ok = usable connection).
-    virtual void on_connect_done(std::uint32_t conn, bool ok) = 0;
+    /// A login started with open_connection finished (`how` == ok: a usable connection).
+    virtual void on_connect_done(std::uint32_t conn, login_outcome how) = 0;
     /// A round trip started with round_trip finished (ok = the server answered).
     virtual void on_round_trip_done(std::uint32_t conn, bool ok) = 0;
     /// A timer scheduled with pool_host::pool_timer fired.
     virtual void on_timer(std::uint32_t kind, std::uint32_t arg) = 0;
     /// The request holding `conn` found it broken (query error): it will not return it.
     virtual void on_broken_in_use(std::uint32_t conn) = 0;
+    /// The server closed `conn` (a reset or a FATAL: restart, kill_connections,
+    /// idle_session_timeout) while no request held it; delivered half a round trip later, as
+    /// a client that reads its idle sockets sees it (asyncpg, node-postgres, PgBouncer). A
+    /// silent death (NAT drop, failover) sends nothing. The connection is dead: its next use
+    /// fails. Default (pool_base): ignore it, as libraries that do not read idle sockets do.
+    virtual void on_server_closed(std::uint32_t conn) = 0;
     /// Snapshot for the time series.
     virtual pool_counts counts() const = 0;
     /// The acquire timeout in seconds (infinity if none), for reports and theory.
@@ -114,6 +153,10 @@ public:
         : host_(host), sim_(host.simulation()), index_(index), m_(metrics), rng_(std::move(rng)) {}
 
     void on_timer(std::uint32_t kind, std::uint32_t arg) override;
+    /// Removes a request from the waiter queue (and cancels its acquire timeout); false if
+    /// it is not queued. A policy that keeps more per-request state extends it.
+    bool cancel_acquire(std::uint32_t req) override;
+    void on_server_closed(std::uint32_t) override {}
     pool_counts counts() const override { return n_; }
     void set_secondary_metrics(pool_metrics* m) override { m2_ = m; }
 
@@ -129,8 +172,11 @@ protected:
     double now() const { return sim_.now(); }
 
     // ---- connections -------------------------------------------------------------------
-    /// Allocate a slot in state `creating` and start its login.
-    std::uint32_t open_connection();
+    /// Allocate a slot in state `creating` and start its login (bounded by `b`).
+    std::uint32_t open_connection(login_bounds b = {});
+    /// Give up login c in progress: the world closes its socket, the slot is freed (not
+    /// counted as a connection error: the pool chose to stop waiting).
+    void abandon_login(std::uint32_t c);
     /// Mark a login as finished successfully (state becomes in_use-less "limbo": the caller
     /// immediately hands it out or makes it idle).
     void connection_opened(std::uint32_t c);
@@ -169,7 +215,9 @@ protected:
     /// Remove and return the head waiter but keep its timeout running.
     std::uint32_t pop_waiter_keep_timer();
     /// Cancel a waiter's deadline timer (after it got a connection).
-    void cancel_wait_timer(std::uint32_t req);
+    void cancel_wait_timer(std::uint32_t req) {
+        if (req < w_.size()) sim_.cancel(w_[req].timer);
+    }
     std::uint32_t waiter_count() const { return n_.waiters; }
     /// The head (longest-waiting) waiter, npos32 if none; the next one after req.
     std::uint32_t waiter_front() const { return w_head_; }
@@ -198,7 +246,11 @@ protected:
 
 private:
     void set_state(connection& k, conn_state to);
-    void ensure_waiter_capacity(std::uint32_t req);
+    // Inline: every acquire asks (deadline_of); the table grows out of line, rarely.
+    void ensure_waiter_capacity(std::uint32_t req) {
+        if (req >= w_.size()) [[unlikely]] grow_waiters(req);
+    }
+    void grow_waiters(std::uint32_t req);
     void unlink_waiter(std::uint32_t req);
 
     sim::slot_table<connection> conns_{1u << 24, "more than 2^24 connections in one pool"};
@@ -215,14 +267,20 @@ private:
 
 /// A pooler tier (PgBouncer) between the application pools and the database. Its clients are
 /// the application pools' connections: their logins go to the pooler, and every transaction
-/// needs one of the pooler's server connections for its duration (transaction pooling).
+/// needs one of the pooler's server connections for its duration (transaction pooling), or
+/// every client connection one for its life (session pooling).
 class pooler_policy : public pool_base {
 public:
     using pool_base::pool_base;
     /// An application connection logs in to the pooler: false = refused (max_client_conn).
     virtual bool admit_client() = 0;
-    /// An application connection to the pooler closed.
-    virtual void client_left() = 0;
+    /// An application connection to the pooler closed; `server` is the server linked to it
+    /// (session pooling), npos32 if none.
+    virtual void client_left(std::uint32_t server) = 0;
+    /// Session pooling: a server stays linked to a client connection from its first query
+    /// until that connection closes; the world keeps the link and skips the pooler for the
+    /// connection's later transactions.
+    virtual bool session_pooling() const = 0;
     /// How long an application connection's login to the pooler takes.
     virtual const distribution& client_connect_time() const = 0;
     virtual std::uint32_t clients() const = 0;

@@ -45,11 +45,19 @@ void pool_base::set_state(connection& k, conn_state to) {
     }
 }
 
-std::uint32_t pool_base::open_connection() {
+std::uint32_t pool_base::open_connection(login_bounds b) {
     const std::uint32_t c = conns_.allocate();
     set_state(conns_[c], conn_state::creating);
-    host_.open_connection(index_, c);
+    host_.open_connection(index_, c, b);
     return c;
+}
+
+void pool_base::abandon_login(std::uint32_t c) {
+    connection& k = conns_[c];
+    DBPOOLSIM_ASSERT(k.state == conn_state::creating, "abandon_login on a non-creating slot");
+    host_.abandon_login(index_, c);
+    set_state(k, conn_state::free);
+    conns_.release(c);
 }
 
 void pool_base::connection_opened(std::uint32_t c) {
@@ -148,8 +156,8 @@ std::uint32_t pool_base::pop_idle_back() {
 
 // ---- waiters ------------------------------------------------------------------------------
 
-void pool_base::ensure_waiter_capacity(std::uint32_t req) {
-    if (req >= w_.size()) w_.resize(std::max<std::size_t>(req + 1, w_.size() * 2));
+void pool_base::grow_waiters(std::uint32_t req) {
+    w_.resize(std::max<std::size_t>(req + 1, w_.size() * 2));
 }
 
 void pool_base::enqueue_waiter(std::uint32_t req, double timeout_s) {
@@ -194,6 +202,13 @@ void pool_base::unlink_waiter(std::uint32_t req) {
     record_metrics([t = now()](pool_metrics& m) { m.waiters.add(t, -1); });
 }
 
+bool pool_base::cancel_acquire(std::uint32_t req) {
+    if (req >= w_.size() || !w_[req].queued) return false;
+    sim_.cancel(w_[req].timer);
+    unlink_waiter(req);
+    return true;
+}
+
 std::uint32_t pool_base::pop_waiter_keep_timer() {
     const std::uint32_t req = w_head_;
     if (req != npos32) unlink_waiter(req);
@@ -204,10 +219,6 @@ std::uint32_t pool_base::pop_waiter() {
     const std::uint32_t req = pop_waiter_keep_timer();
     if (req != npos32) cancel_wait_timer(req);
     return req;
-}
-
-void pool_base::cancel_wait_timer(std::uint32_t req) {
-    if (req < w_.size()) sim_.cancel(w_[req].timer);
 }
 
 }  // namespace dbpoolsim::models

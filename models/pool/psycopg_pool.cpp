@@ -79,7 +79,8 @@ public:
     void release(std::uint32_t c) override { putconn(c); }
 
     /// The end of an AddConnection task's login (pool_async.py _add_connection, spec 4.4).
-    void on_connect_done(std::uint32_t c, bool ok) override {
+    void on_connect_done(std::uint32_t c, login_outcome how) override {
+        const bool ok = how == login_outcome::ok;
         adding add = adding_[c];
         if (!ok) {
             connection_failed(c);
@@ -128,7 +129,13 @@ public:
                 grant(req, c);
                 return;
             }
-            putconn(c);  // _putconn(conn, from_getconn=True): same return path (4.3 step 5)
+            // The built-in check runs an empty query; in the world a check fails only on a
+            // connection the server closed or lost, which leaves libpq's status UNKNOWN, so
+            // _return_connection discards it and queues a replacement AddConnection instead
+            // of putting it back (pool.py _getconn_with_check_loop → _putconn(conn,
+            // from_getconn=True) → _return_connection; docs/design/fidelity-review.md item 4).
+            conn(c).broken = true;
+            putconn(c);
             // The first retry is immediate (asleep(0)); later ones back off (1 s +-10 %, x2)
             // with a give-up time fixed at the second failure: now + the time that was left
             // at the first one. The getconn deadline still applies on every retry.
@@ -306,6 +313,15 @@ private:
         ++nconns_;
         growing_ = true;
         run_task(task{task_kind::add_connection, true});
+    }
+
+    /// The waiting client's caller gave up (a cancelled task): like a timeout, the entry
+    /// stays in `_waiting` (dead) until _add_to_pool pops and skips it. A client in a check
+    /// round trip or its retry back-off is not cancelled (false).
+    bool cancel_acquire(std::uint32_t req) override {
+        if (!pool_base::cancel_acquire(req)) return false;
+        client_of(req).waiting_seq = 0;
+        return true;
     }
 
     /// WaitingClient.wait timed out: PoolTimeout. The entry stays in `_waiting` (dead) until

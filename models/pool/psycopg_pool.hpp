@@ -36,7 +36,8 @@
 //   - reset: the return runs in a worker (ReturnConnection task); the connection is reusable
 //     only after the worker has run the callback (4.5 step 1).
 // Not modelled (nothing in the world triggers them): drain(), check(), resize(), wait(),
-// reconnect_failed callbacks, and libpq's connect_timeout (130 s default; logins never hang).
+// reconnect_failed callbacks, and libpq's connect_timeout (psycopg's default 130 s): a login
+// hangs only during a failover, for at most network.connect_timeout_s (127 s by default).
 #pragma once
 
 #include <memory>

@@ -48,7 +48,7 @@ pool_kind table_pool_kind(const char* name, const char* summary) {
                 if (!CrossIfClean || r.sink().list.size() == before) Cross(*p, r.path(), r.sink());
             return p;
         },
-        [](const pool_params& p, json& o) { write_fields(Table(), static_cast<const P&>(p), o); },
+        [](const pool_params& p, json& o) { write_fields(Table(), dynamic_cast<const P&>(p), o); },
         [](const pool_params& base, const std::string& path, problems& out) {
             const auto* p = dynamic_cast<const P*>(&base);
             if (!p) {
@@ -70,6 +70,8 @@ pool_kind table_pool_kind(const char* name, const char* summary) {
     X(hikaricp)                 \
     X(sqlalchemy_queuepool)     \
     X(sqlalchemy_asyncadaptedqueuepool) \
+    X(go_database_sql)          \
+    X(node_postgres)            \
     X(generic)
 // Pooler tiers (the scenario's "pooler" section): X(k) names `k_pooler_kind()`.
 #define DBPOOLSIM_POOLER_KINDS(X) X(pgbouncer)

@@ -57,7 +57,8 @@ public:
         checkin(r);
     }
 
-    void on_connect_done(std::uint32_t c, bool ok) override {
+    void on_connect_done(std::uint32_t c, login_outcome how) override {
+        const bool ok = how == login_outcome::ok;
         const std::uint32_t r = rec_of_conn_[c];
         record& rec = recs_[r];
         const std::uint32_t req = rec.req;

@@ -14,15 +14,17 @@
 //     covers the wait.
 //
 // Deviations (the world cannot express them, or they do not arise in it):
-//   - a login the world refuses is PostgreSQL's 53300 too_many_connections, which sqlx treats as
-//     transient (sqlx-postgres error.rs is_transient_in_connect_phase): it is retried with
-//     backoff. No other login error exists in the world, so the "other errors surface at once"
-//     branch of PoolInner::connect is never taken (it would be fail(connect_error));
-//   - when an acquire times out during a ping or a login, sqlx drops that future at once (the
-//     permit and the size slot are freed; the socket is dropped). Here the permit and size are
-//     freed at once too, but the connection-table slot stays until the world answers the ping
-//     or the login (it cannot be cancelled), then the connection is closed. It is counted under
-//     connections_closed_broken (there is no "abandoned" close reason);
+//   - every failed login is retried with backoff, as sqlx does for 53300 too_many_connections
+//     (sqlx-postgres error.rs is_transient_in_connect_phase). The world now also says when a
+//     login was refused otherwise (57P03 during a restart, a timeout during a failover, a
+//     connect_errors fault: pool.hpp login_outcome); which of those sqlx returns at once (the
+//     "other errors surface at once" branch of PoolInner::connect) is not checked here;
+//   - when an acquire times out during a ping, sqlx drops that future at once (the permit and
+//     the size slot are freed; the socket is dropped). Here the permit and size are freed at
+//     once too, but the connection-table slot stays until the world answers the ping (a round
+//     trip cannot be cancelled), then the connection is closed, counted under
+//     connections_closed_broken (there is no "abandoned" close reason). A login dropped the
+//     same way is abandoned at once (pool_host::abandon_login): the database frees its slot;
 //   - requests can arrive while `connect()` is still opening min_connections (a real application
 //     would not serve before `connect().await` returns); they are served normally meanwhile. If
 //     the startup fails (PoolTimedOut) the pool simply continues, lazily;
@@ -108,19 +110,10 @@ public:
         start_round_trip(c, tag_release_ping);
     }
 
-    void on_connect_done(std::uint32_t c, bool ok) override {
+    void on_connect_done(std::uint32_t c, login_outcome how) override {
+        const bool ok = how == login_outcome::ok;
         const slot s = slots_[c];
         switch (s.who) {
-            case owner::ghost:
-                // The acquire that started this login timed out meanwhile: sqlx dropped it.
-                if (ok) {
-                    connection_opened(c);
-                    push_idle_back(c);  // out of `creating` (close needs an open connection)
-                    close(c, close_reason::broken);
-                } else {
-                    connection_failed(c);
-                }
-                return;
             case owner::acquirer: {
                 acquirer& a = acq(s.id);
                 a.cs.conn = npos32;
@@ -221,7 +214,7 @@ private:
 
     enum class phase : std::uint8_t { none, waiting, pinging, connecting };
     enum class then : std::uint8_t { nothing, reaper, startup };
-    enum class owner : std::uint8_t { acquirer, task, ghost };
+    enum class owner : std::uint8_t { acquirer, task };
 
     /// State of one `PoolInner::connect(deadline, guard)` loop.
     struct connect_state {
@@ -365,15 +358,31 @@ private:
     void request_deadline(std::uint32_t id) {
         acquirer& a = acq(id);
         a.deadline_timer = {};
+        if (id == startup_id && a.ph == phase::waiting) {
+            a.ph = phase::none;
+            return;
+        }
+        drop_acquire(id);
+        if (id != startup_id) fail(id, fail_reason::acquire_timeout);  // PoolTimedOut
+    }
+
+    /// The caller dropped its acquire future (a cancelled task): as the timeout, without the
+    /// error.
+    bool cancel_acquire(std::uint32_t id) override {
+        if (id == startup_id || id >= reqs_.size() || reqs_[id].ph == phase::none) return false;
+        sim_.cancel(reqs_[id].deadline_timer);
+        drop_acquire(id);
+        return true;
+    }
+
+    /// The acquire future is dropped, in whatever phase it is.
+    void drop_acquire(std::uint32_t id) {
+        acquirer& a = acq(id);
         switch (a.ph) {
             case phase::waiting:
-                if (id == startup_id) {
-                    a.ph = phase::none;
-                    return;
-                }
-                a.ph = phase::none;
                 if (startup_.ph == phase::waiting && a.wait_seq < startup_.wait_seq) --startup_ahead_;
-                pool_base::on_timer(timer_wait_timeout, id);  // unlink + on_waiter_timeout: fail
+                pool_base::cancel_acquire(id);  // it holds no permit yet
+                a.ph = phase::none;
                 return;
             case phase::pinging:
                 // The check_idle_conn future is dropped with its Floating<Idle>: the guard
@@ -384,7 +393,7 @@ private:
                 break;
             case phase::connecting:
                 if (a.cs.conn != npos32) {
-                    slot_of(a.cs.conn).who = owner::ghost;
+                    abandon_login(a.cs.conn);  // the connect future is dropped: its socket closes
                     a.cs.conn = npos32;
                 } else {
                     sim_.cancel(a.cs.retry);
@@ -394,7 +403,6 @@ private:
         }
         a.ph = phase::none;
         drop_guard();
-        if (id != startup_id) fail(id, fail_reason::acquire_timeout);
     }
 
     // ---- startup (PoolOptions::connect_with) ------------------------------------------------
@@ -457,7 +465,7 @@ private:
         task& k = tasks_[t];
         k.deadline_timer = {};
         if (k.cs.conn != npos32) {
-            slot_of(k.cs.conn).who = owner::ghost;
+            abandon_login(k.cs.conn);
             k.cs.conn = npos32;
         } else {
             sim_.cancel(k.cs.retry);

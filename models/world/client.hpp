@@ -35,8 +35,10 @@ struct request {
     std::uint8_t pool = 0;      // application pool (instance * pools per instance + named pool)
     std::uint16_t attempt = 0;  // attempts started (retries = attempt - 1)
     bool done = false;          // the outcome is recorded (an abandoned attempt may still run)
-    sim::timer_handle deadline, retry, stmt;
+    sim::timer_handle deadline, retry, stmt, patience;
     bool counted = false;
+    bool gave_up = false;  // abandoned at its patience while the pool could not drop it
+    double wait = NAN;     // the last attempt's acquire wait (NaN while it waits)
     // A query error on its way to the client (ev_query_error).
     fail_reason err = fail_reason::query_error;
     std::uint8_t err_broken = 0;  // 1: the app's connection is gone, 2: the pooler's server is
@@ -93,11 +95,16 @@ public:
     std::uint32_t live() const noexcept { return reqs_.live(); }
     /// Counted requests whose outcome is not recorded yet (at the end of the run).
     std::uint64_t counted_in_flight() const {
-        const std::vector<bool> in_use = reqs_.in_use();
         std::uint64_t n = 0;
-        for (std::uint32_t i = 0; i < reqs_.size(); ++i)
-            if (in_use[i] && reqs_[i].counted && !reqs_[i].done) ++n;
+        for_each_in_flight([&n](const request&) { ++n; });
         return n;
+    }
+    /// f(request) for each of them, in slot order.
+    template <class F>
+    void for_each_in_flight(F&& f) const {
+        const std::vector<bool> in_use = reqs_.in_use();
+        for (std::uint32_t i = 0; i < reqs_.size(); ++i)
+            if (in_use[i] && reqs_[i].counted && !reqs_[i].done) f(reqs_[i]);
     }
 
 private:
@@ -116,7 +123,8 @@ public:
 
     /// Whether an attempt that failed for `why` may be retried (attempts so far: `attempt`).
     bool retries(fail_reason why, int attempt) const {
-        const bool retryable = why != fail_reason::circuit_open && why != fail_reason::deadline_exceeded;
+        const bool retryable = why != fail_reason::circuit_open && why != fail_reason::deadline_exceeded &&
+                               why != fail_reason::abandoned;
         return retryable && attempt <= c_.retry_attempts;
     }
     /// The backoff before attempt number `attempt + 1` of request `seqno`.

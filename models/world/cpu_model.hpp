@@ -42,7 +42,7 @@ public:
     void submit(std::uint32_t id, double work) {
         advance();
         ++n_;
-        busy_.set(sim_.now(), busy_now());
+        if (cores_) busy_.set(sim_.now(), busy_now());
         active_.set(sim_.now(), n_);
         if (!heap_) {
             sim_.schedule_after(work, done_kind_, id);
@@ -79,10 +79,11 @@ public:
 
     bool contended() const noexcept { return heap_; }
     std::uint32_t active() const noexcept { return n_; }
-    /// Fraction of the cores busy (1 when uncontended and anything runs... see busy_now()).
-    const sim::stats::time_average& busy_cores() const noexcept { return busy_; }
+    /// Cores busy (see busy_now()). With cores == 0 that is the number of active queries, so
+    /// only active_ is kept (one time average less to update per query).
+    const sim::stats::time_average& busy_cores() const noexcept { return cores_ ? busy_ : active_; }
     const sim::stats::time_average& active_queries() const noexcept { return active_; }
-    sim::stats::time_average& busy_cores() noexcept { return busy_; }
+    sim::stats::time_average& busy_cores() noexcept { return cores_ ? busy_ : active_; }
     sim::stats::time_average& active_queries() noexcept { return active_; }
     int cores() const noexcept { return cores_; }
 
@@ -123,7 +124,7 @@ private:
     }
     void finish_one() {
         --n_;
-        busy_.set(sim_.now(), busy_now());
+        if (cores_) busy_.set(sim_.now(), busy_now());
         active_.set(sim_.now(), n_);
     }
     void reschedule() {

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "models/pool/pool.hpp"
 #include "models/scenario.hpp"
 #include "models/world/cpu_model.hpp"
 #include "models/world/faults.hpp"
@@ -30,6 +31,7 @@ struct login_answer {
     bool backend = false;    // a backend slot was taken (released by the caller if it fails)
     bool rejected = false;   // 53300 too_many_connections
     bool cpu_phase = false;  // after the delay, the login's CPU work runs on the database
+    login_outcome kind = login_outcome::ok;  // what the client hears (if not ok)
 };
 
 class database {
@@ -50,23 +52,28 @@ public:
         if (t < unreachable_until_) {
             // Failover: the old primary's address does not answer; the SYN retries time out.
             a.delay = connect_timeout;
+            a.kind = login_outcome::timed_out;
             return a;
         }
         if (t < refuse_until_) {
-            // Restart: "the database system is starting up" (or connection refused).
+            // Restart: 57P03 "the database system is starting up" (backend_startup.c). A
+            // stopped server would refuse the TCP connection instead; both take a round trip.
             a.delay = rtt;
+            a.kind = login_outcome::starting_up;
             return a;
         }
         if (backends_ >= static_cast<std::uint32_t>(s_.max_connections)) {
             // PostgreSQL answers 53300 too_many_connections after the startup packet.
             a.rejected = true;
             a.delay = rtt;
+            a.kind = login_outcome::too_many;
             return a;
         }
         a.ok = a.backend = true;
         set_backends(t, backends_ + 1);
         a.delay = s_.connect_time.sample(connect_.engine());
         faults.login(t, a.delay, a.ok);
+        if (!a.ok) a.kind = login_outcome::server_error;  // a connect_errors fault
         if (s_.accept_rate_per_s > 0) {
             // The postmaster accepts (forks) one login at a time.
             const double start = std::max(t, accept_free_);
@@ -77,11 +84,18 @@ public:
         return a;
     }
 
-    /// Start a login's CPU part for `owner` (the world's packed connection reference).
-    void submit_login_cpu(std::uint32_t owner) {
+    /// Start a login's CPU part for `owner` (the world's packed connection reference); returns
+    /// its job id (for abandon_login_cpu).
+    std::uint32_t submit_login_cpu(std::uint32_t owner) {
         const std::uint32_t j = login_jobs_.allocate();
         login_jobs_[j] = owner;
         cpu.submit(login_job_bit | j, s_.connect_cpu_s);
+        return login_job_bit | j;
+    }
+    /// The client gave up a login during its CPU part: the backend stops its work.
+    void abandon_login_cpu(std::uint32_t job) {
+        cpu.cancel(job);  // a login CPU part exists only with a CPU model (validated)
+        login_jobs_.release(job & ~login_job_bit);
     }
     /// A login's CPU part finished (job id from cpu.complete()): its owner.
     std::uint32_t login_cpu_done(std::uint32_t job) {
@@ -126,7 +140,8 @@ private:
     sim::stats::time_average backends_avg_;
     std::uint32_t epoch_ = 0, node_ = 0;
     std::vector<std::uint8_t> node_read_only_;
-    double refuse_until_ = -1, unreachable_until_ = -1, accept_free_ = 0;
+    // -infinity: no window (the run may start before 0: run.pool_start_s).
+    double refuse_until_ = -sim::infinity, unreachable_until_ = -sim::infinity, accept_free_ = -sim::infinity;
     // Logins' CPU parts: the packed connection reference of each one's owner.
     sim::slot_table<std::uint32_t> login_jobs_{login_job_bit, "more than 2^31 logins in flight"};
 

@@ -3,8 +3,8 @@
 //
 // Counters and histograms of counted requests (those that arrived after warm-up), the
 // per-interval counters of the time series, and the collection into the result. Metric
-// names live in one table (`metric_table` in metrics.cpp), the series' columns in one enum
-// (`column`). The other components keep their own time averages (database backends, CPU,
+// names live in one table (`metric` and `metric_names`), the series' columns in one enum
+// (`column` and `column_names`). The other components keep their own time averages (database backends, CPU,
 // fleet, breakers); `collect` reads them through `world_view`.
 #pragma once
 
@@ -32,15 +32,58 @@ enum class column : std::uint8_t {
     t_s, total_connections, active_connections, idle_connections, creating_connections,
     waiters, arrivals, completions, timeouts, failures, wait_p50_ms, wait_p99_ms, wait_max_ms,
     db_backends, db_active_queries, requests_in_system, pooler_servers, pooler_waiting, logins,
-    instances, count_
+    instances, pooler_wait_p99_ms, count_
 };
 inline constexpr const char* column_names[] = {
     "t_s",          "total_connections", "active_connections", "idle_connections",
     "creating_connections", "waiters",   "arrivals",           "completions",
     "timeouts",     "failures",          "wait_p50_ms",        "wait_p99_ms",
     "wait_max_ms",  "db_backends",       "db_active_queries",  "requests_in_system",
-    "pooler_servers", "pooler_waiting",  "logins",             "instances"};
+    "pooler_servers", "pooler_waiting",  "logins",             "instances",
+    "pooler_wait_p99_ms"};
 static_assert(std::size(column_names) == static_cast<std::size_t>(column::count_));
+
+/// The summary metrics with fixed names, in the order `collect` writes them (names in
+/// `metric_names`, the one table; docs/scenario.md "Metrics" documents each, and
+/// tests/python/test_docs.py checks it). Three families are named from other tables where
+/// they are written: failed_<fail_reason_names>, connections_closed_<close_reason_names>, and
+/// pool_<name>_<...> per named pool.
+#define DBPOOLSIM_METRICS(X) \
+    X(offered) X(completed) X(failed) X(in_flight) X(success_rate) X(throughput_per_s) \
+    X(offered_per_s) X(timeouts) X(attempts) X(retries) X(retry_amplification) \
+    X(attempt_failures) X(breaker_opens) X(breaker_open_fraction) \
+    X(breaker_half_open_fraction) X(breaker_closed_fraction) X(timeout_rate) \
+    X(wait_time_avg_ms) X(wait_time_p50_ms) X(wait_time_p95_ms) X(wait_time_p99_ms) \
+    X(wait_time_max_ms) X(wait_time_all_avg_ms) X(wait_time_all_p50_ms) \
+    X(wait_time_all_p95_ms) X(wait_time_all_p99_ms) X(wait_time_all_max_ms) X(p_wait) \
+    X(p_wait_over_threshold) X(latency_avg_ms) X(latency_p50_ms) X(latency_p95_ms) \
+    X(latency_p99_ms) X(latency_max_ms) X(total_connections) X(active_connections) \
+    X(idle_connections) X(creating_connections) X(utilization_percent) \
+    X(utilization_of_max_percent) X(instances) X(instances_max) X(peak_connections) \
+    X(waiters_avg) X(waiters_max) X(connection_errors) X(connections_created) \
+    X(connections_closed) X(churn_per_min) X(round_trips) X(db_cpu_utilization_percent) \
+    X(db_active_queries_avg) X(db_backends_avg) X(peak_backend_connections) \
+    X(rejected_logins) X(logins) X(logins_per_s_peak) X(connections_broken) X(nat_drops) \
+    X(idle_session_closes) X(leaked_connections) X(goodput_ratio) X(time_to_recover_s) \
+    X(pooler_servers_avg) X(pooler_active_avg) X(pooler_idle_avg) X(pooler_peak_servers) \
+    X(pooler_waiting_avg) X(pooler_waiting_max) X(pooler_wait_avg_ms) \
+    X(pooler_wait_p50_ms) X(pooler_wait_p95_ms) X(pooler_wait_p99_ms) \
+    X(pooler_wait_max_ms) X(pooler_servers_created) X(pooler_login_errors) \
+    X(pooler_servers_closed_idle) X(pooler_servers_closed_lifetime) \
+    X(pooler_server_checks) X(pooler_peak_clients) X(pooler_rejected_clients) \
+    X(requests_in_system_avg) X(sojourn_avg_ms) X(measured_s) X(events) X(wall_seconds)
+enum class metric : std::uint8_t {
+#define DBPOOLSIM_METRIC_ENUM(name) name,
+    DBPOOLSIM_METRICS(DBPOOLSIM_METRIC_ENUM)
+#undef DBPOOLSIM_METRIC_ENUM
+    count_
+};
+inline constexpr const char* metric_names[] = {
+#define DBPOOLSIM_METRIC_NAME(name) #name,
+    DBPOOLSIM_METRICS(DBPOOLSIM_METRIC_NAME)
+#undef DBPOOLSIM_METRIC_NAME
+};
+static_assert(std::size(metric_names) == static_cast<std::size_t>(metric::count_));
 
 /// What collection reads from the rest of the world at the end of a run.
 struct world_view {
@@ -69,9 +112,26 @@ public:
     /// An acquire wait w ended with a connection, in named pool j (npos32: none).
     void granted(double w, std::uint32_t j) {
         wait.add(w);
-        wait_all.add(w);
         iv_wait.add(w);
+        wait_over += w > wait_threshold_;
         if (j != npos32) wait_named[j].add(w);
+    }
+    /// An acquire wait w ended without a connection: the acquire timeout, or the caller's
+    /// patience (the waits over all requests are `wait` and these together).
+    void unserved_wait(double w) {
+        wait_unserved.add(w);
+        wait_over += w > wait_threshold_;
+    }
+    /// A transaction waited w in the pooler's queue for a server.
+    void pooler_granted(double w) {
+        pooler_wait.add(w);
+        iv_pooler_wait.add(w);
+    }
+    /// With run.record_requests: one request ended (or is in flight at the end).
+    bool recording = false;
+    void record(const request_record& r) {
+        if (records_.size() < record_cap_) records_.push_back(r);
+        else ++not_recorded_;
     }
     void completed_request(double latency) {
         ++completed, ++iv_completions;
@@ -99,8 +159,9 @@ public:
     std::array<std::uint64_t, static_cast<std::size_t>(fail_reason::count_)> failed{};
     std::uint64_t rejected_logins = 0, logins = 0, nat_drops = 0, leaked = 0, connections_broken = 0,
                   idle_session_closes = 0, faults_seen = 0;
-    sim::stats::log_histogram wait, latency, iv_wait, pooler_wait;
-    sim::stats::accumulator wait_all, sojourn;
+    sim::stats::log_histogram wait, latency, iv_wait, pooler_wait, iv_pooler_wait, wait_unserved;
+    std::uint64_t wait_over = 0;  // waits over run.wait_threshold_s (granted or not)
+    sim::stats::accumulator sojourn;
     sim::stats::time_average in_system;
     std::uint64_t iv_arrivals = 0, iv_completions = 0, iv_timeouts = 0, iv_failures = 0, iv_logins = 0;
 
@@ -110,6 +171,10 @@ private:
 
     const scenario& s_;
     sim::stats::time_series series_;
+    double wait_threshold_;
+    std::size_t record_cap_;
+    std::vector<request_record> records_;
+    std::uint64_t not_recorded_ = 0;
 };
 
 }  // namespace dbpoolsim::models::world_parts

@@ -25,7 +25,13 @@ struct link {
     std::uint32_t node = 0;   // server node (failover, read-only demotion) at login
     std::uint32_t busy = npos32;  // request whose query runs on it
     double last_used = 0;     // last traffic (NAT idle timer)
-    sim::timer_handle idle_timer;  // server idle_session_timeout
+    // The server's idle_session_timeout while the connection is open; once the server has
+    // closed it, the close notification on its way to the pool (ev_server_closed). Cancelled
+    // whenever the connection is used, closed or its slot reused.
+    sim::timer_handle idle_timer;
+    sim::timer_handle login_timer, login_deadline;  // a login in progress: its answer, its bound
+    std::uint32_t login_job = 0;  // its CPU part on the database (login_phase 2)
+    login_outcome login_kind = login_outcome::ok;  // what the login's answer will say
     bool login_ok = false;
     std::uint8_t login_phase = 0;  // 1: network part done, CPU part next
     bool backend = false;     // holds a backend slot on the database
@@ -35,6 +41,7 @@ struct link {
     bool orphan = false;      // NAT-dropped silently: the backend outlives the client's close
     bool held = false;        // held by a request
     bool pooler_client = false;  // counted as a client by the pooler (admitted, not yet closed)
+    std::uint32_t server = npos32;  // session pooling: the pooler's server linked to this client
 };
 
 /// How a use of a dead connection fails: after `delay`, with `why`.

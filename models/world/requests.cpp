@@ -31,13 +31,38 @@ void world::start_attempt(std::uint32_t id) {
     ++r.attempt;
     if (r.counted) ++m_.attempts;
     r.acquire_start = sim_.now();
+    r.wait = NAN;
     r.query_index = 0;
     r.conn = r.server = npos32;
     if (breakers_.is_open(instance_of(r))) {
         attempt_failed(id, fail_reason::circuit_open);  // fail fast, not retried
         return;
     }
+    if (s_.client.patience) {
+        // Drawn per request and attempt (keyed: the same under every pool configuration);
+        // a grant or a failure of the acquire cancels it.
+        sim::keyed_engine eng(patience_seed_ ^ sim::mix64(r.attempt), r.seqno);
+        r.patience = sim_.timer_after(s_.client.patience->sample(eng), ev_patience, id);
+    }
     pools_[r.pool]->acquire(id);
+}
+
+void world::on_patience(std::uint32_t id) {
+    request& r = reqs_[id];
+    r.patience = {};
+    // The caller stops waiting; the pool drops the request if it can (a waiter), else the
+    // acquire runs on and what it yields is handed back at once (grant, fail).
+    const bool dropped = pools_[r.pool]->cancel_acquire(id);
+    if (!r.done) {
+        r.wait = sim_.now() - r.acquire_start;
+        if (r.counted) {
+            ++m_.attempt_failures;
+            m_.unserved_wait(r.wait);
+        }
+        outcome_failed(id, fail_reason::abandoned);
+    }
+    if (dropped) free_slot(id);
+    else r.gave_up = true;
 }
 
 void world::on_retry(std::uint32_t id) {
@@ -65,8 +90,26 @@ void world::outcome_failed(std::uint32_t id, fail_reason why) {
     request& r = reqs_[id];
     r.done = true;
     sim_.cancel(r.deadline);
-    if (r.counted) m_.failed_request(why, sim_.now() - r.arrival);
+    if (r.counted) {
+        m_.failed_request(why, sim_.now() - r.arrival);
+        if (m_.recording) [[unlikely]] record(r, static_cast<std::uint8_t>(1 + static_cast<unsigned>(why)));
+    }
     user_moves_on(r);
+}
+
+void world::record(const request& r, std::uint8_t outcome) {
+    request_record x;
+    x.arrival_s = r.arrival;
+    x.wait_s = r.wait;
+    x.latency_s = outcome == request_record::in_flight ? NAN : sim_.now() - r.arrival;
+    x.request = r.seqno;
+    x.connection = r.conn;
+    x.cls = r.cls;
+    x.attempts = r.attempt;
+    x.instance = static_cast<std::uint8_t>(instance_of(r));
+    x.pool = static_cast<std::uint8_t>(r.pool % per_instance_);
+    x.outcome = outcome;
+    m_.record(x);
 }
 
 void world::on_deadline(std::uint32_t id) {
@@ -151,8 +194,8 @@ void world::on_db_done(const sim::event& e) {
         on_query_cpu_done(id);
         return;
     }
-    const std::uint32_t owner = db_.login_cpu_done(id);  // a login's CPU part
-    if (!stopped(owner)) deliver_login(pool_of(owner), conn_of(owner));
+    const conn_ref owner = conn_ref::of(db_.login_cpu_done(id));  // a login's CPU part
+    if (!stopped(owner)) deliver_login(owner.pool, owner.conn);
 }
 
 void world::on_query_cpu_done(std::uint32_t id) {
@@ -179,6 +222,7 @@ void world::on_query_error(std::uint32_t id) {
         // A server that dies under a linked client makes PgBouncer drop the client too.
         if (broken & 2) {
             net_.at(apps_, r.server).held = false;
+            if (session_) net_.at(r.pool, r.conn).server = npos32;
             pooler_->on_broken_in_use(r.server);
             broken |= 1;
         } else {
@@ -217,7 +261,7 @@ void world::after_query(std::uint32_t id) {
         if (m_.counting) ++m_.leaked;
         if (tc.leak_hold_time) {
             sim::keyed_engine eng(leak_seed_ ^ 0x9e3779b97f4a7c15ULL, r.seqno);
-            sim_.schedule_after(tc.leak_hold_time->sample(eng), ev_leak_return, pack(r.pool, r.conn));
+            sim_.schedule_after(tc.leak_hold_time->sample(eng), ev_leak_return, conn_ref{r.pool, r.conn}.target());
         }
     } else {
         release_conn(r.pool, r.conn);
@@ -229,7 +273,10 @@ void world::after_query(std::uint32_t id) {
     }
     r.done = true;
     sim_.cancel(r.deadline);
-    if (r.counted) m_.completed_request(sim_.now() - r.arrival);
+    if (r.counted) {
+        m_.completed_request(sim_.now() - r.arrival);
+        if (m_.recording) [[unlikely]] record(r, request_record::completed);
+    }
     user_moves_on(r);
     free_slot(id);
 }

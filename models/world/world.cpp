@@ -19,6 +19,7 @@ world::world(const scenario& s, int rep, run_control* ctl, std::vector<trace_ent
       query_seed_(sim::stream_seed(s.run.seed, rep, "query_time")),
       app_seed_(sim::stream_seed(s.run.seed, rep, "app_time")),
       leak_seed_(sim::stream_seed(s.run.seed, rep, "leaks")),
+      patience_seed_(sim::stream_seed(s.run.seed, rep, "patience")),
       m_(s),
       reqs_(s, rep),
       retry_(s.client, s, rep),
@@ -56,6 +57,7 @@ world::world(const scenario& s, int rep, run_control* ctl, std::vector<trace_ent
     if (!s.pooler.kind.empty()) {
         auto p = make_pooler(s.pooler, *this, apps_, m_.pm_pooler, sim::random_stream(s.run.seed, rep, "pooler"));
         pooler_ = p.get();
+        session_ = pooler_->session_pooling();
         pools_.push_back(std::move(p));
         db_facing_from_ = apps_;
     }
@@ -73,15 +75,35 @@ void world::grant(std::uint32_t pool, std::uint32_t id, std::uint32_t conn) {
         sim_.cancel(l.idle_timer);
     }
     if (pooler_ && pool == apps_) {
-        // PgBouncer linked a server to this client for the transaction.
+        // PgBouncer linked a server to this client for the transaction (session pooling: for
+        // the client connection's life).
         r.server = conn;
-        if (r.counted) m_.pooler_wait.add(sim_.now() - r.pooler_start);
+        if (session_) net_.at(r.pool, r.conn).server = conn;
+        if (r.counted) m_.pooler_granted(sim_.now() - r.pooler_start);
         start_query(id);
         return;
     }
     r.conn = conn;
-    if (r.counted) m_.granted(sim_.now() - r.acquire_start, m_.wait_named.empty() ? npos32 : r.pool % per_instance_);
+    sim_.cancel(r.patience);
+    if (r.gave_up) [[unlikely]] {
+        // Its caller left (client.patience) while the pool could not drop it: the connection
+        // goes back at once (as an event: the policy is still inside its grant).
+        sim_.schedule_after(0, ev_leak_return, conn_ref{pool, conn}.target());
+        free_slot(id);
+        return;
+    }
+    r.wait = sim_.now() - r.acquire_start;
+    if (r.counted) m_.granted(r.wait, m_.wait_named.empty() ? npos32 : r.pool % per_instance_);
     if (pooler_) {
+        if (session_) {
+            // A client connection that already has its server keeps using it.
+            if (const std::uint32_t server = net_.at(r.pool, conn).server; server != npos32) {
+                r.server = server;
+                hold_server(server);
+                start_query(id);
+                return;
+            }
+        }
         // The transaction's first query goes to PgBouncer, which needs a server for it.
         r.pooler_start = sim_.now();
         pooler_->acquire(id);
@@ -93,15 +115,20 @@ void world::grant(std::uint32_t pool, std::uint32_t id, std::uint32_t conn) {
 void world::fail(std::uint32_t pool, std::uint32_t id, fail_reason why) {
     request& r = reqs_[id];
     // PgBouncer disconnects the client: the application's connection to it is gone.
-    if (pooler_ && pool == apps_) broken_in_use(r.pool, r.conn);
+    if (pooler_ && pool == apps_) {
+        broken_in_use(r.pool, r.conn);
+    } else {
+        sim_.cancel(r.patience);
+        r.wait = sim_.now() - r.acquire_start;
+    }
     if (r.counted && !r.done && why == fail_reason::acquire_timeout) {
         if (!m_.timeouts_named.empty() && pool < apps_) ++m_.timeouts_named[pool % per_instance_];
-        m_.wait_all.add(sim_.now() - r.acquire_start);
+        m_.unserved_wait(sim_.now() - r.acquire_start);
     }
     attempt_failed(id, why);
 }
 
-void world::open_connection(std::uint32_t pool, std::uint32_t conn) {
+void world::open_connection(std::uint32_t pool, std::uint32_t conn, login_bounds b) {
     if (stopped_[pool]) return;
     link& l = net_.at(pool, conn);
     sim_.cancel(l.idle_timer);
@@ -109,23 +136,37 @@ void world::open_connection(std::uint32_t pool, std::uint32_t conn) {
     l.last_used = sim_.now();
     ++m_.iv_logins;
     if (m_.counting) ++m_.logins;
+    double delay = 0;
     if (pooler_ && pool != apps_) {
-        // An application connection logs in to PgBouncer, not to the database.
+        // An application connection logs in to PgBouncer, not to the database; a refusal
+        // ("no more connections allowed (max_client_conn)") is an ErrorResponse.
         l.login_ok = l.pooler_client = pooler_->admit_client();
-        sim_.schedule_after(l.login_ok ? pooler_->client_connect_time().sample(db_.connect_stream().engine()) : net_.rtt(),
-                            ev_connect_done, pack(pool, conn));
-        return;
+        l.login_kind = l.login_ok ? login_outcome::ok : login_outcome::server_error;
+        delay = l.login_ok ? pooler_->client_connect_time().sample(db_.connect_stream().engine()) : net_.rtt();
+    } else {
+        const login_answer a = db_.login(sim_.now(), net_.connect_timeout(), net_.rtt(), faults_);
+        if (a.rejected && m_.counting) ++m_.rejected_logins;
+        if (a.backend) {
+            l.backend = true;
+            l.epoch = db_.epoch();
+            l.node = db_.node();
+        }
+        l.login_ok = a.ok;
+        l.login_kind = a.kind;
+        if (a.cpu_phase) l.login_phase = 1;
+        delay = a.delay;
+        // Only a TCP connect to an address that does not answer hangs: the driver's bound.
+        if (a.kind == login_outcome::timed_out) delay = std::min(delay, b.connect_s);
     }
-    const login_answer a = db_.login(sim_.now(), net_.connect_timeout(), net_.rtt(), faults_);
-    if (a.rejected && m_.counting) ++m_.rejected_logins;
-    if (a.backend) {
-        l.backend = true;
-        l.epoch = db_.epoch();
-        l.node = db_.node();
-    }
-    l.login_ok = a.ok;
-    if (a.cpu_phase) l.login_phase = 1;
-    sim_.schedule_after(a.delay, ev_connect_done, pack(pool, conn));
+    l.login_timer = sim_.timer_after(delay, ev_connect_done, conn_ref{pool, conn}.target());
+    // The whole login's bound (its CPU part, if any, comes after `delay`).
+    if (b.login_s < delay || (l.login_phase == 1 && std::isfinite(b.login_s)))
+        l.login_deadline = sim_.timer_after(b.login_s, ev_login_timeout, conn_ref{pool, conn}.target());
+}
+
+void world::abandon_login(std::uint32_t pool, std::uint32_t conn) {
+    if (stopped_[pool]) return;
+    drop_login(pool, net_.at(pool, conn));
 }
 
 void world::round_trip(std::uint32_t pool, std::uint32_t conn, double timeout_s) {
@@ -133,11 +174,11 @@ void world::round_trip(std::uint32_t pool, std::uint32_t conn, double timeout_s)
     sim_.cancel(l.idle_timer);
     if (pool < apps_) nat_check(l, pool);
     if (l.dead) {
-        sim_.schedule_after(net_.failed_round_trip_after(l, timeout_s), ev_round_trip_failed, pack(pool, conn));
+        sim_.schedule_after(net_.failed_round_trip_after(l, timeout_s), ev_round_trip_failed, conn_ref{pool, conn}.target());
         return;
     }
     l.last_used = sim_.now();
-    sim_.schedule_after(net_.rtt(), ev_round_trip_done, pack(pool, conn));
+    sim_.schedule_after(net_.rtt(), ev_round_trip_done, conn_ref{pool, conn}.target());
 }
 
 void world::close_connection(std::uint32_t pool, std::uint32_t conn) {
@@ -147,7 +188,7 @@ void world::close_connection(std::uint32_t pool, std::uint32_t conn) {
     l.open = l.held = false;
     if (pooler_ && pool != apps_) {
         l.pooler_client = false;
-        pooler_->client_left();
+        pooler_->client_left(unlink_server(l));
         return;
     }
     if (!l.backend) return;
@@ -165,8 +206,8 @@ sim::timer_handle world::pool_timer(std::uint32_t pool, double at, std::uint32_t
     DBPOOLSIM_ASSERT(kind < 32 && arg < (1u << 24), "pool timer kind/arg out of range");
     // Kind 0 is the acquire timeout (pool_base): a constant delay per pool, so its times
     // never decrease and a FIFO lane per pool holds them (see sim/event_queue.hpp).
-    if (kind == 0) return sim_.fifo_timer_at(pool, at, ev_pool_timer, pack(pool, arg));
-    return sim_.timer_at(at, ev_pool_timer + kind, pack(pool, arg));
+    if (kind == 0) return sim_.fifo_timer_at(pool, at, ev_pool_timer, conn_ref{pool, arg}.target());
+    return sim_.timer_at(at, ev_pool_timer + kind, conn_ref{pool, arg}.target());
 }
 
 // ---- connections' far ends ------------------------------------------------------------------
@@ -189,7 +230,7 @@ void world::arm_idle_session(std::uint32_t pool, std::uint32_t conn) {
     link& l = net_.at(pool, conn);
     if (l.dead || !l.backend) return;
     sim_.cancel(l.idle_timer);
-    l.idle_timer = sim_.timer_after(s_.database.idle_session_timeout_s, ev_idle_session, pack(pool, conn));
+    l.idle_timer = sim_.timer_after(s_.database.idle_session_timeout_s, ev_idle_session, conn_ref{pool, conn}.target());
 }
 
 void world::release_conn(std::uint32_t pool, std::uint32_t conn) {
@@ -205,15 +246,35 @@ void world::release_server(std::uint32_t server) {
         net_.at(apps_, server).held = false;
         arm_idle_session(apps_, server);
     }
-    pooler_->release(server);
+    if (!session_) pooler_->release(server);  // session pooling: it stays linked to its client
+}
+
+/// A transaction starts on a server already linked to its client (session pooling).
+void world::hold_server(std::uint32_t server) {
+    if (!track_) return;
+    link& l = net_.at(apps_, server);
+    l.held = true;
+    sim_.cancel(l.idle_timer);
+}
+
+/// A client connection to the pooler closes: its session server (if any) is no longer linked.
+std::uint32_t world::unlink_server(link& client) {
+    const std::uint32_t server = client.server;
+    client.server = npos32;
+    if (server != npos32 && track_) {
+        net_.at(apps_, server).held = false;
+        arm_idle_session(apps_, server);
+    }
+    return server;
 }
 
 void world::on_connect_done(std::uint32_t p, std::uint32_t c) {
     link& l = net_.at(p, c);
+    l.login_timer = {};
     if (l.login_phase == 1 && !l.dead && l.epoch == db_.epoch()) {
         // The backend's start-up work (fork, authentication) on the database CPU.
         l.login_phase = 2;
-        db_.submit_login_cpu(pack(p, c));
+        l.login_job = db_.submit_login_cpu(conn_ref{p, c}.target());
         return;
     }
     deliver_login(p, c);
@@ -222,7 +283,10 @@ void world::on_connect_done(std::uint32_t p, std::uint32_t c) {
 void world::deliver_login(std::uint32_t p, std::uint32_t c) {
     link& l = net_.at(p, c);
     l.login_phase = 0;
+    sim_.cancel(l.login_deadline);
     const bool ok = l.login_ok && !l.dead && (!db_facing(p) || l.epoch == db_.epoch());
+    // A login the database accepted but a restart or failover reset on the way: lost.
+    const login_outcome how = ok ? login_outcome::ok : l.login_kind == login_outcome::ok ? login_outcome::lost : l.login_kind;
     if (!ok && l.backend) {
         l.backend = false;
         release_backend();
@@ -230,8 +294,50 @@ void world::deliver_login(std::uint32_t p, std::uint32_t c) {
     if (ok) {
         l.open = true;
         l.last_used = sim_.now();
+        // The backend's first ReadyForQuery arms its idle_session_timeout (postgres.c).
+        arm_idle_session(p, c);
     }
-    pools_[p]->on_connect_done(c, ok);
+    pools_[p]->on_connect_done(c, how);
+}
+
+/// A login in progress is given up (by the pool, or at its bound): the client closes the
+/// socket, so the database frees the backend (and stops its start-up work) at once.
+void world::drop_login(std::uint32_t p, link& l) {
+    sim_.cancel(l.login_timer);
+    sim_.cancel(l.login_deadline);
+    if (l.login_phase == 2) db_.abandon_login_cpu(l.login_job);
+    l.login_phase = 0;
+    l.login_ok = false;
+    if (l.backend) {
+        l.backend = false;
+        release_backend();
+    }
+    if (l.pooler_client && p != apps_) {
+        l.pooler_client = false;
+        pooler_->client_left(npos32);  // a login: no server linked yet
+    }
+}
+
+void world::on_login_timeout(std::uint32_t p, std::uint32_t c) {
+    link& l = net_.at(p, c);
+    l.login_deadline = {};
+    drop_login(p, l);
+    pools_[p]->on_connect_done(c, login_outcome::timed_out);
+}
+
+/// The server closed connection c of pool p (a reset or a FATAL). A client that reads its idle
+/// sockets learns it half a round trip later (pool_policy::on_server_closed); a held connection
+/// learns at its next use, as before.
+void world::server_closed(std::uint32_t p, link& l, std::uint32_t c) {
+    if (l.held || !l.open) return;
+    l.idle_timer = sim_.timer_after(net_.rtt() / 2, ev_server_closed, conn_ref{p, c}.target());
+}
+
+void world::on_server_closed(std::uint32_t p, std::uint32_t c) {
+    link& l = net_.at(p, c);
+    l.idle_timer = {};
+    if (stopped_[p] || l.held || !l.open) return;
+    pools_[p]->on_server_closed(c);
 }
 
 void world::on_round_trip_done(std::uint32_t p, std::uint32_t c) {
@@ -252,6 +358,7 @@ void world::on_idle_session(std::uint32_t p, std::uint32_t c) {
     l.silent = false;
     release_backend();
     if (m_.counting) ++m_.idle_session_closes;
+    server_closed(p, l, c);
 }
 
 // ---- faults ---------------------------------------------------------------------------------
@@ -274,7 +381,9 @@ void world::fault_start(std::uint32_t i) {
 void world::break_backends(double fraction, bool silent) {
     for (std::uint32_t p = db_facing_from_; p < net_.pools(); ++p) {
         if (!db_facing(p) || stopped_[p]) continue;
-        for (auto& l : net_.of(p)) {
+        auto& links = net_.of(p);
+        for (std::uint32_t c = 0; c < links.size(); ++c) {
+            link& l = links[c];
             if (!l.backend) continue;
             if (!faults_.hits(fraction)) continue;
             l.backend = false;
@@ -283,6 +392,7 @@ void world::break_backends(double fraction, bool silent) {
             sim_.cancel(l.idle_timer);
             release_backend();
             if (m_.counting) ++m_.connections_broken;
+            if (!silent) server_closed(p, l, c);
             if (l.busy != npos32) {
                 // The query running on it dies with it.
                 const std::uint32_t id = l.busy;
@@ -337,7 +447,7 @@ void world::instance_stop(std::uint32_t inst) {
         for (auto& l : net_.of(p)) {
             sim_.cancel(l.idle_timer);
             if (pooler_) {
-                if (l.pooler_client) pooler_->client_left();  // logins in progress included
+                if (l.pooler_client) pooler_->client_left(unlink_server(l));  // logins in progress included
                 l.pooler_client = false;
             } else if (l.backend) {
                 release_backend();
@@ -373,7 +483,7 @@ void world::on_arrival() {
     if (const trace_record* rec = arrival_proc_->record()) arrive(npos32, rec->cls, rec->duration_s);
     else arrive();
     const double next = arrival_proc_->next();
-    if (std::isfinite(next)) sim_.schedule_at(next, ev_arrival, 0);
+    if (std::isfinite(next)) sim_.schedule_fifo_at(arrival_lane, next, ev_arrival, 0);
 }
 
 void world::on_burst() {
@@ -405,6 +515,7 @@ void world::sample() {
 
 void world::handle(const sim::event& e) {
     const std::uint32_t x = e.target;
+    const conn_ref c = conn_ref::of(x);  // for the events whose target is a connection
     if (trace_) [[unlikely]] {
         const bool pool_timer = e.kind >= ev_pool_timer;
         trace_->push_back({e.time, pool_timer ? "pool_timer" : ev_names[e.kind], x, pool_timer ? e.kind - ev_pool_timer : 0});
@@ -414,13 +525,13 @@ void world::handle(const sim::event& e) {
         case ev_db_done: on_db_done(e); break;
         case ev_response: on_response(x); break;
         case ev_app_done: after_query(x); break;
-        case ev_connect_done: if (!stopped(x)) on_connect_done(pool_of(x), conn_of(x)); break;
-        case ev_round_trip_done: if (!stopped(x)) on_round_trip_done(pool_of(x), conn_of(x)); break;
-        case ev_round_trip_failed: if (!stopped(x)) pools_[pool_of(x)]->on_round_trip_done(conn_of(x), false); break;
+        case ev_connect_done: if (!stopped(c)) on_connect_done(c.pool, c.conn); break;
+        case ev_round_trip_done: if (!stopped(c)) on_round_trip_done(c.pool, c.conn); break;
+        case ev_round_trip_failed: if (!stopped(c)) pools_[c.pool]->on_round_trip_done(c.conn, false); break;
         case ev_query_error: on_query_error(x); break;
         case ev_stmt_timeout: on_stmt_timeout(x); break;
-        case ev_idle_session: on_idle_session(pool_of(x), conn_of(x)); break;
-        case ev_leak_return: if (!stopped(x)) release_conn(pool_of(x), conn_of(x)); break;
+        case ev_idle_session: on_idle_session(c.pool, c.conn); break;
+        case ev_leak_return: if (!stopped(c)) release_conn(c.pool, c.conn); break;
         case ev_backend_reaped: release_backend(); break;
         case ev_fault_start: fault_start(x); break;
         case ev_fault_end: db_.promote_next_node(); break;
@@ -428,31 +539,38 @@ void world::handle(const sim::event& e) {
         case ev_deploy_step: deploy_step(x); break;
         case ev_instance_ready: instance_ready(x); break;
         case ev_instance_stop: instance_stop(x); break;
+        case ev_login_timeout: if (!stopped(c)) on_login_timeout(c.pool, c.conn); break;
+        case ev_server_closed: on_server_closed(c.pool, c.conn); break;
         case ev_user_next: arrive(x); break;
         case ev_burst: on_burst(); break;
         case ev_sample: sample(); break;
         case ev_retry: on_retry(x); break;
         case ev_deadline: on_deadline(x); break;
+        case ev_patience: on_patience(x); break;
         case ev_breaker: breakers_.half_open(x, sim_.now()); break;
         case ev_warmup_end: end_warmup(); break;
         default:
             DBPOOLSIM_ASSERT(e.kind >= ev_pool_timer, "unknown event kind");
-            if (!stopped(x)) pools_[pool_of(x)]->on_timer(e.kind - ev_pool_timer, conn_of(x));
+            if (!stopped(c)) pools_[c.pool]->on_timer(e.kind - ev_pool_timer, c.conn);
     }
 }
 
 replication_result world::run() {
     const auto t0 = std::chrono::steady_clock::now();
     const double horizon = s_.run.horizon_s;
+    const double start = s_.run.pool_start_s;  // <= 0: the pools open before traffic
+    if (start < 0) sim_.start_at(start);
     // The initial fleet; fleet events start more instances later.
     for (int i = 0; i < s_.client.instances; ++i) {
         const std::uint32_t inst = fleet_.next_new();
-        fleet_.start_active(inst, 0);
+        fleet_.start_active(inst, start);
         for (std::uint32_t j = 0; j < per_instance_; ++j) pools_[inst * per_instance_ + j]->start();
     }
     if (pooler_) pooler_->start();
     for (std::uint32_t i = 0; i < s_.faults.size(); ++i) sim_.schedule_at(s_.faults[i].at_s, ev_fault_start, i);
     for (std::uint32_t i = 0; i < s_.fleet.size(); ++i) sim_.schedule_at(s_.fleet[i].at_s, ev_fleet, i);
+    // Pools started before 0: the window opens at 0 (before any arrival at 0) at the latest.
+    if (start < 0 && s_.run.warmup_s <= 0) sim_.schedule_at(0, ev_warmup_end, 0);
     const auto& a = s_.workload.arrivals;
     switch (a.kind) {
         case arrival_kind::poisson:
@@ -460,7 +578,7 @@ replication_result world::run() {
         case arrival_kind::trace: {
             arrival_proc_.emplace(a, arrivals_);
             const double first = arrival_proc_->next();
-            if (std::isfinite(first)) sim_.schedule_at(first, ev_arrival, 0);
+            if (std::isfinite(first)) sim_.schedule_fifo_at(arrival_lane, first, ev_arrival, 0);
             break;
         }
         case arrival_kind::burst: sim_.schedule_at(a.at_s, ev_burst, 0); break;
@@ -474,26 +592,35 @@ replication_result world::run() {
 
     // Run in chunks so that progress is visible and a cancel is honoured promptly.
     const double chunk = std::max(horizon / 256, 1e-9);
-    // A cancel is also checked every 65536 events, so Ctrl-C is prompt whatever the horizon.
-    std::uint32_t countdown = 1u << 16;
-    auto handler = [this, &countdown](const sim::event& e) {
+    // A cancel and the memory budget (requests in flight, models/run.hpp) are also checked
+    // every 4096 events, so Ctrl-C is prompt whatever the horizon, and where the budget
+    // stops a replication does not depend on timing.
+    const double budget = s_.run.max_memory_mb * 1048576.0;
+    std::string stopped;  // why the replication ends early (replication_result::stopped)
+    std::uint32_t countdown = 1u << 12;
+    auto handler = [&](const sim::event& e) {
         handle(e);
         if (--countdown == 0) {
-            countdown = 1u << 16;
-            if (ctl_ && ctl_->cancel.load(std::memory_order_relaxed)) sim_.stop();
+            countdown = 1u << 12;
+            if (ctl_ && ctl_->cancel.load(std::memory_order_relaxed)) stopped = "interrupted";
+            else if (reqs_.live() * bytes_per_live_request > budget || reqs_.live() >= max_live_requests) stopped = "memory";
+            if (!stopped.empty()) sim_.stop();
         }
     };
-    for (double t = 0; t < horizon;) {
+    for (double t = start; t < horizon && stopped.empty();) {
         const double next = std::min(horizon, t + chunk);
         const bool finished = sim_.run_until(next, handler);
-        if (ctl_) {
-            if (!finished || ctl_->cancel.load(std::memory_order_relaxed)) throw cancelled();
-            ctl_->simulated_s.fetch_add(next - t);
-        }
+        if (ctl_ && finished && ctl_->cancel.load(std::memory_order_relaxed)) stopped = "interrupted";
+        if (ctl_) ctl_->simulated_s.fetch_add((finished ? next : sim_.now()) - t);
         t = next;
     }
+    if (stopped == "interrupted" && !ctl_->keep_partial) throw cancelled();
+    if (m_.recording) reqs_.for_each_in_flight([this](const request& r) { record(r, request_record::in_flight); });
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    return m_.collect(sim_.now(), wall, rep_, view());
+    replication_result r = m_.collect(sim_.now(), wall, rep_, view());
+    r.simulated_s = sim_.now();
+    r.stopped = stopped;
+    return r;
 }
 
 }  // namespace dbpoolsim::models::world_parts

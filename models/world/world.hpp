@@ -23,6 +23,7 @@
 #include "models/arrivals.hpp"
 #include "models/run.hpp"
 #include "models/world/client.hpp"
+#include "models/world/conn_ref.hpp"
 #include "models/world/database.hpp"
 #include "models/world/faults.hpp"
 #include "models/world/fleet.hpp"
@@ -40,8 +41,8 @@ enum ev : std::uint32_t {
     ev_db_done,          // a query's CPU work finished (target = request, or npos: ask the cpu)
     ev_response,         // a query's response reached the client after the round trip
     ev_app_done,         // app work after a query finished
-    ev_connect_done,     // a login finished (target = pool << 24 | connection)
-    ev_round_trip_done,  // a pool round trip finished (target = pool << 24 | connection)
+    ev_connect_done,     // a login finished (target = conn_ref)
+    ev_round_trip_done,  // a pool round trip finished (target = conn_ref)
     ev_sample,           // time-series sample
     ev_warmup_end,
     ev_retry,            // a failed attempt's backoff ended (target = request)
@@ -50,8 +51,8 @@ enum ev : std::uint32_t {
     ev_query_error,      // a query's error reaches the client (target = request)
     ev_round_trip_failed,  // a pool round trip on a dead connection failed (target as above)
     ev_stmt_timeout,     // statement_timeout of the running query (target = request)
-    ev_idle_session,     // the server's idle_session_timeout closes a backend (pool << 24 | conn)
-    ev_leak_return,      // a leaked connection is returned late (pool << 24 | conn)
+    ev_idle_session,     // the server's idle_session_timeout closes a backend (conn_ref)
+    ev_leak_return,      // a leaked connection is returned late, or one granted to a request that gave up (conn_ref)
     ev_backend_reaped,   // TCP keepalive reaps an orphaned backend (target unused)
     ev_fault_start,      // a scheduled fault begins (target = fault index)
     ev_fault_end,        // ... and ends
@@ -59,7 +60,10 @@ enum ev : std::uint32_t {
     ev_deploy_step,      // the next step of a rolling deploy (target = fleet event index)
     ev_instance_ready,   // a new instance takes traffic (target = instance)
     ev_instance_stop,    // a drained instance exits (target = instance)
-    ev_pool_timer = 32,  // + policy timer kind (< 32); target = pool << 24 | arg
+    ev_login_timeout,    // a login reached its bound (login_bounds::login_s; conn_ref)
+    ev_server_closed,    // the server's close of an idle connection reaches its pool (conn_ref)
+    ev_patience,         // the caller's patience for a connection ran out (target = request)
+    ev_pool_timer = 32,  // + policy timer kind (< 32); target = conn_ref {pool, arg}
 };
 
 /// Event kinds' names (for the event trace), indexed by kind below ev_pool_timer.
@@ -68,12 +72,10 @@ inline constexpr const char* ev_names[] = {
     "app_done",      "connect_done",    "round_trip_done", "sample",         "warmup_end",
     "retry",         "deadline",        "breaker",         "query_error",    "round_trip_failed",
     "stmt_timeout",  "idle_session",    "leak_return",     "backend_reaped", "fault_start",
-    "fault_end",     "fleet",           "deploy_step",     "instance_ready", "instance_stop"};
-static_assert(std::size(ev_names) == ev_instance_stop + 1);
+    "fault_end",     "fleet",           "deploy_step",     "instance_ready", "instance_stop",
+    "login_timeout", "server_closed", "patience"};
+static_assert(std::size(ev_names) == ev_patience + 1);
 
-constexpr std::uint32_t pack(std::uint32_t pool, std::uint32_t x) { return pool << 24 | x; }
-constexpr std::uint32_t pool_of(std::uint32_t target) { return target >> 24; }
-constexpr std::uint32_t conn_of(std::uint32_t target) { return target & 0xffffff; }
 
 class world final : public pool_host {
 public:
@@ -85,7 +87,8 @@ public:
     sim::simulation& simulation() override { return sim_; }
     void grant(std::uint32_t pool, std::uint32_t id, std::uint32_t conn) override;
     void fail(std::uint32_t pool, std::uint32_t id, fail_reason why) override;
-    void open_connection(std::uint32_t pool, std::uint32_t conn) override;
+    void open_connection(std::uint32_t pool, std::uint32_t conn, login_bounds b) override;
+    void abandon_login(std::uint32_t pool, std::uint32_t conn) override;
     void round_trip(std::uint32_t pool, std::uint32_t conn, double timeout_s) override;
     void close_connection(std::uint32_t pool, std::uint32_t conn) override;
     sim::timer_handle pool_timer(std::uint32_t pool, double at, std::uint32_t kind, std::uint32_t arg) override;
@@ -100,7 +103,9 @@ private:
     void outcome_failed(std::uint32_t id, fail_reason why);
     void on_deadline(std::uint32_t id);
     void on_retry(std::uint32_t id);
+    void on_patience(std::uint32_t id);
     void user_moves_on(const request& r);
+    void record(const request& r, std::uint8_t outcome);  // run.record_requests
     void free_slot(std::uint32_t id);
     void breaker_result(std::uint32_t inst, bool ok);
     void start_query(std::uint32_t id);
@@ -112,7 +117,8 @@ private:
     void on_query_error(std::uint32_t id);
     void on_response(std::uint32_t id);
     void after_query(std::uint32_t id);
-    std::uint32_t instance_of(const request& r) const { return r.pool / per_instance_; }
+    // Three times per request: no integer division in the usual case of one pool per instance.
+    std::uint32_t instance_of(const request& r) const { return per_instance_ == 1 ? r.pool : r.pool / per_instance_; }
 
     // ---- connections and their far ends (world.cpp) ------------------------------------
     /// The connection whose far end is the database: the pooler's server, or the app's own.
@@ -123,8 +129,14 @@ private:
     void arm_idle_session(std::uint32_t pool, std::uint32_t conn);
     void release_conn(std::uint32_t pool, std::uint32_t conn);
     void release_server(std::uint32_t server);
+    void hold_server(std::uint32_t server);
+    std::uint32_t unlink_server(link& client);
     void on_connect_done(std::uint32_t p, std::uint32_t c);
     void deliver_login(std::uint32_t p, std::uint32_t c);
+    void drop_login(std::uint32_t p, link& l);
+    void on_login_timeout(std::uint32_t p, std::uint32_t c);
+    void server_closed(std::uint32_t p, link& l, std::uint32_t c);
+    void on_server_closed(std::uint32_t p, std::uint32_t c);
     void on_round_trip_done(std::uint32_t p, std::uint32_t c);
     void on_idle_session(std::uint32_t p, std::uint32_t c);
     void release_backend() { db_.release_backend(sim_.now()); }
@@ -143,7 +155,7 @@ private:
     void end_warmup();
     void sample();
     world_view view() const;
-    bool stopped(std::uint32_t target) const { return stopped_[pool_of(target)] != 0; }
+    bool stopped(conn_ref c) const { return stopped_[c.pool] != 0; }
 
     const scenario& s_;
     int rep_;
@@ -151,9 +163,10 @@ private:
     std::vector<trace_entry>* trace_;
     sim::simulation sim_;
     sim::random_stream arrivals_, think_;
-    std::uint64_t query_seed_, app_seed_, leak_seed_;
+    std::uint64_t query_seed_, app_seed_, leak_seed_, patience_seed_;
     std::optional<arrival_process> arrival_proc_;  // poisson (with a profile), mmpp, trace
     static constexpr std::uint32_t deadline_lane = 1000;  // FIFO timer lane (pools use 0..255)
+    static constexpr std::uint32_t arrival_lane = 1001;   // FIFO lane of the open arrival process
 
     world_metrics m_;  // declared before pools_, which record into it
     request_table reqs_;
@@ -165,6 +178,7 @@ private:
     std::vector<std::uint32_t> cls_pool_;  // transaction class -> named pool index
     std::uint32_t per_instance_ = 1;       // pools per application instance
     pooler_policy* pooler_ = nullptr;      // owned by pools_ (its last element), or none
+    bool session_ = false;                 // the pooler links a server per client connection
     std::uint32_t apps_ = 0;               // application pools: pools_[0, apps_)
     std::vector<std::unique_ptr<pool_policy>> pools_;
     network net_;

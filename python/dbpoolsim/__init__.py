@@ -27,7 +27,7 @@ from .compare import compare
 from .recommend import Recommendation, recommend
 from .report import health_verdict, render_report
 from .result import Result
-from .runner import run
+from .runner import RunInterrupted, run
 from .sweep import SweepResult, sweep
 from .scenario import (
     builtin_scenarios,
@@ -45,6 +45,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Recommendation",
     "Result",
+    "RunInterrupted",
     "ScenarioError",
     "SweepResult",
     "builtin_scenarios",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Iterable
 
-import pandas as pd
+from ._lazy import pd
 
 # Two-sided 95 % Student-t quantiles t_{0.975, df} for df = 1..30.
 _T975 = [

@@ -36,6 +36,8 @@ def _finite(text: str) -> float:
     value = float(text)
     if not math.isfinite(value):
         raise scenario_error(f"{text} is beyond the range of a double (about 1.8e308)")
+    if value == 0 and re.search("[1-9]", re.split("[eE]", text)[0]):  # 1e-400
+        raise scenario_error(f"{text} is below the smallest double (about 4.9e-324): it would be read as 0")
     return value
 
 
@@ -87,6 +89,31 @@ def folder_name(name: str) -> str:
     return safe or "scenario"
 
 
+def _out_dir(result: Any, args: argparse.Namespace) -> Path:
+    return Path(args.out) if args.out else Path("results") / folder_name(result.scenario["name"])
+
+
+def _interrupted(partial: Any, args: argparse.Namespace) -> int:
+    """Ctrl-C during a run: save what was simulated (result.json says "interrupted": true and
+    how far each replication got), say where, exit 130."""
+    if partial is None or partial.replications.empty:
+        print("dbpoolsim: interrupted", file=sys.stderr)
+        return 130
+    out = _out_dir(partial, args)
+    horizon = partial.scenario["run"]["horizon_s"]
+    got = ", ".join(f"{p['replication']}: {p['simulated_s']:.6g} s" for p in partial.progress[:10])
+    more = f", ... ({len(partial.progress)} replications)" if len(partial.progress) > 10 else ""
+    try:
+        partial.save(out)
+    except OSError as exc:
+        print(f"dbpoolsim: interrupted; the partial result could not be written to {out}: "
+              f"{exc.strerror or exc}", file=sys.stderr)
+        return 130
+    print(f"dbpoolsim: interrupted; wrote the partial result to {out} (simulated of {horizon:g} s per "
+          f"replication: {got}{more})", file=sys.stderr)
+    return 130
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     try:
         text = _load(args.scenario, args.set)
@@ -96,13 +123,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         return _fail(args.scenario, _problems(exc))
     try:
         result = run(text, threads=args.threads, progress=None if not args.quiet else False, base_dir=base_dir)
-    except KeyboardInterrupt:
-        print("dbpoolsim: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        return _interrupted(getattr(exc, "result", None), args)
     except ScenarioError as exc:  # bad --threads, or a scenario the run itself refuses
         return _fail(args.scenario, _problems(exc))
     # Save before printing, so the results exist even if stdout goes away (e.g. `| head`).
-    out = Path(args.out) if args.out else Path("results") / folder_name(result.scenario["name"])
+    out = _out_dir(result, args)
     try:
         paths = result.save(out, parquet=args.parquet)
         if args.html is not None:
@@ -112,7 +138,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     except OSError as exc:
         return _fail(str(out), [f"cannot write the results: {exc.strerror or exc}"])
     print(render_report(result))
-    extra = "".join(f", {paths[k].name}" for k in ("replications_parquet", "timeseries_parquet") if k in paths)
+    extra = "".join(f", {paths[k].name}" for k in ("requests", "replications_parquet", "timeseries_parquet",
+                                                    "requests_parquet") if k in paths)
     print(f"\n  wrote {paths['result']}, {paths['scenario'].name}, {paths['replications'].name}, "
           f"{paths['timeseries'].name}{extra}")
     if "html" in paths:
@@ -203,7 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="override a field, e.g. --set pool.max_connections=20 (repeatable)")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
     r.add_argument("--parquet", action="store_true",
-                   help="also write replications.parquet and timeseries.parquet beside the CSVs")
+                   help="also write a .parquet file beside each CSV (replications, timeseries, requests)")
     r.add_argument("--html", nargs="?", const="", default=None, metavar="PATH",
                    help="also write a self-contained HTML report (default PATH: <out>/report.html)")
     r.set_defaults(func=cmd_run)

@@ -9,7 +9,7 @@ import json
 import math
 from typing import Any, Mapping, Optional
 
-import pandas as pd
+from ._lazy import pd
 
 from . import _core
 from .analysis import confidence_interval

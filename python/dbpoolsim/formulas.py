@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Optional, Sequence
 
-import pandas as pd
+from ._lazy import pd
 
 from ._core import theory
 from .recommend import Recommendation, recommend

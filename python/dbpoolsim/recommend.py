@@ -17,7 +17,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Optional, Sequence, Union
 
-import pandas as pd
+from ._lazy import pd
 
 from . import _core
 from .execute import run_units

@@ -28,6 +28,8 @@ _ROWS = [
     ("wait_time_p95_ms", "acquire wait p95", "ms", 1),
     ("wait_time_p99_ms", "acquire wait p99", "ms", 1),
     ("wait_time_max_ms", "acquire wait max", "ms", 1),
+    ("wait_time_all_p99_ms", "acquire wait p99, all", "ms", 1),
+    ("p_wait_over_threshold", "P(wait > threshold)", "%", 100),
     ("latency_avg_ms", "latency avg", "ms", 1),
     ("latency_p99_ms", "latency p99", "ms", 1),
     ("total_connections", "total_connections", "", 1),
@@ -40,6 +42,8 @@ _ROWS = [
     ("pooler_servers_avg", "PgBouncer servers", "", 1),
     ("pooler_peak_servers", "PgBouncer peak servers", "", 1),
     ("pooler_wait_avg_ms", "PgBouncer wait avg", "ms", 1),
+    ("pooler_wait_p50_ms", "PgBouncer wait p50", "ms", 1),
+    ("pooler_wait_p95_ms", "PgBouncer wait p95", "ms", 1),
     ("pooler_wait_p99_ms", "PgBouncer wait p99", "ms", 1),
     ("failed_pooler_timeout", "PgBouncer disconnects", "", 1),
     ("db_cpu_utilization_percent", "DB CPU utilisation", "%", 1),
@@ -66,6 +70,7 @@ _INCIDENT_ROWS = [
     ("failed_connect_error", "failed: connect error", "", 1),
     ("failed_deadline_exceeded", "failed: deadline", "", 1),
     ("failed_circuit_open", "failed: circuit open", "", 1),
+    ("failed_abandoned", "failed: abandoned (patience)", "", 1),
 ]
 
 
@@ -142,6 +147,36 @@ def health_verdict(summary: dict[str, float]) -> dict[str, Any]:
     return {"status": status, "findings": [t for _, t in findings], "recommendations": recs}
 
 
+def run_notes(result: Result) -> list[str]:
+    """Lines on how the run ended and on overload (result.progress, result.overload)."""
+    lines = []
+    horizon = result.scenario["run"]["horizon_s"]
+
+    def upto(progress: list) -> str:
+        return ", ".join(f"{p['simulated_s']:.6g}" for p in progress[:10]) + (", ..." if len(progress) > 10 else "")
+
+    if result.interrupted:
+        lines.append(f"  INTERRUPTED: a partial result; {len(result.progress)} replication(s) started, "
+                     f"simulated {upto(result.progress)} "
+                     f"of {horizon:g} s")
+    stopped = [p for p in result.progress if p.get("stopped") == "memory"]
+    if stopped:
+        budget = result.scenario["run"].get("max_memory_mb")
+        lines.append(f"  STOPPED EARLY: {len(stopped)} replication(s) reached the memory budget "
+                     f"(run.max_memory_mb {budget:g}) with requests piling up, at "
+                     f"{upto(stopped)} of {horizon:g} s")
+    o = result.overload
+    if o.get("overloaded"):
+        ratio = o.get("ratio")
+        by = f" ({ratio:.3g}x)" if isinstance(ratio, (int, float)) else ""
+        busy = (o.get("busy_percent") or {}).get(o.get("saturated"))
+        at = f" at {busy:.0f} % busy" if isinstance(busy, (int, float)) else ""
+        lines.append(f"  OVERLOAD: the offered load {_fmt(o.get('offered_per_s'))} req/s exceeds capacity: "
+                     f"{_fmt(o.get('served_per_s'))} req/s served{by}; waiting requests grow without bound "
+                     f"({o.get('replications')} replication(s)); saturated: {o.get('saturated')}{at}")
+    return lines
+
+
 def render_report(result: Result) -> str:
     """The report printed by `dbpoolsim run`: key metrics with 95 % CIs, then the verdict."""
     s = result.summary
@@ -153,6 +188,7 @@ def render_report(result: Result) -> str:
         f"  pool {pool['kind']}, {n} replication(s) x {sc['run']['horizon_s']:g} s "
         f"(warm-up {sc['run']['warmup_s']:g} s), seed {sc['run']['seed']}, "
         f"{result.wall_seconds:.2f} s wall on {result.threads} thread(s)",
+        *run_notes(result),
         "",
         f"  {'metric':<26} {'mean':>12} {'95% CI +/-':>12}  unit",
         f"  {'-' * 26} {'-' * 12} {'-' * 12}  ----",
@@ -160,6 +196,8 @@ def render_report(result: Result) -> str:
     for key, label, unit, scale in _ROWS:
         if key not in s or (key.startswith(("pooler_", "failed_pooler")) and not result.scenario.get("pooler")):
             continue  # the PgBouncer rows only when there is a pooler tier
+        if key == "p_wait_over_threshold":
+            label = f"P(wait > {sc['run'].get('wait_threshold_s', 0.05) * 1e3:g} ms)"
         mean = s[key] * scale
         half = s.get(f"{key}_ci95", math.nan) * scale
         lines.append(f"  {label:<26} {_fmt(mean):>12} {_fmt(half):>12}  {unit}")

@@ -13,6 +13,16 @@ from .scenario import ScenarioLike, load_scenario, scenario_base_dir, scenario_e
 MAX_THREADS = 256  # docs/limits.md
 
 
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C during :func:`run`: a KeyboardInterrupt whose ``result`` is the partial
+    :class:`Result` (``result.interrupted`` is True; ``result.progress`` says how far each
+    replication got)."""
+
+    def __init__(self, result: Result) -> None:
+        super().__init__("run interrupted: the partial result is on .result")
+        self.result = result
+
+
 def run(scenario: ScenarioLike, threads: Optional[int] = None, progress: Optional[bool] = None,
         base_dir: Optional[str] = None) -> Result:
     """Simulate every replication of ``scenario`` and return a :class:`Result`.
@@ -25,7 +35,8 @@ def run(scenario: ScenarioLike, threads: Optional[int] = None, progress: Optiona
       scenario file's directory, or the current directory when ``scenario`` is not a file).
 
     The GIL is released while simulating. Ctrl-C cancels the run within a fraction of a
-    second and raises KeyboardInterrupt. Invalid scenarios raise ScenarioError listing every
+    second and raises :class:`RunInterrupted` (a KeyboardInterrupt) whose ``result`` holds
+    what was simulated. Invalid scenarios raise ScenarioError listing every
     problem.
     """
     if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int)
@@ -51,12 +62,12 @@ def run(scenario: ScenarioLike, threads: Optional[int] = None, progress: Optiona
                 bar.refresh()
     except KeyboardInterrupt:
         job.cancel()
-        try:
-            job.result()
-        except KeyboardInterrupt:
-            pass
-        raise
+        # What was simulated, each replication up to where it stopped, is on the exception.
+        raise RunInterrupted(Result.from_json(job.result())) from None
     finally:
         if bar is not None:
             bar.close()
-    return Result.from_json(job.result())
+    res = Result.from_json(job.result())
+    if res.scenario["run"].get("record_requests"):
+        res.attach_requests(job.requests())
+    return res

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Optional, Sequence, Union
 
-import numpy as np
-import pandas as pd
+from ._lazy import np
+from ._lazy import pd
 
 from . import _core
 from .analysis import t_quantile_975
@@ -173,9 +173,24 @@ def point_scenarios(base: dict[str, Any], points: Sequence[Point], base_dir: str
             _core.resolve_scenario(text, base_dir)
         except (ValueError, TypeError) as exc:
             probs = getattr(exc, "problems", None) or [str(exc)]
-            raise error(f"{what} point {i} ({label}): {'; '.join(probs)}") from None
+            raise error(f"{what} point {i} ({label}): {'; '.join(probs)}"
+                        f"{_linked_hint(point, probs)}") from None
         texts.append(text)
     return texts
+
+
+def _linked_hint(point: Point, problems: Sequence[str]) -> str:
+    """When a point's value clashes with a field the point does not set (a swept
+    max_connections below the base's min_connections), say how to sweep both."""
+    swept = {"/" + p.replace(".", "/") for p in point}
+    others = sorted({pr.split(":", 1)[0] for pr in problems if pr.startswith("/")} - swept)
+    if not others or not swept:
+        return ""
+    other = others[0].lstrip("/").replace("/", ".")
+    first = next(iter(point))
+    return (f" (the swept value clashes with {other} of the base scenario: change it there, "
+            f"narrow the range, or move both together with a linked path such as "
+            f"'{other}+{first}')")
 
 
 def _plain_json(value: Any) -> Any:

@@ -8,15 +8,19 @@
 
 #include "bindings.hpp"
 #include "models/run.hpp"
+#include "request_columns.hpp"
 
 namespace dbpoolsim::python {
 namespace {
 
-/// A run in a background C++ thread, so Python can show progress and honour Ctrl-C.
+/// A run in a background C++ thread, so Python can show progress and honour Ctrl-C; after
+/// cancel(), result() is the partial result (marked "interrupted").
 class job {
 public:
     job(const std::string& scenario_json, int threads, const std::string& base_dir)
-        : scenario_(models::scenario_from_json(scenario_json, base_dir)), threads_(threads) {}
+        : scenario_(models::scenario_from_json(scenario_json, base_dir)), threads_(threads) {
+        ctl_.keep_partial = true;  // cancel() ends the run with what was simulated ("interrupted")
+    }
     ~job() {
         ctl_.cancel = true;
         if (thread_.joinable()) thread_.join();
@@ -26,14 +30,18 @@ public:
         if (thread_.joinable()) throw error("job already started");
         thread_ = std::thread([this] {
             std::string out;
+            std::vector<std::vector<models::request_record>> records;
             std::exception_ptr err;
             try {
-                out = models::result_to_json(models::run(scenario_, threads_, &ctl_));
+                auto r = models::run(scenario_, threads_, &ctl_);
+                out = models::result_to_json(r);
+                for (auto& rep : r.replications) records.push_back(std::move(rep.requests));
             } catch (...) {
                 err = std::current_exception();
             }
             std::lock_guard lock(mu_);
             result_ = std::move(out);
+            records_ = std::move(records);
             error_ = err;
             done_ = true;
             cv_.notify_all();
@@ -60,6 +68,11 @@ public:
         if (error_) std::rethrow_exception(error_);
         return result_;
     }
+    /// The per-request records (run.record_requests) as columns; call after result().
+    py::dict requests() {
+        std::lock_guard lock(mu_);
+        return request_columns(records_);
+    }
 
 private:
     models::scenario scenario_;
@@ -70,6 +83,7 @@ private:
     std::condition_variable cv_;
     bool done_ = false;
     std::string result_;
+    std::vector<std::vector<models::request_record>> records_;
     std::exception_ptr error_;
 };
 
@@ -195,14 +209,16 @@ void register_run(py::module_& m) {
           },
           py::arg("scenario_json"), py::arg("threads") = 0, py::arg("base_dir") = "",
           "Run every replication (GIL released); returns the result as JSON text.");
-    py::class_<job>(m, "Job", "A run in a background thread: start(), wait(t), progress(), cancel(), result().")
+    py::class_<job>(m, "Job", "A run in a background thread: start(), wait(t), progress(), cancel(), result() "
+                               "(after cancel(): what was simulated, marked interrupted).")
         .def(py::init<const std::string&, int, const std::string&>(), py::arg("scenario_json"),
              py::arg("threads") = 0, py::arg("base_dir") = "")
         .def("start", &job::start)
         .def("wait", &job::wait, py::arg("timeout_s"))
         .def("progress", &job::progress)
         .def("cancel", &job::cancel)
-        .def("result", &job::result);
+        .def("result", &job::result)
+        .def("requests", &job::requests);
     py::class_<batch>(m, "Batch",
                       "(point, replication) units over several scenarios, across threads: "
                       "start(), wait(t), take(), progress(), cancel(), finish().")

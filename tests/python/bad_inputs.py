@@ -30,9 +30,6 @@ class Case(NamedTuple):
     xfail: Optional[str] = None
 
 
-AFTER_9_POOL = "issue 12, after issue 9: scenario room (pool parsers)"
-AFTER_9_WORLD = "issue 12, after issue 9: world room (run, metrics)"
-AFTER_9_SCEN = "issue 12, after issue 9: scenario room (validate)"
 
 
 def doc(**sections: Any) -> bytes:
@@ -70,10 +67,23 @@ CASES: list[Case] = [
          doc(workload={"arrivals": {"kind": "mmpp", "states": [{"rate_per_s": 10, "mean_holding_s": 1e-300},
                                                                {"rate_per_s": 0, "mean_holding_s": 1}]}}),
          "error", r"/workload/arrivals/states/0/mean_holding_s: must be >= 1e-06 s .*got 1e-300"),
-    Case("idle-cleanup-1e-300", "file", doc(pool={"kind": "generic", "idle_cleanup_interval": 1e-300}), "clean",
-         r"/pool/idle_cleanup_interval", AFTER_9_POOL),
-    Case("health-check-1e-300", "file", doc(pool={"kind": "hikaricp", "health_check_interval": 1e-300}), "clean",
-         r"/pool/health_check_interval"),
+    Case("idle-cleanup-1e-300", "file", doc(pool={"kind": "generic", "idle_cleanup_interval": 1e-300}), "error",
+         r"/pool/idle_cleanup_interval: must be 0 or >= 1e-06 s \(the shortest step the clock takes.*got 1e-300"),
+    Case("health-check-1e-300", "file", doc(pool={"kind": "generic", "health_check_interval": 1e-300}), "error",
+         r"/pool/health_check_interval: must be 0 or >= 1e-06 s .*got 1e-300"),
+    Case("health-check-hikaricp-unknown", "file", doc(pool={"kind": "hikaricp", "health_check_interval": 1e-300}),
+         "error", r"/pool/health_check_interval: unknown key"),
+    Case("psycopg-max-idle-1e-300", "file", doc(pool={"kind": "psycopg_pool", "max_idle": 1e-300}), "error",
+         r"/pool/max_idle: must be 0 or >= 1e-06 s .*got 1e-300"),
+    Case("named-pool-interval-1e-300", "file",
+         doc(pools={"a": {"kind": "generic", "idle_cleanup_interval": 5e-7}},
+             workload={"transactions": [{"name": "q", "pool": "a"}]}), "error",
+         r"/pools/a/idle_cleanup_interval: must be 0 or >= 1e-06 s .*got 5e-07"),
+    Case("pooler-interval-1e-300", "file", doc(pooler={"kind": "pgbouncer", "server_check_delay": 1e-300}), "error",
+         r"/pooler/server_check_delay: must be 0 or >= 1e-06 s .*got 1e-300"),
+    Case("pool-interval-1e-6-ok", "file", doc(run={"horizon_s": 2, "replications": 1, "warmup_s": 0},
+                                              pool={"kind": "generic", "idle_cleanup_interval": 1e-6}), "clean",
+         r"/pool/idle_cleanup_interval"),
     Case("closed-loop-think-1e-300", "file",
          doc(workload={"arrivals": {"kind": "closed_loop", "users": 5,
                                     "think_time": {"kind": "constant", "value_s": 1e-300}},
@@ -99,8 +109,22 @@ CASES: list[Case] = [
          r"query_time/mean_s: must be small enough"),
     Case("utf8-bom", "file", b"\xef\xbb\xbf" + doc(name="bom", run={"horizon_s": 2, "replications": 1, "warmup_s": 0}), "ok"),
     Case("nul-in-name", "file", doc(name="a\u0000b", run={"horizon_s": 2, "replications": 1, "warmup_s": 0}), "ok"),
-    Case("usl-fit-empty", "file", doc(database={"usl": {"fit": {"n": [], "x": []}}}), "error", r"/database/usl/fit",
-         AFTER_9_SCEN),
+    Case("usl-fit-empty", "file", doc(database={"usl": {"fit": {"n": [], "x": []}}}), "error",
+         r"/database/usl/fit/n: must be a non-empty array of numbers, got \[\]"),
+    Case("usl-fit-empty-x", "file", doc(database={"usl": {"fit": {"n": [1, 2, 4], "x": []}}}), "error",
+         r"/database/usl/fit/x: must be a non-empty array of numbers, got \[\]"),
+    Case("number-1e-400", "file", b'{"run": {"horizon_s": 1e-400}}', "error",
+         r"/run/horizon_s: number 1e-400 is below the smallest double \(about 4.9e-324\): it would be read as 0"),
+    Case("number-minus-1e-400-in-array", "file",
+         b'{"workload": {"transactions": [{"name": "q", "weight": 1}, {"weight": -0.5e-400}]}}', "error",
+         r"/workload/transactions/1/weight: number -0.5e-400 is below the smallest double"),
+    Case("number-1e-400-after-strings", "file",
+         b'{"name": "1e-400 \\" 2e-999", "run": {"seed": 3, "warmup_s": 1E-401}}', "error",
+         r"/run/warmup_s: number 1E-401 is below"),
+    Case("number-zero-exponent-ok", "file", b'{"name": "1e-400", "run": {"horizon_s": 2, "warmup_s": 0e-999, '
+                                            b'"replications": 1}}', "ok"),
+    Case("set-1e-400", "argv", ["run", "@scenario", "--set", "run.warmup_s=1e-400"], "error",
+         r"--set 'run.warmup_s=1e-400': 1e-400 is below the smallest double"),
     Case("duplicate-pool", "file", b'{"pool": {"max_connections": 5}, "pool": {"max_connections": 6}}', "error",
          r"/pool: key given twice"),
     Case("duplicate-nested", "file", b'{"run": {"seed": 1, "horizon_s": 5, "seed": 2}}', "error", r"/run/seed: key given twice"),
@@ -223,8 +247,21 @@ CASES += [
          r"/workload/arrivals/states: must have at most 64 states, got 65"),
     Case("burst-every-1e-6", "file", doc(run=SHORT_RUN, workload={"arrivals": {"kind": "burst", "count": 1, "every_s": 1e-6}}),
          "ok"),
-    # 10,000 req/s against about 1,800/s: the report must say the offered load exceeds capacity.
-    Case("overload-said", "argv", ["run", "@overload", "--quiet"], "ok", r"exceeds capacity", AFTER_9_WORLD),
+    # 10,000 req/s against about 9,000/s (the default pool and query time): the report must say
+    # the offered load exceeds capacity, by how much, and what saturates.
+    Case("overload-said", "argv", ["run", "@overload", "--quiet"], "ok",
+         r"OVERLOAD: the offered load 10,\d{3} req/s exceeds capacity: 9,\d{3} req/s served \(1\.\d+x\); waiting "
+         r"requests grow without bound \(1 replication\(s\)\); saturated: application pool at (99|100) % busy"),
+    Case("overload-memory-budget", "argv", ["run", "@overload", "--quiet", "--set", "run.max_memory_mb=1"], "ok",
+         r"STOPPED EARLY: 1 replication\(s\) reached the memory budget \(run.max_memory_mb 1\)"),
+    Case("max-memory-0", "file", doc(run={"max_memory_mb": 0}), "error", r"/run/max_memory_mb: must be >= 1, got 0"),
+    Case("max-memory-huge", "file", doc(run={"max_memory_mb": 1e300}), "error", r"/run/max_memory_mb: must be <= 1e\+07"),
+    Case("series-memory-refused", "file", doc(run={"horizon_s": 1e6, "sample_interval_s": 0.1, "replications": 5}),
+         "error", r"/run/sample_interval_s: the time series \(1e\+07 samples x \d+ columns x 5 replications\) would "
+                  r"need about \d+ MiB, more than run.max_memory_mb \(2048\); use sample_interval_s >= [0-9.]+ or raise"),
+    Case("series-memory-one-replication", "file", doc(run={"horizon_s": 100, "sample_interval_s": 1e-5,
+                                                            "replications": 1}), "error",
+         r"/run/sample_interval_s: the time series \(1e\+07 samples x \d+ columns x 1 replications\) would need"),
     # ---- the command line ----------------------------------------------------------------
     Case("cli-no-command", "argv", [], "error", r"the following arguments are required"),
     Case("cli-unknown-command", "argv", ["simulate"], "error", r"invalid choice: 'simulate'"),
@@ -281,6 +318,7 @@ NUMBER_TOKENS = {
     "nan": ("NaN", "error", r"/: invalid JSON: .*line 1"),
     "inf": ("-Infinity", "error", r"/: invalid JSON"),
     "1e400": ("1e400", "error", r"{path}: number 1e400 is beyond the range of a double"),
+    "1e-400": ("1e-400", "error", r"{path}: number 1e-400 is below the smallest double"),
     # An extreme value may be legal; if not, the error names the field or (a cross-field
     # rule at the other field) the value.
     "1e-300": ("1e-300", "clean", r"{path}|[ (]1e-300\b"),
@@ -289,12 +327,8 @@ NUMBER_TOKENS = {
     "string": ('"1"', "error", r'{path}: must be .*, got a string "1"'),
     "null": ("null", "error", r"{path}: must be .*, got null"),
 }
-# Known to hang or fail after validating (the fix is in a room being redesigned).
-KNOWN = {
-    ("/pool/idle_cleanup_interval", "1e-300"): AFTER_9_POOL,
-    ("/pool/health_check_interval", "1e-300"): AFTER_9_POOL,
-    ("/pool/max_idle", "1e-300"): AFTER_9_POOL,
-}
+# Known to hang or fail after validating (none left; an entry would be a strict xfail).
+KNOWN: dict[tuple[str, str], str] = {}
 # Fields where a token is a documented value rather than an error.
 LEGAL = {
     ("/pool/pool_timeout", "null"): "clean",  # SQLAlchemy QueuePool: None = wait without limit

@@ -155,12 +155,12 @@ def test_values_the_core_rejects_name_the_library_setting():
         import_config.from_asyncpg(min_size=5, max_size=0)
 
 
-def test_libraries_not_simulated_yet_say_so(tmp_path):
+def test_libraries_not_imported_say_so(tmp_path):
     p = tmp_path / "x.json"
     p.write_text("{}")
-    with pytest.raises(dbpoolsim.ScenarioError, match="Go database/sql pools are not simulated yet"):
+    with pytest.raises(dbpoolsim.ScenarioError, match="Go database/sql settings cannot be imported.*'go_database_sql'"):
         import_config.load(p, library="go")
-    with pytest.raises(dbpoolsim.ScenarioError, match="node-postgres pools are not simulated yet"):
+    with pytest.raises(dbpoolsim.ScenarioError, match="node-postgres settings cannot be imported.*'node_postgres'"):
         import_config.load(p, library="node-postgres")
     p.write_text('{"min_size": 2, "max_size": 4}')
     with pytest.raises(dbpoolsim.ScenarioError, match="cannot tell which library"):

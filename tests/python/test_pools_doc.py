@@ -212,6 +212,6 @@ def test_documented_aliases_and_null_forms():
     with pytest.raises(dbpoolsim.ScenarioError):
         resolve_pool({"kind": "psycopg_pool", "min_size": 0})  # max_size null needs min_size > 0
     with pytest.raises(dbpoolsim.ScenarioError):
-        dbpoolsim.resolve_scenario({"pooler": {"kind": "pgbouncer", "pool_mode": "session"}})
+        dbpoolsim.resolve_scenario({"pooler": {"kind": "pgbouncer", "pool_mode": "statement"}})  # session is modelled
     with pytest.raises(dbpoolsim.ScenarioError):
         dbpoolsim.resolve_scenario({"pooler": {"default_pool_size": 20}})  # kind is required

@@ -35,6 +35,7 @@ SERIES_COLUMNS = [
     "pooler_waiting",
     "logins",
     "instances",
+    "pooler_wait_p99_ms",
 ]
 
 
@@ -216,7 +217,10 @@ def test_save_writes_the_four_files(tiny_result, tiny, out_dir):
     assert json.loads(paths["scenario"].read_text()) == resolve_scenario(tiny)
 
     doc = json.loads(paths["result"].read_text())  # strict JSON: NaN became null
-    assert set(doc) == {"scenario", "summary", "replications", "wall_seconds", "threads"}
+    assert set(doc) == {"scenario", "summary", "replications", "wall_seconds", "threads", "interrupted", "progress",
+                        "overload"}
+    assert doc["interrupted"] is False and doc["overload"]["overloaded"] is False
+    assert [p["stopped"] for p in doc["progress"]] == [""] * len(doc["replications"])
     assert doc["scenario"] == resolve_scenario(tiny)
     assert len(doc["replications"]) == 3
     assert doc["summary"]["offered"] == pytest.approx(tiny_result.summary["offered"])

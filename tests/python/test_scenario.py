@@ -87,7 +87,8 @@ def test_empty_scenario_gets_every_default():
     s = resolve_scenario({})
     assert s["name"] == "unnamed"
     assert s["run"] == {"horizon_s": 600, "warmup_s": 60, "replications": 5, "seed": 1,
-                        "sample_interval_s": 1}
+                        "sample_interval_s": 1, "wait_threshold_s": 0.05, "record_requests": False,
+                        "record_requests_max": 1000000, "pool_start_s": 0, "max_memory_mb": 2048}
     assert s["workload"]["arrivals"] == {"kind": "poisson", "rate_per_s": 100}
     assert s["workload"]["transactions"] == [
         {"name": "default", "weight": 1, "queries": 1,
@@ -105,6 +106,7 @@ def test_empty_scenario_gets_every_default():
                             "connect_timeout_s": 127}   # Linux tcp_syn_retries = 6
     assert s["faults"] == [] and s["fleet"] == []
     assert s["client"]["statement_timeout_s"] == 0
+    assert s["client"]["patience"] is None
 
 
 def test_generic_pool_defaults_are_the_seeds_values():

@@ -125,6 +125,11 @@ def test_sweep_over_samples(tiny):
     ({("pool.min_connections", "pool.max_connections"): [3]},
      "grid pool.min_connections+pool.max_connections: each value must be a tuple of 2, got 3"),
     ({"pool.max_connections": []}, "grid pool.max_connections: no values"),
+    ({"pool.max_connections": [1]},  # clashes with the base's min_connections 2: say how to link them
+     "grid point 0 (pool.max_connections=1): /pool/min_connections: must be <= max_connections (1), "
+     "got 2 (the swept value clashes with pool.min_connections of the base scenario: change it "
+     "there, narrow the range, or move both together with a linked path such as "
+     "'pool.min_connections+pool.max_connections')"),
 ])
 def test_bad_grid_is_one_clear_error_before_anything_runs(tiny, tmp_path, grid, message):
     with pytest.raises(dbpoolsim.ScenarioError) as info:
@@ -208,3 +213,36 @@ def test_ctrl_c_keeps_the_finished_points(tiny_file, tmp_path):
     alone = dbpoolsim.run(dbpoolsim.with_overrides(scenario, **{"run.horizon_s": 10, "run.replications": 1}),
                           threads=1, progress=False).replications
     same(saved, alone)
+
+
+def test_units_that_finish_while_stopping_are_still_reported(tiny, monkeypatch):
+    # Ctrl-C arrives after both units have finished but before the loop took their results:
+    # run_units must hand them to on_done before KeyboardInterrupt propagates.
+    from dbpoolsim import _core, execute
+
+    real = _core.Batch
+
+    class InterruptedBeforeTake:
+        def __init__(self, *args):
+            self.batch = real(*args)
+
+        def __getattr__(self, name):
+            return getattr(self.batch, name)
+
+        def wait(self, seconds):
+            while not self.batch.wait(1.0):  # let every unit finish, then "press Ctrl-C"
+                pass
+            raise KeyboardInterrupt
+
+    text = json.dumps(tiny)
+    expected: dict[int, dict] = {}
+    execute.run_units([text], [(0, 0), (0, 1)], threads=2,
+                      on_done=lambda i, m: expected.setdefault(i, m))
+    monkeypatch.setattr(_core, "Batch", InterruptedBeforeTake)
+    done: dict[int, dict] = {}
+    with pytest.raises(KeyboardInterrupt):
+        execute.run_units([text], [(0, 0), (0, 1)], threads=2,
+                          on_done=lambda i, m: done.setdefault(i, m))
+    assert sorted(done) == [0, 1]
+    for i in (0, 1):
+        same(pd.DataFrame([done[i]]), pd.DataFrame([expected[i]]))

@@ -8,7 +8,9 @@
 
 One module per library (hikaricp, sqlalchemy, psycopg_pool, asyncpg, pgbouncer); the section
 keeps the library's own names and units (docs/pools.md) and validates through dbpoolsim. Go's
-database/sql and node-postgres are not simulated yet, so their settings cannot be imported.
+database/sql and node-postgres are simulated (pool kinds go_database_sql and node_postgres) but
+not imported: database/sql is configured by setter calls in code, not a file, and a pg.Pool
+options object already uses the node_postgres kind's names, so it is pasted as the pool section.
 """
 
 from __future__ import annotations
@@ -107,8 +109,10 @@ def load(source: Union[str, "os.PathLike[str]"], library: Optional[str] = None, 
     if library is not None:
         lib = library.lower().replace("-", "_") if library not in _NOT_YET else library
         if library in _NOT_YET or lib in _NOT_YET:
-            raise scenario_error([f"library: {_NOT_YET.get(library, _NOT_YET.get(lib, library))} pools are not "
-                                  "simulated yet, so their settings cannot be imported"])
+            name = _NOT_YET.get(library, _NOT_YET.get(lib, library))
+            kind = "go_database_sql" if name.startswith("Go") else "node_postgres"
+            raise scenario_error([f"library: {name} settings cannot be imported; write the pool section "
+                                  f"by hand (kind {kind!r}, docs/pools.md)"])
         if lib not in LIBRARIES:
             raise scenario_error([f"library: must be one of {', '.join(LIBRARIES)}, got {library!r}"])
     path = Path(source)

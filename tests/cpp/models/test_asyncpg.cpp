@@ -146,17 +146,19 @@ TEST_CASE("asyncpg waits forever by default: a 100 s holder blocks the next requ
         CHECK(at(q, "waiters", 7) == 0);
     }
     SECTION("the timeout also bounds the inline login; the holder goes back empty") {
-        // min_size 0, a 2 s login, timeout 1: the request fails at 2.0 (arrival 1); the login
-        // completes at 3 and is closed; the holder is back on top, empty, at once.
+        // min_size 0, a 2 s login, timeout 1: the request fails at 2.0 (arrival 1); the connect
+        // is cancelled then (its socket closed: nothing left of it); the holder is back on
+        // top, empty, at once. (The model used to let the login finish at 3 and close it.)
         const auto q = models::run_replication(
             asyncpg_scenario(R"({"kind": "burst", "count": 1, "at_s": 1})",
                              R"({"kind": "asyncpg", "min_size": 0, "max_size": 1, "timeout": 1})", db(2.0, 0), 0.01, 4.0,
                              0.5),
             0);
         CHECK(q.metric("failed_acquire_timeout") == 1);
-        CHECK(at(q, "creating_connections", 2.5) == 1);
+        CHECK(at(q, "creating_connections", 1.5) == 1);
+        CHECK(at(q, "creating_connections", 2.5) == 0);
         CHECK(at(q, "total_connections", 3.5) == 0);
-        CHECK(q.metric("connections_closed_broken") == 1);
+        CHECK(q.metric("connections_closed_broken") == 0);
     }
 }
 
@@ -296,4 +298,54 @@ TEST_CASE("the asyncpg example scenario loads", "[pool][asyncpg]") {
     CHECK_FALSE(p.timeout.has_value());
     const auto r = models::run_replication(s, 0);
     CHECK(r.metric("completed") > 0);
+}
+
+// ---- issue 11 item 7: connections the server closed while idle ---------------------------------
+
+TEST_CASE("asyncpg reconnects inline a holder whose connection the server closed while idle", "[pool][asyncpg][faults]") {
+    // docs/design/fidelity-review.md item 7: min_size = max_size = 4, one request per second
+    // (1, 2, 3, ...), 5 ms queries, logins 50 ms, every backend killed at 40.5. asyncio reads
+    // the idle sockets, so the holders' connections are known closed at 40.5; the request at
+    // 41.0 pops the top holder, connects inline and is granted at 41.05 (its query ends at
+    // 41.055). No request fails. (Before: the dead connection was handed out and its query
+    // failed.) Only the popped holder reconnects (LIFO, one request at a time).
+    auto s = models::scenario_from_json(R"({
+        "run": {"horizon_s": 43, "warmup_s": 0, "replications": 1, "seed": 1, "sample_interval_s": 0.005},
+        "workload": {"arrivals": {"kind": "burst", "count": 1, "at_s": 1, "every_s": 1},
+                     "transactions": [{"query_time": {"kind": "constant", "value_s": 0.005}}]},
+        "pool": {"kind": "asyncpg", "min_size": 4, "max_size": 4},
+        "database": {"cores": 0, "connect_time": {"kind": "constant", "value_s": 0.05}, "network_rtt_s": 0},
+        "faults": [{"kind": "kill_connections", "at_s": 40.5, "fraction": 1}]})");
+    const auto r = models::run_replication(s, 0);
+    CHECK(r.metric("failed") == 0);
+    CHECK(r.metric("completed") == 42);
+    CHECK(r.metric("connections_closed_broken") == 4);
+    CHECK(r.metric("connections_created") == 5);
+    CHECK(at(r, "total_connections", 40.6) == 0);
+    CHECK(at(r, "creating_connections", 41.03) == 1);
+    CHECK(r.metric("wait_time_max_ms") == Approx(50).epsilon(1e-6));
+}
+
+TEST_CASE("asyncpg abandons a login after connect()'s 60 s timeout", "[pool][asyncpg][faults]") {
+    // docs/design/fidelity-review.md item 8a: min_size = max_size = 1, inactivity 5 s, a request
+    // every 15 s from 30: the one at 30.0 uses the connection, which the inactivity timer
+    // closes at 35.0; a failover from 40 lasting 100 s; the request at 45.0 connects inline to
+    // an address that does not answer, and connect(timeout=60) ends it at 105.0: the request
+    // fails (connect_error: no acquire timeout by default), not at 172.0 (45 + 127 s).
+    auto run_until = [](double horizon) {
+        return models::run_replication(
+            models::scenario_from_json(R"({
+                "run": {"horizon_s": )" + std::to_string(horizon) + R"(, "warmup_s": 0, "replications": 1, "seed": 1, "sample_interval_s": 1},
+                "workload": {"arrivals": {"kind": "burst", "count": 1, "at_s": 30, "every_s": 15},
+                             "transactions": [{"query_time": {"kind": "constant", "value_s": 0.005}}]},
+                "pool": {"kind": "asyncpg", "min_size": 1, "max_size": 1, "max_inactive_connection_lifetime": 5},
+                "database": {"cores": 0, "connect_time": {"kind": "constant", "value_s": 0.05}, "network_rtt_s": 0},
+                "faults": [{"kind": "failover", "at_s": 40, "duration_s": 100}]})"),
+            0);
+    };
+    CHECK(run_until(104.99).metric("failed") == 0);
+    const auto r = run_until(105.01);
+    CHECK(r.metric("failed") == 1);
+    CHECK(r.metric("failed_connect_error") == 1);
+    CHECK(r.metric("completed") == 1);
 }

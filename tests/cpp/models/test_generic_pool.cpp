@@ -138,3 +138,21 @@ TEST_CASE("a refused login fails the waiter that needed it at once", "[pool][gen
     CHECK(r.metric("completed") == 1);
     CHECK(r.metric("offered") == 2);
 }
+
+TEST_CASE("the server arms idle_session_timeout at login: connections never used close 60 s after it",
+          "[pool][generic][faults]") {
+    // docs/design/fidelity-review.md item 5 (postgres.c PostgresMain: the first ReadyForQuery
+    // after authentication starts the timer). A fixed pool of 10 (logins end in [0.05, 0.1],
+    // the default uniform connect time), one request per 10 s on average: LIFO reuse keeps
+    // one connection busy (its timer is re-armed at each return), the other 9 are never used
+    // and the server closes them at login + 60 s, in [60.05, 60.1]. The pool learns of it only
+    // when it touches them; the database's backends fall at once.
+    const auto r = models::run_replication(
+        test::timeline_scenario(R"({"kind": "poisson", "rate_per_s": 0.1})",
+                                R"({"kind": "generic", "min_connections": 10, "max_connections": 10, "health_check_interval": 0})",
+                                R"({"idle_session_timeout_s": 60, "network_rtt_s": 0.001})", 0.005, 100, 0.1),
+        0);
+    CHECK(test::at(r, "db_backends", 60.0, 1e-6) == 10);
+    CHECK(test::at(r, "db_backends", 60.2, 1e-6) <= 1);
+    CHECK(r.metric("idle_session_closes") >= 9);
+}

@@ -9,10 +9,10 @@
 //   start-up login) and for checks that need connection identities (which one was retired).
 #include <catch2/catch.hpp>
 
-#include <fstream>
+#include <cmath>
+
 #include <functional>
 #include <set>
-#include <sstream>
 
 #include "models/pool/hikaricp.hpp"
 #include "sim/error.hpp"
@@ -35,12 +35,6 @@ std::string db(double connect_s, double rtt_s, int max_connections = 1000) {
 }
 
 using test::at;
-
-std::vector<std::string> problems_of(const std::string& pool) { return test::pool_problems(pool); }
-
-const models::hikaricp_params& params_of(const std::string& pool) {
-    return test::pool_params<models::hikaricp_params>(pool);
-}
 
 /// The pool's jitter stream in the world for seed 1, replication 0 (models/world/world.cpp: "pool/0").
 sim::random_stream pool_stream() { return sim::random_stream(1, 0, "pool/0"); }
@@ -66,6 +60,7 @@ struct fake_world final : models::pool_host {
     std::set<std::uint32_t> breaks;  // requests whose connection breaks in use
     int logins = 0, checks = 0;
     std::vector<entry> grants, fails, opens, closes;
+    std::vector<models::login_bounds> bounds;  // of each login, in order
 
     explicit fake_world(const models::hikaricp_params& p, double connect = 0.1, double rtt = 0.001)
         : connect_s(connect), rtt_s(rtt) {
@@ -78,7 +73,11 @@ struct fake_world final : models::pool_host {
     void run_until(double t) {
         sim.run_until(t, [this](const sim::event& e) {
             switch (e.kind) {
-                case ev_connect: pool->on_connect_done(e.target, login_[e.target] != 0); break;
+                case ev_connect:
+                    if (login_[e.target] == 2) break;  // abandoned
+                    pool->on_connect_done(e.target, login_[e.target] ? models::login_outcome::ok
+                                                                     : models::login_outcome::starting_up);
+                    break;
                 case ev_round_trip:
                     pool->on_round_trip_done(e.target & 0xffffff, (e.target >> 31) == 0);
                     break;
@@ -103,13 +102,15 @@ struct fake_world final : models::pool_host {
     void fail(std::uint32_t, std::uint32_t req, models::fail_reason why) override {
         fails.push_back({sim.now(), req, static_cast<std::uint32_t>(why)});
     }
-    void open_connection(std::uint32_t, std::uint32_t c) override {
+    void open_connection(std::uint32_t, std::uint32_t c, models::login_bounds b) override {
         if (c >= login_.size()) login_.resize(c + 1);
         const bool ok = login_ok(logins++);
         login_[c] = ok;
         opens.push_back({sim.now(), c, ok});
+        bounds.push_back(b);
         sim.schedule_after(ok ? connect_s : rtt_s, ev_connect, c);
     }
+    void abandon_login(std::uint32_t, std::uint32_t c) override { login_[c] = 2; }
     void round_trip(std::uint32_t, std::uint32_t c, double) override {
         sim.schedule_after(rtt_s, ev_round_trip, c | (check_ok(checks++) ? 0u : 1u << 31));
     }
@@ -674,97 +675,60 @@ TEST_CASE("initializationFailTimeout decides what a failed start-up login does",
     }
 }
 
-// ---- parameters -----------------------------------------------------------------------------
+// ---- issue 11 item 6: the login timeout (HikariCP + pgJDBC) -------------------------------------
 
-TEST_CASE("HikariCP parameters resolve to the library's defaults", "[pool][hikaricp]") {
-    const auto& p = params_of(R"({"kind": "hikaricp"})");
-    CHECK(p.maximumPoolSize == 10);
-    CHECK(p.minimumIdle == 10);
-    CHECK(p.connectionTimeout == 30000);
-    CHECK(p.validationTimeout == 5000);
-    CHECK(p.idleTimeout == 600000);
-    CHECK(p.maxLifetime == 1800000);
-    CHECK(p.keepaliveTime == 0);
-    CHECK(p.initializationFailTimeout == 1);
-    CHECK(p.housekeepingPeriodMs == 30000);
-    CHECK(p.aliveBypassWindowMs == 500);
-
-    // The resolved scenario spells every parameter out and resolves to itself.
-    const auto s = models::scenario_from_json(R"({"pool": {"kind": "hikaricp", "maximumPoolSize": 20}})");
-    const std::string text = models::scenario_to_json(s);
-    for (const char* k : {"\"maximumPoolSize\": 20", "\"minimumIdle\": 20", "\"connectionTimeout\": 30000",
-                          "\"validationTimeout\": 5000", "\"idleTimeout\": 600000",
-                          "\"maxLifetime\": 1800000", "\"keepaliveTime\": 0",
-                          "\"initializationFailTimeout\": 1", "\"housekeepingPeriodMs\": 30000",
-                          "\"aliveBypassWindowMs\": 500"})
-        CHECK(text.find(k) != std::string::npos);
-    CHECK(models::scenario_to_json(models::scenario_from_json(text)) == text);
-}
-
-TEST_CASE("HikariCP's silent resets are reproduced", "[pool][hikaricp]") {
-    // minimumIdle: unset or > maximumPoolSize → maximumPoolSize (validateNumerics).
-    CHECK(params_of(R"({"kind": "hikaricp", "maximumPoolSize": 20})").minimumIdle == 20);
-    CHECK(params_of(R"({"kind": "hikaricp", "minimumIdle": 30})").minimumIdle == 10);
-    CHECK(params_of(R"({"kind": "hikaricp", "minimumIdle": 0})").minimumIdle == 0);
-    // connectionTimeout 0 → Integer.MAX_VALUE (setConnectionTimeout).
-    CHECK(params_of(R"({"kind": "hikaricp", "connectionTimeout": 0})").connectionTimeout == 2147483647);
-    // maxLifetime in (-inf, 30 s) other than 0 → 30 min.
-    CHECK(params_of(R"({"kind": "hikaricp", "maxLifetime": 20000})").maxLifetime == 1800000);
-    CHECK(params_of(R"({"kind": "hikaricp", "maxLifetime": -5})").maxLifetime == 1800000);
-    CHECK(params_of(R"({"kind": "hikaricp", "maxLifetime": 0})").maxLifetime == 0);
-    // keepaliveTime < 30 s, or >= maxLifetime → disabled; the later-release default is fine.
-    CHECK(params_of(R"({"kind": "hikaricp", "keepaliveTime": 20000})").keepaliveTime == 0);
-    CHECK(params_of(R"({"kind": "hikaricp", "keepaliveTime": 1800000})").keepaliveTime == 0);
-    CHECK(params_of(R"({"kind": "hikaricp", "keepaliveTime": 120000})").keepaliveTime == 120000);
-    CHECK(params_of(R"({"kind": "hikaricp", "keepaliveTime": 120000, "maxLifetime": 0})").keepaliveTime == 120000);
-    // idleTimeout: + 1 s > maxLifetime → 0; in (0, 10 s) → 10 min; both only if minIdle < max.
-    CHECK(params_of(R"({"kind": "hikaricp", "minimumIdle": 2, "maxLifetime": 600000})").idleTimeout == 0);
-    CHECK(params_of(R"({"kind": "hikaricp", "maxLifetime": 600000})").idleTimeout == 600000);  // fixed pool
-    CHECK(params_of(R"({"kind": "hikaricp", "minimumIdle": 2, "idleTimeout": 5000})").idleTimeout == 600000);
-    CHECK(params_of(R"({"kind": "hikaricp", "idleTimeout": 5000})").idleTimeout == 5000);  // fixed: inert
-    CHECK(params_of(R"({"kind": "hikaricp", "minimumIdle": 2, "idleTimeout": 0})").idleTimeout == 0);
-    // Integral floats are integers; the system properties take any value the JVM would.
-    CHECK(params_of(R"({"kind": "hikaricp", "connectionTimeout": 1000.0})").connectionTimeout == 1000);
-    CHECK(params_of(R"({"kind": "hikaricp", "aliveBypassWindowMs": -1})").aliveBypassWindowMs == -1);
-}
-
-TEST_CASE("HikariCP parameters the library rejects are errors naming the path and the value", "[pool][hikaricp]") {
-    using V = std::vector<std::string>;
-    CHECK(problems_of(R"({"kind": "hikaricp", "connectionTimeout": 100})") ==
-          V{"/pool/connectionTimeout: must be 0 (no timeout) or >= 250: HikariCP rejects it "
-            "(\"connectionTimeout cannot be less than 250ms\"), got 100"});
-    CHECK(problems_of(R"({"kind": "hikaricp", "validationTimeout": 249})") ==
-          V{"/pool/validationTimeout: must be >= 250: HikariCP rejects it (\"validationTimeout "
-            "cannot be less than 250ms\"), got 249"});
-    CHECK(problems_of(R"({"kind": "hikaricp", "idleTimeout": -1})") ==
-          V{"/pool/idleTimeout: must be >= 0: HikariCP rejects it (\"idleTimeout cannot be "
-            "negative\"), got -1"});
-    CHECK(problems_of(R"({"kind": "hikaricp", "maximumPoolSize": 0})") ==
-          V{"/pool/maximumPoolSize: must be >= 1, got 0"});
-    CHECK(problems_of(R"({"kind": "hikaricp", "minimumIdle": -1})") ==
-          V{"/pool/minimumIdle: must be >= 0, got -1"});
-    CHECK(problems_of(R"({"kind": "hikaricp", "housekeepingPeriodMs": 0})") ==
-          V{"/pool/housekeepingPeriodMs: must be > 0 (the housekeeper's fixed delay), got 0"});
-    CHECK(problems_of(R"({"kind": "hikaricp", "maxLifetime": "30m"})") ==
-          V{"/pool/maxLifetime: must be an integer number of milliseconds, got a string \"30m\""});
-    CHECK(problems_of(R"({"kind": "hikaricp", "idleTimeout": 0.5})") ==
-          V{"/pool/idleTimeout: must be an integer number of milliseconds, got a number 0.5"});
-    const auto unknown = problems_of(R"({"kind": "hikaricp", "maximumPoolsize": 5})");
-    REQUIRE(unknown.size() == 1);
-    CHECK(unknown[0].find("/pool/maximumPoolsize: unknown key") == 0);
-    CHECK(unknown[0].find("maximumPoolSize") != std::string::npos);
-    // Every problem at once.
-    CHECK(problems_of(R"({"kind": "hikaricp", "connectionTimeout": 1, "validationTimeout": 1})").size() == 2);
-}
-
-TEST_CASE("the HikariCP example scenario loads", "[pool][hikaricp]") {
-    std::ifstream in(std::string(DBPOOLSIM_SOURCE_DIR) + "/experiments/scenarios/hikaricp.json");
-    REQUIRE(in.good());
-    std::stringstream ss;
-    ss << in.rdbuf();
-    const auto s = models::scenario_from_json(ss.str());
-    CHECK(s.pool.kind == "hikaricp");
-    const auto& p = dynamic_cast<const models::hikaricp_params&>(*s.pool.params);
-    CHECK(p.maximumPoolSize == 10);
-    CHECK(p.minimumIdle == 10);
+TEST_CASE("HikariCP's logins are bounded by pgJDBC's connectTimeout, or by its login timeout with a data source class",
+          "[pool][hikaricp][faults]") {
+    // docs/design/fidelity-review.md item 6: maximumPoolSize 5, Poisson 20/s, 5 ms queries,
+    // logins 50 ms, socket timeout 30 s, a 20 s failover at F = 40. Connections used within
+    // 500 ms are not validated: their queries hang until F + 30; an idle one is validated and
+    // isValid fails after validationTimeout (F + 5), which starts the adder's login then.
+    auto run_with = [](const std::string& extra) {
+        return models::run_replication(
+            models::scenario_from_json(R"({
+                "run": {"horizon_s": 90, "warmup_s": 0, "replications": 1, "seed": 2, "sample_interval_s": 0.1},
+                "workload": {"arrivals": {"kind": "poisson", "rate_per_s": 20},
+                             "transactions": [{"query_time": {"kind": "constant", "value_s": 0.005}}]},
+                "pool": {"kind": "hikaricp", "maximumPoolSize": 5)" + extra + R"(},
+                "database": {"cores": 0, "connect_time": {"kind": "constant", "value_s": 0.05}, "network_rtt_s": 0.001},
+                "network": {"socket_timeout_s": 30},
+                "faults": [{"kind": "failover", "at_s": 40, "duration_s": 20}]})"),
+            0);
+    };
+    auto first_completion_after = [](const models::replication_result& r, double from) {
+        const std::size_t c = test::column(r, "completions"), t = test::column(r, "t_s");
+        for (std::size_t i = 0; i < r.series.rows(); ++i)
+            if (r.series.at(i, t) > from && r.series.at(i, c) > 0) return r.series.at(i, t);
+        return -1.0;
+    };
+    SECTION("pgJDBC's defaults: the TCP connect gives up after 10 s") {
+        // Logins at ~F+5 and F+15 each fail 10 s later (F+15, F+25: started while the address
+        // does not answer); the one after (10 ms ... later) reaches the new primary: the first
+        // request is served again at about F+25.1.
+        const auto r = run_with("");
+        const double t = first_completion_after(r, 41);
+        CHECK(t > 65.0);
+        CHECK(t < 65.5);
+    }
+    SECTION("a data source class: HikariCP's 30 s login timeout, TCP left to the OS") {
+        // connectTimeout 0 (the OS's 127 s) and PGSimpleDataSource: the login started at ~F+5
+        // is abandoned at ~F+35; the next one succeeds: served again at about F+35.1.
+        const auto r = run_with(R"(, "connectTimeout": 0, "dataSourceClassName": "org.postgresql.ds.PGSimpleDataSource")");
+        const double t = first_completion_after(r, 41);
+        CHECK(t > 75.0);
+        CHECK(t < 75.5);
+    }
+    SECTION("the bounds as the pool computes them") {
+        models::hikaricp_params p;
+        CHECK(models::hikaricp_login_bounds(p).connect_s == 10);
+        CHECK(std::isinf(models::hikaricp_login_bounds(p).login_s));
+        p.loginTimeout = 7;
+        CHECK(models::hikaricp_login_bounds(p).login_s == 7);
+        p.dataSourceClassName = "org.postgresql.ds.PGSimpleDataSource";
+        CHECK(models::hikaricp_login_bounds(p).login_s == 30);  // (30000 + 500) ms in whole seconds
+        p.connectionTimeout = 250;
+        CHECK(models::hikaricp_login_bounds(p).login_s == 1);   // at least 1 s
+        p.connectTimeout = 0;
+        CHECK(std::isinf(models::hikaricp_login_bounds(p).connect_s));
+    }
 }

@@ -64,6 +64,13 @@ TEST_CASE("json text: a key given twice, numbers beyond a double and bad syntax 
     CHECK(problems_of(R"({"run": {"horizon_s": NaN}})").at(0).rfind("/: invalid JSON: parse error at line 1, column 23", 0) == 0);
     // Siblings after a closed array or object keep their own paths.
     CHECK(problems_of(R"({"a": [[1], {"b": 2}], "run": {"seed": 1, "seed": 2}})") == v{"/run/seed: key given twice in the same object"});
+    // A non-zero literal that would be read as 0 (strtod underflows) is an error at its path;
+    // zero written with any exponent, subnormals and numbers inside strings are not.
+    const std::string below = " is below the smallest double (about 4.9e-324): it would be read as 0";
+    CHECK(problems_of(R"({"run": {"horizon_s": 1e-400}})") == v{"/run/horizon_s: number 1e-400" + below});
+    CHECK(problems_of(R"({"name": "2e-999 \" 3e-999", "x": [0.0e-999, 1e-320, -0.5E-400]})") ==
+          v{"/x/2: number -0.5E-400" + below});
+    CHECK(problems_of(R"({"a": {"b": [1, {"c": 7e-1000}]}})") == v{"/a/b/1/c: number 7e-1000" + below});
 }
 
 TEST_CASE("distributions: parameters whose samples would pass 1e300 s are errors", "[limits]") {
@@ -126,4 +133,14 @@ TEST_CASE("trace files: loop periods, scales, non-UTF-8 rows, folders and device
     CHECK(trace(R"("file": "folder")") == v{"/workload/arrivals/file: folder: is a folder, not a CSV file (" + (dir / "folder").string() + ")"});
     CHECK(trace(R"("file": "/dev/zero")") == v{"/workload/arrivals/file: /dev/zero: is not a regular file (/dev/zero)"});
     fs::remove_all(dir);
+}
+
+TEST_CASE("pool and pooler durations shorter than the clock step are errors (0 stays off)", "[limits]") {
+    const std::string step = " must be 0 or >= 1e-06 s (the shortest step the clock takes, docs/limits.md), got ";
+    CHECK(problems_of(R"({"pool": {"kind": "generic", "idle_cleanup_interval": 1e-300}})") ==
+          v{"/pool/idle_cleanup_interval:" + step + "1e-300"});
+    CHECK(problems_of(R"({"pool": {"kind": "psycopg_pool", "max_idle": 5e-7}})") == v{"/pool/max_idle:" + step + "5e-07"});
+    CHECK(problems_of(R"({"pooler": {"kind": "pgbouncer", "server_check_delay": 1e-9}})") ==
+          v{"/pooler/server_check_delay:" + step + "1e-09"});
+    CHECK(problems_of(R"({"pool": {"kind": "generic", "health_check_interval": 0, "idle_cleanup_interval": 1e-6}})").empty());
 }

@@ -93,7 +93,7 @@ struct script_world final : models::pool_host {
         pool->start();
         sim.run_until(until, [this](const sim::event& e) {
             switch (e.kind) {
-                case ev_connect: pool->on_connect_done(e.target, true); break;
+                case ev_connect: pool->on_connect_done(e.target, models::login_outcome::ok); break;
                 case ev_round_trip: pool->on_round_trip_done(e.target, round_trips_ok); break;
                 case ev_arrive: pool->acquire(e.target); break;
                 case ev_release: pool->release(e.target); break;
@@ -112,9 +112,12 @@ struct script_world final : models::pool_host {
     void fail(std::uint32_t, std::uint32_t req, models::fail_reason why) override {
         fails.push_back({sim.now(), req, why});
     }
-    void open_connection(std::uint32_t, std::uint32_t conn) override {
+    void open_connection(std::uint32_t, std::uint32_t conn, models::login_bounds) override {
         opens.push_back(sim.now());
         sim.schedule_after(connect_s, ev_connect, conn);
+    }
+    void abandon_login(std::uint32_t, std::uint32_t) override {
+        FAIL("psycopg_pool never abandons a login (its workers wait for each one)");
     }
     void round_trip(std::uint32_t, std::uint32_t conn, double) override {
         round_trips.push_back(sim.now());
@@ -487,13 +490,19 @@ TEST_CASE("a connection that breaks in use is closed on return and replaced by a
     CHECK(w.metrics.closed[static_cast<std::size_t>(models::close_reason::broken)] == 1);
 }
 
-TEST_CASE("a failed check returns the connection and retries at once, then after 1 s +-10 %, doubling, within timeout",
+TEST_CASE("a failed check discards the connection, queues a replacement, and retries at once, then after 1 s +-10 %, doubling, within timeout",
           "[pool][psycopg_pool]") {
-    // check set, every check fails (the connection is not broken, so it goes back to the pool
-    // each time), rtt 10 ms, timeout 5 s: request at 1.0 (deadline 6.0). Checks start at 1.0,
-    // 1.01 (immediate retry), 1.02 + d, 1.03 + 3d. The give-up time is fixed at the second
-    // failure: 1.02 + (6.0 - 1.01) = 6.01, so the next delay is clamped and the retry at 6.01
-    // finds the deadline passed: PoolTimeout at 6.01.
+    // check set, every check fails (in the world a check fails only on a connection the
+    // server closed or lost: libpq's status is then UNKNOWN and _return_connection discards
+    // it and queues an AddConnection), rtt 10 ms, logins 100 ms, timeout 5 s: a request at 1.0
+    // (deadline 6.0). The check at 1.0 fails at 1.01: closed, replacement 1.01 -> 1.11; the
+    // immediate retry finds nothing idle and waits; the replacement goes to it, its check
+    // (1.11) fails at 1.12: closed, replaced (ready 1.22), and the first backoff d (1 s
+    // +-10 %) starts, the give-up time fixed now at 1.12 + (6.0 - 1.01) = 6.11. The retries at
+    // 1.12 + d and 1.13 + 3d check the replacements and fail too; the next delay is clamped to
+    // the give-up time: PoolTimeout at 6.11. Each checked connection was closed (4) and
+    // replaced (1 + 4 logins). (This test used to assert that a failed check put the
+    // connection back in the pool: docs/design/fidelity-review.md item 4.)
     models::psycopg_pool_params p;
     p.min_size = 1;
     p.check = true;
@@ -505,15 +514,18 @@ TEST_CASE("a failed check returns the connection and retries at once, then after
     CHECK(w.grants.empty());
     REQUIRE(w.round_trips.size() == 4);
     CHECK(w.round_trips[0] == Approx(1.0));
-    CHECK(w.round_trips[1] == Approx(1.01));
-    const double d = w.round_trips[2] - 1.02;
+    CHECK(w.round_trips[1] == Approx(1.11));
+    const double d = w.round_trips[2] - 1.12;
     CHECK(d >= 0.9);
     CHECK(d < 1.1);
-    CHECK(w.round_trips[3] == Approx(1.03 + 3 * d));
+    CHECK(w.round_trips[3] == Approx(1.13 + 3 * d));
     REQUIRE(w.fails.size() == 1);
-    CHECK(w.fails[0].t == Approx(6.01));
+    CHECK(w.fails[0].t == Approx(6.11));
     CHECK(w.fails[0].why == models::fail_reason::acquire_timeout);
-    CHECK(w.closes == 0);
+    CHECK(w.closes == 4);
+    REQUIRE(w.opens.size() == 5);
+    CHECK(w.opens[1] == Approx(1.01));
+    CHECK(w.metrics.closed[static_cast<std::size_t>(models::close_reason::broken)] == 4);
 }
 
 // ---- parameters -------------------------------------------------------------------------------
@@ -596,4 +608,25 @@ TEST_CASE("the psycopg_pool example scenario loads", "[pool][psycopg_pool]") {
     const auto r = models::run_replication(models::scenario_from_json(shortened.dump()), 0);
     CHECK(r.metric("offered") == r.metric("completed") + r.metric("failed") + r.metric("in_flight"));
     CHECK(r.metric("completed") > 0);
+}
+
+TEST_CASE("psycopg_pool with check discards connections the server killed and replaces them", "[pool][psycopg_pool][faults]") {
+    // docs/design/fidelity-review.md item 4: min_size 4, check, timeout 5 s, Poisson 20/s, 5 ms
+    // queries, the default connect time (uniform 50-100 ms), every backend killed at 40 s.
+    // Each check on a killed connection fails one round trip later: the connection is closed
+    // (broken) and a replacement queued at once; the 3 workers have all 4 back within about
+    // 0.3 s, while requests wait or back off (~1 s), well inside their 5 s timeout. (Before the
+    // fix a failed check put the dead connection back: 878 acquire timeouts, no replacement.)
+    const auto s = models::scenario_from_json(R"({
+        "run": {"horizon_s": 60, "warmup_s": 0, "replications": 1, "seed": 5, "sample_interval_s": 1},
+        "workload": {"arrivals": {"kind": "poisson", "rate_per_s": 20},
+                     "transactions": [{"query_time": {"kind": "constant", "value_s": 0.005}}]},
+        "pool": {"kind": "psycopg_pool", "min_size": 4, "check": true, "timeout": 5},
+        "database": {"network_rtt_s": 0.001},
+        "faults": [{"kind": "kill_connections", "at_s": 40, "fraction": 1}]})");
+    const auto r = models::run_replication(s, 0);
+    CHECK(r.metric("failed_acquire_timeout") == 0);
+    CHECK(r.metric("connections_closed_broken") == 4);
+    CHECK(r.metric("connections_created") == 8);
+    CHECK(test::at(r, "total_connections", 41.0, 1e-6) == 4);
 }

@@ -95,18 +95,20 @@ TEST_CASE("sqlx: N simultaneous first requests on an empty pool open N connectio
 }
 
 TEST_CASE("sqlx: acquire_timeout bounds the whole acquire, connecting included", "[pool][sqlx]") {
-    SECTION("a login longer than the timeout: PoolTimedOut at the deadline, the late connection is dropped") {
+    SECTION("a login longer than the timeout: PoolTimedOut at the deadline, the login dropped then") {
         // Lazy pool, a 2 s login, acquire_timeout 1 s: the request has a permit at once but
-        // fails at exactly t = 2 (arrival 1 + 1 s). The login completes at 3 and is closed.
+        // fails at exactly t = 2 (arrival 1 + 1 s), and the connect future is dropped with it
+        // (its socket closed). (The model used to let the login finish at 3 and close it.)
         const auto r = models::run_replication(
             sqlx_scenario(R"({"kind": "burst", "count": 1, "at_s": 1})",
                           R"({"kind": "sqlx", "connect_lazy": true, "acquire_timeout": 1})", db(2.0, 0), 0.01, 4.0, 0.1),
             0);
         CHECK(r.metric("failed_acquire_timeout") == 1);
         CHECK(r.metric("wait_time_all_avg_ms") == Approx(1000));
-        CHECK(at(r, "creating_connections", 2.5) == 1);  // the abandoned login is still under way
+        CHECK(at(r, "creating_connections", 1.5) == 1);
+        CHECK(at(r, "creating_connections", 2.5) == 0);  // abandoned at 2
         CHECK(at(r, "total_connections", 3.5) == 0);
-        CHECK(r.metric("connections_closed_broken") == 1);
+        CHECK(r.metric("connections_closed_broken") == 0);
     }
     SECTION("a waiter for a permit gives up at the deadline") {
         // One connection held 5 s from t = 1 (eager startup, min 1); the second request waits
@@ -363,4 +365,29 @@ TEST_CASE("the sqlx example scenario loads", "[pool][sqlx]") {
     CHECK(p.acquire_timeout == 30);
     const auto r = models::run_replication(s, 0);
     CHECK(r.metric("completed") > 0);
+}
+
+TEST_CASE("a login dropped by sqlx's acquire timeout frees its database slot at once", "[pool][sqlx][faults]") {
+    // docs/design/fidelity-review.md item 8b: max_connections 1, lazy, acquire_timeout 1 s,
+    // database.max_connections 1, logins 50 ms made 100x slower in [0, 2). Request A (1.0)
+    // starts a 5 s login; its acquire times out at 2.0 and the connect future is dropped: the
+    // socket closes and the database frees the slot then. Request B (2.5) logs in normally and
+    // is granted at 2.55. (Were the slot held until 6.0, B's login would be refused (53300),
+    // retried with backoff, and B would time out at 3.5.)
+    const auto r = models::run_replication(
+        models::scenario_from_json(R"({
+            "run": {"horizon_s": 3, "warmup_s": 0, "replications": 1, "seed": 1, "sample_interval_s": 0.25},
+            "workload": {"arrivals": {"kind": "burst", "count": 1, "at_s": 1, "every_s": 1.5},
+                         "transactions": [{"query_time": {"kind": "constant", "value_s": 0.005}}]},
+            "pool": {"kind": "sqlx", "max_connections": 1, "connect_lazy": true, "acquire_timeout": 1},
+            "database": {"cores": 0, "max_connections": 1, "connect_time": {"kind": "constant", "value_s": 0.05},
+                         "network_rtt_s": 0},
+            "faults": [{"kind": "slow_connects", "at_s": 0, "duration_s": 2, "factor": 100}]})"),
+        0);
+    CHECK(r.metric("failed_acquire_timeout") == 1);
+    CHECK(r.metric("completed") == 1);
+    CHECK(r.metric("wait_time_max_ms") == Approx(50).epsilon(1e-6));
+    CHECK(r.metric("rejected_logins") == 0);
+    CHECK(at(r, "db_backends", 1.5) == 1);
+    CHECK(at(r, "db_backends", 2.25) == 0);
 }

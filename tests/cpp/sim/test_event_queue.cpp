@@ -560,20 +560,30 @@ TEST_CASE("Random lane, heap and plain operations agree with the heap-only queue
           "[kernel][event_queue][lanes]") {
     // Two queues receive the same operations; one puts timers in 4 FIFO lanes (mostly in lane
     // order, sometimes not, which exercises the fall-back to the heap), the other uses
-    // push_timer. Every pop, cancel result and size must agree.
+    // push_timer. Half the plain events go to two plain lanes (push_fifo; lane numbers far
+    // apart, as the world's arrival lane is) in one and to the heap in the other. Every pop,
+    // cancel result and size must agree.
     std::mt19937_64 rng(77);
     auto below = [&](std::uint64_t n) { return rng() % n; };
     event_queue heap_q, lane_q;
     std::vector<std::pair<timer_handle, timer_handle>> handles;
     double now = 0.0;
     double lane_last[4] = {0, 0, 0, 0};
-    std::size_t mismatches = 0, lane_pushes = 0, pops = 0;
+    const std::uint32_t plain_lanes[2] = {1001, 40000};
+    std::size_t mismatches = 0, lane_pushes = 0, plain_lane_pushes = 0, pops = 0;
     for (int op = 0; op < 100'000; ++op) {
         const auto r = below(100);
         if (r < 25) {
             const double t = now + static_cast<double>(below(12)) * 0.5;
             heap_q.push(t, 1, static_cast<std::uint32_t>(op));
-            lane_q.push(t, 1, static_cast<std::uint32_t>(op));
+            if (below(2) == 0) {
+                lane_q.push(t, 1, static_cast<std::uint32_t>(op));
+            } else {
+                // Out of lane order at times (t is any near-future time): the heap takes those.
+                const auto k = static_cast<std::size_t>(below(2));
+                lane_q.push_fifo(plain_lanes[k], t, 1, static_cast<std::uint32_t>(op));
+                ++plain_lane_pushes;
+            }
         } else if (r < 55) {
             const auto lane = static_cast<std::uint32_t>(below(4));
             double t = std::max(now, lane_last[lane]) + static_cast<double>(below(3)) * 0.5;
@@ -612,5 +622,6 @@ TEST_CASE("Random lane, heap and plain operations agree with the heap-only queue
     }
     CHECK(mismatches == 0u);
     CHECK(lane_pushes > 20'000u);
+    CHECK(plain_lane_pushes > 10'000u);
     CHECK(pops > 20'000u);
 }
