@@ -19,8 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-import pandas as pd
-
+from ._lazy import pd
 from .compare import compare
 from .recommend import recommend
 from .slo import error, parse_slo

@@ -17,6 +17,18 @@ from typing import Any, Callable
 
 import pytest
 
+
+def sigint_as_at_a_terminal() -> None:
+    """``preexec_fn`` for a child that a test sends SIGINT: Ctrl-C's default disposition.
+
+    A process started in the background of a non-interactive shell (``make test &``, some CI
+    runners) inherits SIGINT *ignored*, and Python then installs no KeyboardInterrupt handler,
+    so the child would never see the test's SIGINT. The tests check what a user's Ctrl-C does."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 # A small pool under real pressure (about 80 % utilisation, some 50 ms acquire timeouts), so
 # every outcome counter moves; 3 replications x 30 s run in a few milliseconds.
 TINY: dict[str, Any] = {

@@ -56,6 +56,9 @@ _PROBE = """
 import json, sys
 import dbpoolsim
 seen = {"import": [m for m in HEAVY if m in sys.modules]}
+from dbpoolsim.cli import build_parser
+build_parser()  # every subcommand's module: `dbpoolsim run` starts simulating without pandas
+seen["cli"] = [m for m in HEAVY if m in sys.modules]
 result = dbpoolsim.run(SCENARIO, threads=1, progress=False)
 assert result.summary["offered"] > 0
 seen["run"] = [m for m in HEAVY if m in sys.modules]
@@ -75,6 +78,7 @@ def test_import_and_run_leave_the_heavy_modules_unimported(tiny):
     assert proc.returncode == 0, proc.stderr
     seen = json.loads(proc.stdout)
     assert seen["import"] == []
+    assert seen["cli"] == []  # a CLI Ctrl-C in the first seconds must find the run started
     assert seen["run"] == []
     assert "pandas" in seen["replications"]  # the probe can see an import: it is not vacuous
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Optional
 
 import pytest
+from conftest import sigint_as_at_a_terminal
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 
@@ -36,6 +37,7 @@ def interrupt(args: list[str], cwd: Path, ready_line: Optional[str] = None,
     seconds to exit), or None if it did not exit within prompt_s (it is then killed).
     With may_finish_first, a process that ended before SIGINT is returned as is."""
     proc = subprocess.Popen([sys.executable, *args], cwd=cwd, env=dict(os.environ, CI="1"),
+                            preexec_fn=sigint_as_at_a_terminal,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         if ready_line is not None:

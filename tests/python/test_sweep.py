@@ -189,10 +189,13 @@ def test_ctrl_c_keeps_the_finished_points(tiny_file, tmp_path):
     import sys
     import time
 
+    from conftest import sigint_as_at_a_terminal
+
     out = tmp_path / "sw"
     proc = subprocess.Popen([sys.executable, "-m", "dbpoolsim", "sweep", str(tiny_file), "--grid",
                              "run.horizon_s=10,1000000", "--reps", "1", "--threads", "1", "--out",
                              str(out), "--quiet"], cwd=tmp_path, env=dict(os.environ, CI="1"),
+                            preexec_fn=sigint_as_at_a_terminal,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         first = out / "points" / "point-000000.parquet"
