@@ -16,11 +16,12 @@
 //     policy handles kind 0 itself.
 //
 // Deviations:
-//   - max_queries: the policy does not see how many queries a request runs (the world keeps
-//     the transaction class), so each checkout counts as ONE query, plus one for the reset
-//     query (a simple query, counted by BaseProtocol.query). A transaction of N queries would
-//     count N + 1. The hook needed: pool_policy::release(conn, queries) or
-//     pool_host::queries_of(req);
+//   - max_queries: the world reports the queries a checkout sent when it releases the
+//     connection (pool_policy::release(conn, queries)), and they are added then rather than one
+//     by one as they are sent: the count is only read at release, so the outcome is the same.
+//     The reset at release is one more (a simple query, counted by BaseProtocol.query): a
+//     transaction of N queries counts N + 1. A connection returned without its request (a
+//     leak's late return) counts one query for its checkout;
 //   - a connection closed after max_queries is counted under connections_closed_lifetime (it
 //     is the library's only lifetime limit);
 //   - requests arriving while create_pool is still connecting wait (as getters) until it is
@@ -79,9 +80,12 @@ public:
         take_top(req);
     }
 
-    void release(std::uint32_t c) override {
+    void release(std::uint32_t c) override { release(c, 1); }
+
+    void release(std::uint32_t c, std::uint32_t queries) override {
         const std::uint32_t h = slot_of(c).holder;
         holder& H = holders_[h];
+        H.queries += queries;  // the checkout's queries (BaseProtocol: +1 per query sent)
         // PoolConnectionHolder.release: queries_count >= max_queries -> Connection.close(),
         // which ends in _release_on_close: the holder goes back to the queue, empty, and no
         // inactivity timer is armed. protocol close() is Terminate + abort: no round trip.
@@ -110,7 +114,7 @@ public:
                     attach(s.holder, c);
                     // holder.connect() arms the inactivity timer and holder.acquire() cancels it
                     // at once: nothing to schedule.
-                    granted(s.req, s.holder, c);
+                    granted(s.req, c);
                     return;
                 }
                 // _acquire_impl: any error -> put the holder back (on top, still empty), raise.
@@ -252,17 +256,14 @@ private:
         }
         // _maybe_cancel_inactive_callback(), then hand out the proxy.
         sim_.cancel(conn(H.conn).timer);
-        granted(req, h, H.conn);
+        granted(req, H.conn);
     }
 
-    void granted(std::uint32_t req, std::uint32_t h, std::uint32_t c) {
+    void granted(std::uint32_t req, std::uint32_t c) {
         acquirer& a = acq(req);
         a.ph = phase::none;
         sim_.cancel(a.deadline_timer);
-        // The request's queries: one per checkout (see the header: the transaction size is not
-        // visible to the policy).
-        ++holders_[h].queries;
-        grant(req, c);
+        grant(req, c);  // its queries are counted at release
     }
 
     void attach(std::uint32_t h, std::uint32_t c) {

@@ -122,6 +122,12 @@ public:
     virtual bool cancel_acquire(std::uint32_t req) = 0;
     /// The request holding `conn` is done with it.
     virtual void release(std::uint32_t conn) = 0;
+    /// The same, with the number of queries the checkout sent on `conn` (the world calls this
+    /// form). Only a policy that counts queries (asyncpg's max_queries) overrides it.
+    virtual void release(std::uint32_t conn, std::uint32_t queries) {
+        (void)queries;
+        release(conn);
+    }
     /// A login started with open_connection finished (`how` == ok: a usable connection).
     virtual void on_connect_done(std::uint32_t conn, login_outcome how) = 0;
     /// A round trip started with round_trip finished (ok = the server answered).

@@ -230,7 +230,7 @@ void world::on_query_error(std::uint32_t id) {
         }
     }
     if (broken & 1) broken_in_use(r.pool, r.conn);
-    else release_conn(r.pool, r.conn);
+    else release_conn(r.pool, r.conn, r.query_index + 1);  // the failed query was sent too
     attempt_failed(id, r.err);
 }
 
@@ -264,7 +264,7 @@ void world::after_query(std::uint32_t id) {
             sim_.schedule_after(tc.leak_hold_time->sample(eng), ev_leak_return, conn_ref{r.pool, r.conn}.target());
         }
     } else {
-        release_conn(r.pool, r.conn);
+        release_conn(r.pool, r.conn, r.query_index);
     }
     breaker_result(instance_of(r), true);
     if (r.done) {  // abandoned at its deadline: its work is over now

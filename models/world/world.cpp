@@ -233,12 +233,13 @@ void world::arm_idle_session(std::uint32_t pool, std::uint32_t conn) {
     l.idle_timer = sim_.timer_after(s_.database.idle_session_timeout_s, ev_idle_session, conn_ref{pool, conn}.target());
 }
 
-void world::release_conn(std::uint32_t pool, std::uint32_t conn) {
+/// `queries`: how many queries the checkout sent on the connection (asyncpg counts them).
+void world::release_conn(std::uint32_t pool, std::uint32_t conn, std::uint32_t queries) {
     if (track_) {
         net_.at(pool, conn).held = false;
         arm_idle_session(pool, conn);
     }
-    pools_[pool]->release(conn);
+    pools_[pool]->release(conn, queries);
 }
 
 void world::release_server(std::uint32_t server) {
@@ -531,7 +532,9 @@ void world::handle(const sim::event& e) {
         case ev_query_error: on_query_error(x); break;
         case ev_stmt_timeout: on_stmt_timeout(x); break;
         case ev_idle_session: on_idle_session(c.pool, c.conn); break;
-        case ev_leak_return: if (!stopped(c)) release_conn(c.pool, c.conn); break;
+        // A return without its request (a leak's late return, a grant nobody wanted): its
+        // query count is not kept; it counts as one.
+        case ev_leak_return: if (!stopped(c)) release_conn(c.pool, c.conn, 1); break;
         case ev_backend_reaped: release_backend(); break;
         case ev_fault_start: fault_start(x); break;
         case ev_fault_end: db_.promote_next_node(); break;

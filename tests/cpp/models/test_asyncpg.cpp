@@ -209,8 +209,8 @@ TEST_CASE("asyncpg's pool decays to 0 after 300 s of inactivity, ignoring min_si
 
 TEST_CASE("asyncpg closes a connection at release after max_queries and reconnects lazily", "[pool][asyncpg]") {
     // One holder, max_queries 5, login 50 ms (0 -> 0.05), rtt 0, one closed-loop user with
-    // 100 ms queries and 0.5 s think. queries_count: each checkout counts one query (see the
-    // policy header) and each reset one more. Releases at 0.6 (count 1 -> reset -> 2),
+    // 100 ms queries and 0.5 s think. queries_count: each checkout counts the queries it sent
+    // (one here) and each reset one more. Releases at 0.6 (count 1 -> reset -> 2),
     // 1.2 (3 -> 4), 1.8 (5 >= 5: closed, holder back empty, no reset). The request at 2.3 pops
     // the empty holder and logs in: a 50 ms wait.
     const auto r = models::run_replication(
@@ -224,6 +224,24 @@ TEST_CASE("asyncpg closes a connection at release after max_queries and reconnec
     CHECK(r.metric("connections_created") == 2);
     CHECK(r.metric("wait_time_max_ms") == Approx(50));
     CHECK(at(r, "total_connections", 2.0) == 0);
+}
+
+TEST_CASE("asyncpg's max_queries counts every query of a transaction", "[pool][asyncpg]") {
+    // As above, but transactions of 3 queries of 100 ms (checkouts 0.5-0.8, 1.3-1.6, 2.1-2.4,
+    // 2.9-...) and max_queries 10. queries_count at each release: 3 (-> reset -> 4), 7 (-> 8),
+    // 11 >= 10: the third release (2.4) closes the connection, and the request at 2.9 logs in
+    // again. Counting one query per checkout, it would close only at the sixth release.
+    auto s = asyncpg_scenario(R"({"kind": "closed_loop", "users": 1, "think_time": {"kind": "constant", "value_s": 0.5}})",
+                              R"({"kind": "asyncpg", "min_size": 1, "max_size": 1, "max_queries": 10})", db(0.05, 0), 0.1,
+                              3.0, 0.05);
+    s.workload.transactions[0].queries = 3;
+    const auto r = models::run_replication(s, 0);
+    CHECK(r.metric("completed") == 3);
+    CHECK(r.metric("connections_closed_lifetime") == 1);
+    CHECK(r.metric("round_trips") == 2);  // two resets; the third release closes instead
+    CHECK(r.metric("connections_created") == 2);
+    CHECK(at(r, "total_connections", 2.35) == 1);
+    CHECK(at(r, "total_connections", 2.45) == 0);
 }
 
 // ---- 6.8 item 6: connect errors go to the acquirer; the holder back on top; no retry -------------
