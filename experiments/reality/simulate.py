@@ -76,10 +76,12 @@ def base_scenario(name: str, lib: str, params: dict, m: dict, horizon_s: float,
 
 
 def replay(name: str, lib: str, params: dict, requests: list[dict], m: dict, out: Path,
-           pgbouncer: dict | None = None, per_request_holds: bool = True) -> tuple[dict, list[dict]]:
+           pgbouncer: dict | None = None, per_request_holds: bool = True,
+           seed: int = 13) -> tuple[dict, list[dict]]:
     """One replication: the measured acquire starts and hold times, exactly. Returns the
     summary and the replay's request records (one per measured request, numbered in the
-    order of per_request.replay_order: per_request.match pairs them)."""
+    order of per_request.replay_order: per_request.match pairs them). `seed` matters only
+    where the policy or the connect times draw (Go's random waiter, empirical connects)."""
     trace = out / "replay_trace.csv"
 
     def hold(r: dict) -> float:
@@ -96,6 +98,7 @@ def replay(name: str, lib: str, params: dict, requests: list[dict], m: dict, out
     s = base_scenario(name, lib, params, m, LEAD_S + replay_start(order[-1]) + TAIL_S, pgbouncer, 1)
     s["run"]["sample_interval_s"] = SAMPLE_S
     s["run"]["record_requests"] = True
+    s["run"]["seed"] = seed
     s["workload"] = {"arrivals": {"kind": "trace", "file": str(trace)},
                      "transactions": [{"name": "q", "queries": 1,
                                        "query_time": {"kind": "constant", "value_s": 0.1}}]}
