@@ -9,8 +9,8 @@ Starts a scratch PostgreSQL (and PgBouncer, and a delaying proxy, where a case n
 trace through dbpoolsim with the library's policy and runs the statistical model, and writes
 <out>/results.csv (one row per case, library and metric: measured, replayed, statistical,
 relative errors), <out>/per_request.csv (each measured request against its own replay,
-summarised per case and library: per_request.py), <out>/results.md and <out>/plots/. The servers are stopped on the way out,
-whatever happened (context managers; Ctrl-C included). Per-run raw files (requests.csv,
+summarised per case and library: per_request.py), <out>/results.md and <out>/plots/. The
+servers are stopped on the way out, whatever happened (context managers; Ctrl-C included). Per-run raw files (requests.csv,
 samples.csv, meta.json, replay_trace.csv) stay in <out>/runs/<case>/<library>/.
 """
 
