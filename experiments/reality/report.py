@@ -11,7 +11,8 @@ HEADLINE = ["wait_time_avg_ms", "wait_time_p95_ms", "timeout_rate", "connections
 LABEL = {"wait_time_avg_ms": "mean wait (ms)", "wait_time_p95_ms": "p95 wait (ms)",
          "timeout_rate": "timeout rate", "connections_opened_library": "connections opened",
          "time_to_recover_s": "time to recover (s)", "latency_avg_ms": "mean latency (ms)",
-         "failed_connect_error": "connect errors", "failed_query_error": "query errors"}
+         "failed_connect_error": "connect errors", "failed_query_error": "query errors",
+         "pooler_servers_used": "PgBouncer servers used"}
 
 
 # A replay "agrees" within 10 % of the measured figure, or within this absolute amount (waits
@@ -84,6 +85,24 @@ def table(rows: list[dict], metrics: list[str]) -> list[str]:
             cells.append(f"{fmt(r['measured'], m)} / {fmt(r['replay'], m)}{err(r.get('replay_rel_err'))}"
                          f" / {fmt(r['statistical'], m)}{spread}{err(r.get('statistical_rel_err'))}")
         lines.append(f"| {case} | {lib} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def per_request_table(rows: list[dict]) -> list[str]:
+    """The request-by-request comparison (per_request.py), one line per case and library."""
+    sel = [r for r in rows if r["metric"] == "per_request"]
+    if not sel:
+        return []
+    pct = lambda x: "-" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:.1f} %"
+    lines = ["| case | library | requests | outcome agrees | waited (> 1 ms) agrees | wait correlation | "
+             "abs. wait error median / p95 (ms) | mean wait difference, replay - measured (ms) | "
+             "abs. latency error median (ms) |", "|---|---|" + "---|" * 7]
+    for r in sel:
+        corr = r["wait_corr"]
+        lines.append(f"| {r['case']} | {r['library']} | {r['requests']} | {pct(r['outcome_agrees'])} | "
+                     f"{pct(r['waited_agrees'])} | {'-' if math.isnan(corr) else f'{corr:.2f}'} | "
+                     f"{fmt(r['wait_abs_err_median_ms'])} / {fmt(r['wait_abs_err_p95_ms'])} | "
+                     f"{fmt(r['wait_diff_mean_ms'])} | {fmt(r['latency_abs_err_median_ms'])} |")
     return lines
 
 
@@ -177,7 +196,13 @@ def write(rows: list[dict], out: Path, command: str, machine: str, seconds: floa
             "Definitions: experiments/reality/README.md.", "",
             *agreement(rows), "",
             *table(rows, HEADLINE), "", "## Other figures", "",
-            *table(rows, ["latency_avg_ms", "failed_connect_error", "failed_query_error"]), "",
+            *table(rows, ["latency_avg_ms", "failed_connect_error", "failed_query_error",
+                          "pooler_servers_used"]), "",
+            "## Request by request", "",
+            "Each measured request against its own replay, matched by trace index "
+            "(experiments/reality/per_request.py; `per_request.csv`): outcome classes served, "
+            "acquire timeout, other failure; waits and latencies of the requests served in both.", "",
+            *per_request_table(rows), "",
             "## The harness's own noise and the three connection counts", "",
             *noise_table(rows), ""]
     failed = [r for r in rows if r["metric"] == "loadgen_failed"]

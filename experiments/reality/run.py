@@ -8,8 +8,9 @@ Starts a scratch PostgreSQL (and PgBouncer, and a delaying proxy, where a case n
 127.0.0.1, runs each case's trace through each library's load generator, replays the same
 trace through dbpoolsim with the library's policy and runs the statistical model, and writes
 <out>/results.csv (one row per case, library and metric: measured, replayed, statistical,
-relative errors), <out>/results.md and <out>/plots/. The servers are stopped on the way out,
-whatever happened (context managers; Ctrl-C included). Per-run raw files (requests.csv,
+relative errors), <out>/per_request.csv (each measured request against its own replay,
+summarised per case and library: per_request.py), <out>/results.md and <out>/plots/. The
+servers are stopped on the way out, whatever happened (context managers; Ctrl-C included). Per-run raw files (requests.csv,
 samples.csv, meta.json, replay_trace.csv) stay in <out>/runs/<case>/<library>/.
 """
 
@@ -34,6 +35,7 @@ sys.path.insert(0, str(HERE))
 from cases import CASES, CLOSEST, PY_LIBS, Case, write_trace  # noqa: E402
 from measure import read_meta, read_requests, summarise  # noqa: E402
 from servers import DelayProxy, PgBouncer, Postgres  # noqa: E402
+import per_request  # noqa: E402
 import simulate  # noqa: E402
 
 # Figures compared, with dbpoolsim's metric name for each.
@@ -43,7 +45,8 @@ COMPARED = [("wait_time_avg_ms", "wait_time_avg_ms"), ("wait_time_p95_ms", "wait
             ("connections_opened_library", "connections_created"),
             ("time_to_recover_s", "time_to_recover_s"),
             ("failed_connect_error", "failed_connect_error"),
-            ("failed_query_error", "failed_query_error")]
+            ("failed_query_error", "failed_query_error"),
+            ("pooler_servers_used", "pooler_servers_used")]
 # The CI smoke subset (tests/python/test_reality.py): PostgreSQL, PgBouncer, the Python pools.
 SMOKE = {"fixed80_timeout": PY_LIBS, "overflow": PY_LIBS,
          "pgbouncer_session": ["psycopg_pool", "sqlalchemy_queuepool"],
@@ -204,8 +207,10 @@ def compare(case: Case, lib: str, run_dir: Path, replications: int, rows_out: li
     m["connect_times_s"] = meta["connect_times_s"]
     m["db_connect_times_s"] = saved["db_connect_times_s"]
     name = f"{case.name}-{lib}"
-    rep = simulate.replay(name, lib, params, rows, m, run_dir, case.pgbouncer,
-                          per_request_holds=not pooler_queue)
+    rep, replayed = simulate.replay(name, lib, params, rows, m, run_dir, case.pgbouncer,
+                                    per_request_holds=not pooler_queue)
+    # Request by request: each measured request against its own replay (per_request.py).
+    by_request = per_request.compare(per_request.match(rows, replayed, simulate.LEAD_S))
     stat = simulate.statistical(name, lib, params, case.arrivals, rows, m, saved["length_s"],
                                 case.pgbouncer, replications)
     if pooler_queue:
@@ -216,7 +221,13 @@ def compare(case: Case, lib: str, run_dir: Path, replications: int, rows_out: li
             summ["wait_time_p95_ms"] = math.nan
     (run_dir / "summary.json").write_text(json.dumps(
         {"measured": {k: v for k, v in m.items() if k not in ("connect_times_s", "db_connect_times_s")},
-         "replay": rep, "statistical": stat}, indent=1, default=str) + "\n")
+         "replay": rep, "statistical": stat, "per_request": by_request}, indent=1, default=str) + "\n")
+    if case.pgbouncer:
+        # PgBouncer's servers that served a query: the distinct backend pids the queries
+        # returned, against the most servers PgBouncer held in the replay.
+        m["pooler_servers_used"] = m["connections_distinct_pids"]
+        rep["pooler_servers_used"] = rep.get("pooler_peak_servers", 0.0)
+        stat["pooler_servers_used"] = stat.get("pooler_peak_servers", math.nan)
     for mk, sk in COMPARED:
         if mk not in m:
             continue
@@ -226,6 +237,7 @@ def compare(case: Case, lib: str, run_dir: Path, replications: int, rows_out: li
                          "measured": meas, "replay": r, "statistical": s,
                          "statistical_sd": stat.get(f"{sk}_sd", math.nan),
                          "replay_rel_err": rel_err(r, meas), "statistical_rel_err": rel_err(s, meas)})
+    rows_out.append({"case": case.name, "library": lib, "metric": "per_request", **by_request})
     if lib in CLOSEST:
         rows_out.append({"case": case.name, "library": lib, "metric": "compared_with",
                          "measured": CLOSEST[lib]})
@@ -303,7 +315,14 @@ def write_results(rows: list[dict], out: Path, command: str, seconds: float,
         w = csv.DictWriter(f, cols)
         w.writeheader()
         for r in rows:
-            w.writerow({k: r.get(k, "") for k in cols})
+            if r["metric"] != "per_request":
+                w.writerow({k: r.get(k, "") for k in cols})
+    with open(out / "per_request.csv", "w", newline="") as f:
+        w = csv.DictWriter(f, ["case", "library", *per_request.FIGURES])
+        w.writeheader()
+        for r in rows:
+            if r["metric"] == "per_request":
+                w.writerow({k: r.get(k, "") for k in ["case", "library", *per_request.FIGURES]})
     import report
     report.write(rows, out, command, machine(), seconds, resimulated)
 

@@ -11,7 +11,9 @@ The replay takes from the measurement:
               mean (median behind PgBouncer) per-request overhead;
   connect     the measured connect times of this run (less the first), as an empirical
               distribution;
-  faults      a PostgreSQL restart at its measured time, lasting its measured down time.
+  faults      a PostgreSQL restart at its measured time, lasting its measured down time;
+  pooler      PgBouncer, in the case's pool_mode (transaction or session), where the case
+              puts one in front of the database.
 The network round trip is 0: every round trip the library makes while holding a connection
 is inside the measured overhead. The database has no CPU model (`cores` 0): pg_sleep uses
 none. Arrivals start at LEAD_S so that a pool that the real run warmed before t0 is warm in
@@ -27,6 +29,7 @@ from pathlib import Path
 
 import dbpoolsim
 from cases import sim_policy
+from per_request import replay_order, replay_start
 
 LEAD_S = 5.0
 TAIL_S = 40.0            # horizon beyond the last arrival: waits and timeouts run out
@@ -61,15 +64,24 @@ def base_scenario(name: str, lib: str, params: dict, m: dict, horizon_s: float,
     if m.get("restart"):
         s["faults"] = [{"kind": "restart", "at_s": LEAD_S + m["restart"]["at_s"],
                         "duration_s": m["restart"]["down_s"]}]
-    if pgbouncer is not None and pgbouncer.get("pool_mode") == "transaction":
-        s["pooler"] = {"kind": "pgbouncer", "default_pool_size": pgbouncer["default_pool_size"],
+    if pgbouncer is not None:
+        # PgBouncer as configured (servers.PgBouncer): the case's pool_mode and
+        # default_pool_size, max_client_conn 500, and PgBouncer's defaults for the rest, which
+        # are dbpoolsim's (server_reset_query "DISCARD ALL" in session mode, min_pool_size 0).
+        # The application pool logs in to PgBouncer in the library's measured connect times;
+        # PgBouncer logs in to PostgreSQL in the direct ones (database.connect_time).
+        s["pooler"] = {"kind": "pgbouncer", "max_client_conn": 500, **pgbouncer,
                        "client_connect_time": _connect_dist(m["connect_times_s"])}
     return s
 
 
 def replay(name: str, lib: str, params: dict, requests: list[dict], m: dict, out: Path,
-           pgbouncer: dict | None = None, per_request_holds: bool = True) -> dict:
-    """One replication: the measured acquire starts and hold times, exactly."""
+           pgbouncer: dict | None = None, per_request_holds: bool = True,
+           seed: int = 13) -> tuple[dict, list[dict]]:
+    """One replication: the measured acquire starts and hold times, exactly. Returns the
+    summary and the replay's request records (one per measured request, numbered in the
+    order of per_request.replay_order: per_request.match pairs them). `seed` matters only
+    where the policy or the connect times draw (Go's random waiter, empirical connects)."""
     trace = out / "replay_trace.csv"
 
     def hold(r: dict) -> float:
@@ -77,14 +89,16 @@ def replay(name: str, lib: str, params: dict, requests: list[dict], m: dict, out
             return max(1e-6, r["released_s"] - r["acquired_s"])
         return r["hold_s"] + m["overhead_s"]
 
-    starts = sorted((r["acquire_start_s"], hold(r)) for r in requests)
+    order = replay_order(requests)
     with open(trace, "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["t_s", "duration_s"])
-        for t, h in starts:
-            w.writerow([f"{LEAD_S + max(0.0, t):.6f}", f"{h:.6f}"])
-    s = base_scenario(name, lib, params, m, LEAD_S + starts[-1][0] + TAIL_S, pgbouncer, 1)
+        for r in order:
+            w.writerow([f"{LEAD_S + replay_start(r):.6f}", f"{hold(r):.6f}"])
+    s = base_scenario(name, lib, params, m, LEAD_S + replay_start(order[-1]) + TAIL_S, pgbouncer, 1)
     s["run"]["sample_interval_s"] = SAMPLE_S
+    s["run"]["record_requests"] = True
+    s["run"]["seed"] = seed
     s["workload"] = {"arrivals": {"kind": "trace", "file": str(trace)},
                      "transactions": [{"name": "q", "queries": 1,
                                        "query_time": {"kind": "constant", "value_s": 0.1}}]}
@@ -93,7 +107,7 @@ def replay(name: str, lib: str, params: dict, requests: list[dict], m: dict, out
     ts = res.timeseries[["t_s", "total_connections", "active_connections", "waiters"]].copy()
     ts["t_s"] -= LEAD_S
     ts[ts["t_s"] >= -SAMPLE_S].to_csv(out / "replay_timeseries.csv", index=False)
-    return res.summary
+    return res.summary, res.requests.to_dict("records")
 
 
 def fitted_hold(holds: list[float]) -> dict:
