@@ -3,18 +3,12 @@
 
 #include "models/scenario.hpp"
 #include "sim/error.hpp"
+#include "support/scenarios.hpp"
 
 using namespace dbpoolsim;
 
 namespace {
-std::vector<std::string> problems_of(const std::string& text) {
-    try {
-        models::scenario_from_json(text);
-    } catch (const config_error& e) {
-        return e.problems();
-    }
-    return {};
-}
+std::vector<std::string> problems_of(const std::string& text) { return test::scenario_problems(text); }
 }  // namespace
 
 TEST_CASE("an empty object is the default scenario", "[scenario]") {

@@ -16,15 +16,7 @@ using namespace dbpoolsim;
 
 namespace {
 
-/// The problems scenario_from_json reports for a whole scenario text (none: empty).
-std::vector<std::string> problems_of(const std::string& text) {
-    try {
-        models::scenario_from_json(text);
-    } catch (const config_error& e) {
-        return e.problems();
-    }
-    return {};
-}
+std::vector<std::string> problems_of(const std::string& text) { return test::scenario_problems(text); }
 
 }  // namespace
 

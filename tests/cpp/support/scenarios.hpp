@@ -107,14 +107,19 @@ inline std::vector<step> timeline(const std::vector<models::trace_entry>& trace,
 /// An arrival process with no request inside any test's horizon (the pool on its own).
 inline const std::string no_requests = R"({"kind": "burst", "count": 1, "at_s": 100000})";
 
-/// The problems scenario_from_json reports for a scenario whose "pool" is `pool` (none: empty).
-inline std::vector<std::string> pool_problems(const std::string& pool) {
+/// The problems scenario_from_json reports for a whole scenario text (none: empty).
+inline std::vector<std::string> scenario_problems(const std::string& text) {
     try {
-        models::scenario_from_json(R"({"pool": )" + pool + "}");
+        models::scenario_from_json(text);
     } catch (const config_error& e) {
         return e.problems();
     }
     return {};
+}
+
+/// The problems scenario_from_json reports for a scenario whose "pool" is `pool` (none: empty).
+inline std::vector<std::string> pool_problems(const std::string& pool) {
+    return scenario_problems(R"({"pool": )" + pool + "}");
 }
 
 /// The resolved parameter struct of a pool JSON object (valid until the next call for the same P).
