@@ -20,6 +20,10 @@
 namespace {
 const std::string& trace_path() {
     static const std::string path = "/tmp/dbpoolsim-fuzz-trace-" + std::to_string(::getpid()) + ".csv";
+    static const bool cleanup = [] {  // the scratch file goes when libFuzzer exits normally
+        return std::atexit([] { std::remove(trace_path().c_str()); }) == 0;
+    }();
+    (void)cleanup;
     return path;
 }
 void check(bool ok, const char* what) {
