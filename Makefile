@@ -31,7 +31,7 @@ run: install
 # `make test` is the developer's and CI's test command. CI (.ci/run) runs it and then
 # `make test-sanitize` (the C++ tests under ASan + UBSan) and `make fuzz` (each fuzz target for
 # 60 s); they stay out of `make test` itself because they need clang and a second build
-# (about 15 more minutes on a fresh machine; README.md, "Two commands").
+# (about 20 more minutes on a fresh 2-core machine; tests/fuzz/README.md, "In CI").
 test: test-cpp test-python
 
 test-cpp: $(STAMPS)/deps
