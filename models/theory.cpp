@@ -14,8 +14,6 @@ namespace dbpoolsim::models::theory {
 
 namespace {
 
-constexpr double inf = std::numeric_limits<double>::infinity();
-
 using detail::fail;
 using detail::fmt;
 
