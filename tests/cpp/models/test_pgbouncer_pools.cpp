@@ -95,7 +95,8 @@ TEST_CASE("a freed database slot goes to the first pool in (database, user) orde
     CHECK(latency(r, 0) == Approx(2.011).margin(1e-9));
     CHECK(latency(r, 2) == Approx(2.421).margin(1e-9));  // zoe first instead: 3.431
     CHECK(latency(r, 1) == Approx(3.531).margin(1e-9));  // zoe first instead: 2.521
-    CHECK(r.metric("pooler_servers_closed_lifetime") == 2);
+    // zoe's server, adam's, then zoe's second (1 s old at its release at 5.031).
+    CHECK(r.metric("pooler_servers_closed_lifetime") == 3);
 }
 
 TEST_CASE("max_user_connections caps one user's servers across databases, evicting the user's idle ones",
@@ -159,6 +160,7 @@ TEST_CASE("without routes every application pool shares one PgBouncer pool: numb
     REQUIRE(q.metrics.size() == r.metrics.size());
     for (std::size_t i = 0; i < r.metrics.size(); ++i) {
         INFO(r.metrics[i].first);
+        if (r.metrics[i].first.find("wall") != std::string::npos) continue;  // the host's clock
         if (std::isnan(r.metrics[i].second)) CHECK(std::isnan(q.metrics[i].second));
         else CHECK(q.metrics[i].second == r.metrics[i].second);
     }
