@@ -120,6 +120,11 @@ public:
     /// now (e.g. a check round trip on the connection meant for it is in flight, or it is
     /// not acquiring): the acquire then ends as usual, with grant or fail.
     virtual bool cancel_acquire(std::uint32_t req) = 0;
+    /// The caller's own deadline (client.deadline_s) cancels its acquire, as a cancelled
+    /// context does (Go database/sql: DB.conn returns ctx.Err()). Then the world calls
+    /// cancel_acquire at the deadline. Default: no, the wait goes on (a Java or Python pool
+    /// knows nothing of the caller's deadline).
+    virtual bool caller_deadline_cancels_acquire() const { return false; }
     /// The request holding `conn` is done with it.
     virtual void release(std::uint32_t conn) = 0;
     /// A login started with open_connection finished (`how` == ok: a usable connection).
