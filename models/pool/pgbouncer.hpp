@@ -2,8 +2,10 @@
 // the application pools and the database (spec/pool-algorithms.md section 3, PgBouncer 1.25;
 // session pooling: docs/pools/pgbouncer-session.md sections 1-2).
 //
-// One PgBouncer pool (one database/user pair). Parameters keep pgbouncer.ini's names, units
-// (seconds) and defaults (src/main.c config table, doc/config.md). What is reproduced:
+// One pool per (database, user) pair the application pools log in as (one pair by default);
+// each rule below holds per pool unless it says otherwise. Parameters keep pgbouncer.ini's
+// names, units (seconds) and defaults (src/main.c config table, doc/config.md); the field table
+// is pgbouncer_fields.cpp. What is reproduced:
 //   - launch throttle: at most one server login in flight (objects.c launch_new_connection
 //     gate 1); the next starts as soon as one finishes while clients wait (spec 3.8.2);
 //   - pool full at default_pool_size; the reserve (reserve_pool_size) opens only when the
