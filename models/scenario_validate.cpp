@@ -9,6 +9,7 @@
 #include "models/arrivals.hpp"
 #include "models/run.hpp"
 #include "models/world/metrics.hpp"
+#include "models/pool/pgbouncer.hpp"
 #include "models/pool/registry.hpp"
 #include "models/scenario_fields.hpp"
 #include "sim/error.hpp"
@@ -125,7 +126,36 @@ void check_pool_clock(const pool_settings& p, const pool_kind* kind, const std::
     }
 }
 
+/// PgBouncer's `clients` routes name application pools and instances that exist.
+static void check_pgbouncer_routes(const scenario& s, problems& out) {
+    const auto* p = dynamic_cast<const pgbouncer_params*>(s.pooler.params.get());
+    if (!p) return;
+    const int instances = fleet_instances_needed(s);
+    for (std::size_t i = 0; i < p->clients.size(); ++i) {
+        const auto& c = p->clients[i];
+        const std::string at = "/pooler/clients/" + std::to_string(i);
+        if (!c.pool.empty()) {
+            bool found = false;
+            std::string names;
+            for (const auto& np : s.pools) {
+                found = found || np.name == c.pool;
+                names += (names.empty() ? "" : ", ") + np.name;
+            }
+            if (!found)
+                out.add(at + "/pool", s.pools.empty()
+                    ? "names a named pool but the scenario has none (no \"pools\" section), got \"" + c.pool + "\""
+                    : "must name one of the scenario's pools (" + names + "), got \"" + c.pool + "\"");
+        }
+        for (std::size_t k = 0; k < c.instances.size(); ++k)
+            if (c.instances[k] >= instances)
+                out.add(at + "/instances/" + std::to_string(k),
+                        "must be an application instance index below " + std::to_string(instances) +
+                            " (client.instances and fleet events), got " + std::to_string(c.instances[k]));
+    }
+}
+
 void check_across_sections(const scenario& s, problems& out) {
+    check_pgbouncer_routes(s, out);
     for (std::size_t i = 0; i < s.workload.transactions.size(); ++i) {
         const auto& c = s.workload.transactions[i];
         if (c.leak_hold_time && c.leak_probability == 0)

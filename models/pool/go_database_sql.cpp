@@ -14,6 +14,8 @@
 //   - the caller's context (context_timeout) is the pool's kind-0 timer, armed at acquire for
 //     the whole DB.conn loop: the wait, an inline login (abandoned: its socket closes) and a
 //     reset ping;
+//   - client.deadline_s is the caller's context deadline too: at it the world calls
+//     cancel_acquire (the same exits, counted as deadline_exceeded);
 //   - the drivers do not read idle sockets: a server-side close (on_server_closed) is ignored,
 //     and the next ResetSession ping (pgx) or query finds it;
 //   - a connection the world reports broken in use (on_broken_in_use) is a query that failed
@@ -25,8 +27,6 @@
 //     closes it at once);
 //   - lib/pq turns a query on a connection the server closed into driver.ErrBadConn, which
 //     DB.retry retries on another connection; the world fails that request (query_error);
-//   - client.deadline_s does not end a wait (the world keeps the request waiting): only
-//     context_timeout does;
 //   - after the third try a driver.ErrBadConn reaches the caller; it is counted as query_error.
 #include "models/pool/go_database_sql.hpp"
 
@@ -161,6 +161,9 @@ public:
     /// The caller's context is cancelled (client patience): the same exits as a deadline,
     /// without a failure. False if the request is not acquiring.
     bool cancel_acquire(std::uint32_t req) override { return drop(req); }
+    /// The request's context carries the caller's deadline (client.deadline_s): DB.conn's
+    /// select on ctx.Done() ends the wait (sql.go DB.conn), like context_timeout.
+    bool caller_deadline_cancels_acquire() const override { return true; }
 
     /// Kind 0 is the caller's context deadline (armed in acquire for the whole DB.conn loop).
     void on_timer(std::uint32_t kind, std::uint32_t arg) override {

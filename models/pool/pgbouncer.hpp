@@ -2,8 +2,10 @@
 // the application pools and the database (spec/pool-algorithms.md section 3, PgBouncer 1.25;
 // session pooling: docs/pools/pgbouncer-session.md sections 1-2).
 //
-// One PgBouncer pool (one database/user pair). Parameters keep pgbouncer.ini's names, units
-// (seconds) and defaults (src/main.c config table, doc/config.md). What is reproduced:
+// One pool per (database, user) pair the application pools log in as (one pair by default);
+// each rule below holds per pool unless it says otherwise. Parameters keep pgbouncer.ini's
+// names, units (seconds) and defaults (src/main.c config table, doc/config.md); the field table
+// is pgbouncer_fields.cpp. What is reproduced:
 //   - launch throttle: at most one server login in flight (objects.c launch_new_connection
 //     gate 1); the next starts as soon as one finishes while clients wait (spec 3.8.2);
 //   - pool full at default_pool_size; the reserve (reserve_pool_size) opens only when the
@@ -31,24 +33,61 @@
 //   - an idle server the database closed (restart, kill, idle_session_timeout) is dropped at
 //     once (server_proto); one that died silently is found on use;
 //   - max_client_conn: application connections beyond it are refused at login;
-//   - max_db_connections: server connections capped (single pool: nothing else to evict);
+//   - pools per (database, user) (docs/pools.md, PgBouncer section "Pools per database and
+//     user"): each application pool connects as the (database, user) its `clients` route
+//     names; pool_size = the user's pool_size, else the database's, else default_pool_size
+//     (server.c pool_pool_size); max_db_connections caps one database's servers across its
+//     pools and max_user_connections one user's across databases (launch_new_connection);
+//     at a cap the launching pool first evicts the least recently used idle server of the
+//     database's (user's) pools (evict_connection), else waits; a freed slot goes to the first
+//     pool in (database, user) name order with waiting clients and no idle server
+//     (per_loop_maint walks pool_list, sorted by cmp_pool);
 //   - its single thread (dbpoolsim's cpu_per_transaction_s): every transaction first waits
 //     its turn for a fixed CPU cost, FIFO, before find_server.
 //   - pool_mode session: a server is linked to an application connection at its first query
 //     and stays linked (the world keeps the link) until that connection closes; then
 //     release_server runs server_reset_query (one round trip) before the head waiter gets it;
 //     server_idle_timeout and server_lifetime never touch a linked server;
-// Not modelled: statement pooling; cancel requests; several pools per (database, user) with
-// max_db_connections / max_user_connections across them and eviction; the welcome-message
-// login for the first client in session mode.
+// Not modelled: statement pooling; cancel requests; per-database/user pool_mode,
+// query_wait_timeout and server_lifetime; evicting servers in their check or reset round trip
+// (SV_USED / SV_TESTED of pools with no waiters); the welcome-message login for the first
+// client in session mode.
 #pragma once
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "models/pool/pool.hpp"
 
 namespace dbpoolsim::models {
+
+/// One [databases] entry: its pool settings (-1 / 0 = inherit the global setting).
+struct pgbouncer_database {
+    std::string name;
+    int pool_size = -1;           // -1: default_pool_size
+    int min_pool_size = -1;       // -1: min_pool_size
+    int reserve_pool_size = -1;   // -1: reserve_pool_size
+    int max_db_connections = 0;   // 0: the global max_db_connections
+};
+
+/// One [users] entry.
+struct pgbouncer_user {
+    std::string name;
+    int pool_size = -1;            // -1: the database's pool_size (then default_pool_size)
+    int reserve_pool_size = -1;    // -1: the database's (then the global) reserve_pool_size
+    int max_user_connections = 0;  // 0: the global max_user_connections
+};
+
+/// dbpoolsim's: which application connections log in as which (database, user). The first
+/// route matching an application pool applies; unmatched pools use the first route's
+/// defaults ("postgres", "postgres").
+struct pgbouncer_client_route {
+    std::string pool;            // a named pool's name ("" = every pool)
+    std::vector<int> instances;  // application instance indexes (empty = every instance)
+    std::string database = "postgres";
+    std::string user = "postgres";
+};
 
 struct pgbouncer_params : pool_params {
     std::string pool_mode = "transaction";  // or "session" (PgBouncer's own default)
@@ -57,7 +96,11 @@ struct pgbouncer_params : pool_params {
     int reserve_pool_size = 0;
     double reserve_pool_timeout = 5.0;
     int max_client_conn = 100;
-    int max_db_connections = 0;          // 0 = unlimited
+    int max_db_connections = 0;          // 0 = unlimited (per database)
+    int max_user_connections = 0;        // 0 = unlimited (per user)
+    std::vector<pgbouncer_database> databases;
+    std::vector<pgbouncer_user> users;
+    std::vector<pgbouncer_client_route> clients;
     double server_idle_timeout = 600.0;  // 0 = disabled
     double server_lifetime = 3600.0;     // 0 = use once
     double server_connect_timeout = 15.0;

@@ -120,6 +120,11 @@ public:
     /// now (e.g. a check round trip on the connection meant for it is in flight, or it is
     /// not acquiring): the acquire then ends as usual, with grant or fail.
     virtual bool cancel_acquire(std::uint32_t req) = 0;
+    /// The caller's own deadline (client.deadline_s) cancels its acquire, as a cancelled
+    /// context does (Go database/sql: DB.conn returns ctx.Err()). Then the world calls
+    /// cancel_acquire at the deadline. Default: no, the wait goes on (a Java or Python pool
+    /// knows nothing of the caller's deadline).
+    virtual bool caller_deadline_cancels_acquire() const { return false; }
     /// The request holding `conn` is done with it.
     virtual void release(std::uint32_t conn) = 0;
     /// The same, with the number of queries the checkout sent on `conn` (the world calls this
@@ -278,11 +283,18 @@ private:
 class pooler_policy : public pool_base {
 public:
     using pool_base::pool_base;
-    /// An application connection logs in to the pooler: false = refused (max_client_conn).
-    virtual bool admit_client() = 0;
-    /// An application connection to the pooler closed; `server` is the server linked to it
-    /// (session pooling), npos32 if none.
-    virtual void client_left(std::uint32_t server) = 0;
+    /// Application pool `app_pool` belongs to instance `instance` and is the named pool
+    /// `named_pool` ("" without named pools): the pooler picks the pool its connections log in
+    /// to (PgBouncer: a (database, user) pair). Called once per application pool, before start.
+    virtual void route(std::uint32_t app_pool, int instance, const std::string& named_pool) = 0;
+    /// An application connection of `app_pool` logs in to the pooler: false = refused
+    /// (max_client_conn).
+    virtual bool admit_client(std::uint32_t app_pool) = 0;
+    /// An application connection of `app_pool` to the pooler closed; `server` is the server
+    /// linked to it (session pooling), npos32 if none.
+    virtual void client_left(std::uint32_t app_pool, std::uint32_t server) = 0;
+    /// A transaction on a connection of `app_pool` needs a server (then as acquire).
+    virtual void acquire_from(std::uint32_t app_pool, std::uint32_t req) = 0;
     /// Session pooling: a server stays linked to a client connection from its first query
     /// until that connection closes; the world keeps the link and skips the pooler for the
     /// connection's later transactions.

@@ -120,8 +120,20 @@ void world::on_deadline(std::uint32_t id) {
     sim_.cancel(r.retry);
     outcome_failed(id, fail_reason::deadline_exceeded);
     // Waiting in a backoff: nothing runs. Otherwise the attempt in progress goes on
-    // (waiting for or holding a connection) and frees the slot when it ends.
-    if (between_attempts) free_slot(id);
+    // (waiting for or holding a connection) and frees the slot when it ends, unless the pool
+    // takes the deadline as its caller's context (Go): then an acquire ends here.
+    if (between_attempts) {
+        free_slot(id);
+    } else if (r.conn == npos32 && pools_[r.pool]->caller_deadline_cancels_acquire() &&
+               pools_[r.pool]->cancel_acquire(id)) {
+        sim_.cancel(r.patience);
+        r.wait = sim_.now() - r.acquire_start;
+        if (r.counted) {
+            ++m_.attempt_failures;
+            m_.unserved_wait(r.wait);
+        }
+        free_slot(id);
+    }
 }
 
 void world::user_moves_on(const request& r) {

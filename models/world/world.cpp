@@ -58,6 +58,9 @@ world::world(const scenario& s, int rep, run_control* ctl, std::vector<trace_ent
         auto p = make_pooler(s.pooler, *this, apps_, m_.pm_pooler, sim::random_stream(s.run.seed, rep, "pooler"));
         pooler_ = p.get();
         session_ = pooler_->session_pooling();
+        // Which (database, user) each application pool's connections log in as.
+        for (std::uint32_t a = 0; a < apps_; ++a)
+            pooler_->route(a, static_cast<int>(a / per_instance_), s.pools.empty() ? std::string() : s.pools[a % per_instance_].name);
         pools_.push_back(std::move(p));
         db_facing_from_ = apps_;
     }
@@ -106,7 +109,7 @@ void world::grant(std::uint32_t pool, std::uint32_t id, std::uint32_t conn) {
         }
         // The transaction's first query goes to PgBouncer, which needs a server for it.
         r.pooler_start = sim_.now();
-        pooler_->acquire(id);
+        pooler_->acquire_from(r.pool, id);
         return;
     }
     start_query(id);
@@ -140,7 +143,7 @@ void world::open_connection(std::uint32_t pool, std::uint32_t conn, login_bounds
     if (pooler_ && pool != apps_) {
         // An application connection logs in to PgBouncer, not to the database; a refusal
         // ("no more connections allowed (max_client_conn)") is an ErrorResponse.
-        l.login_ok = l.pooler_client = pooler_->admit_client();
+        l.login_ok = l.pooler_client = pooler_->admit_client(pool);
         l.login_kind = l.login_ok ? login_outcome::ok : login_outcome::server_error;
         delay = l.login_ok ? pooler_->client_connect_time().sample(db_.connect_stream().engine()) : net_.rtt();
     } else {
@@ -188,7 +191,7 @@ void world::close_connection(std::uint32_t pool, std::uint32_t conn) {
     l.open = l.held = false;
     if (pooler_ && pool != apps_) {
         l.pooler_client = false;
-        pooler_->client_left(unlink_server(l));
+        pooler_->client_left(pool, unlink_server(l));
         return;
     }
     if (!l.backend) return;
@@ -315,7 +318,7 @@ void world::drop_login(std::uint32_t p, link& l) {
     }
     if (l.pooler_client && p != apps_) {
         l.pooler_client = false;
-        pooler_->client_left(npos32);  // a login: no server linked yet
+        pooler_->client_left(p, npos32);  // a login: no server linked yet
     }
 }
 
@@ -448,7 +451,7 @@ void world::instance_stop(std::uint32_t inst) {
         for (auto& l : net_.of(p)) {
             sim_.cancel(l.idle_timer);
             if (pooler_) {
-                if (l.pooler_client) pooler_->client_left(unlink_server(l));  // logins in progress included
+                if (l.pooler_client) pooler_->client_left(p, unlink_server(l));  // logins in progress included
                 l.pooler_client = false;
             } else if (l.backend) {
                 release_backend();

@@ -162,6 +162,17 @@ TEST_CASE("go_database_sql: nothing times out a wait but the caller's context", 
         CHECK(g.at("waiters", 2.99) == 1);
         CHECK(g.at("waiters", 3.01) == 0);
     }
+    SECTION("client.deadline_s 2 is the caller's context deadline: B leaves the waiter set at 3.0") {
+        // docs/pools/go-database-sql.md item 6. A passes its deadline at 2.0 while its query
+        // runs: that goes on (only a wait is ended). B's wait ends at 3.0 (sql.go DB.conn:
+        // ctx.Done(), connRequests.Delete); A's return at 10.061 finds no waiter.
+        const auto g = run("0,10\n1,0.01\n", R"("max_open_conns": 1)", 12.0, R"(, "client": {"deadline_s": 2})");
+        CHECK(g.metric("failed_deadline_exceeded") == 2);
+        CHECK(g.metric("failed_acquire_timeout") == 0);
+        check_times(times_of(g.of({"db_done"})), {10.05});  // waiting on: B's query at 10.062
+        CHECK(g.at("waiters", 2.99) == 1);
+        CHECK(g.at("waiters", 3.01) == 0);
+    }
 }
 
 TEST_CASE("go_database_sql: a context that ends during an inline login closes its socket at once",
