@@ -106,15 +106,12 @@ public:
 
     /// Cancel a pending timer. Returns false (and does nothing) if the handle is empty or the
     /// timer already fired or was cancelled. Resets the handle to empty.
+    /// Inline: most cancels find an empty or already-fired handle (a grant cancels a patience
+    /// timer that was never armed); a pending timer's cancel goes out of line.
     bool cancel(timer_handle& h) noexcept {
         if (h.slot == 0) return false;
         const bool pending = slot_gen_[h.slot - 1] == h.generation;
-        if (pending) {
-            release_slot(h.slot);
-            --live_;
-            const std::size_t held = heap_.size() - top_taken_;
-            if (held > compact_threshold && held > 2 * live_) compact();
-        }
+        if (pending) cancel_pending(h.slot);
         h = timer_handle{};
         return pending;
     }
@@ -187,6 +184,12 @@ private:
     };
     static bool before(const entry& a, const entry& b) noexcept {
         return a.time < b.time || (a.time == b.time && a.seq < b.seq);
+    }
+    [[gnu::noinline]] void cancel_pending(std::uint32_t slot) noexcept {
+        release_slot(slot);
+        --live_;
+        const std::size_t held = heap_.size() - top_taken_;
+        if (held > compact_threshold && held > 2 * live_) compact();
     }
     void release_slot(std::uint32_t slot) {
         ++slot_gen_[slot - 1];
