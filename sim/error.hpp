@@ -40,6 +40,14 @@ struct internal_error : std::logic_error {
     using std::logic_error::logic_error;
 };
 
+namespace detail {
+/// DBPOOLSIM_ASSERT's failure path, out of line and cold: an assert costs its test and a
+/// branch where it sits, so it does not stop small hot functions from being inlined.
+[[noreturn, gnu::cold, gnu::noinline]] inline void assert_failed(const char* where, const std::string& msg) {
+    throw internal_error(where + msg);
+}
+}  // namespace detail
+
 }  // namespace dbpoolsim
 
 #define DBPOOLSIM_STRINGIFY2(x) #x
@@ -47,6 +55,6 @@ struct internal_error : std::logic_error {
 #define DBPOOLSIM_ASSERT(cond, msg)                                                       \
     do {                                                                                 \
         if (!(cond)) [[unlikely]]                                                        \
-            throw ::dbpoolsim::internal_error(std::string(__FILE__ ":" DBPOOLSIM_STRINGIFY( \
-                __LINE__) ": invariant failed: " #cond ": ") + (msg));                   \
+            ::dbpoolsim::detail::assert_failed(__FILE__ ":" DBPOOLSIM_STRINGIFY(__LINE__)   \
+                                               ": invariant failed: " #cond ": ", (msg)); \
     } while (false)

@@ -21,6 +21,12 @@
 //   `push_fifo` puts a plain (non-cancellable) event in a lane: an arrival process, whose
 //   next event is always the latest, costs no heap operation at all. `pop` visits only the
 //   lanes ever used, whatever their numbers.
+// - Deferred pop (why it is fast): popping the heap's top only marks it taken; the next push
+//   puts its entry in the top's place and sifts it down once (a "replace top"), instead of a
+//   sift-down for the pop and a sift-up for the push. Handlers usually schedule an event right
+//   after one is popped (a query ends, the next starts), so most pops cost half. Anything else
+//   that reads the heap settles the taken top first. Keys (time, seq) are unique, so any valid
+//   heap pops in the same order.
 #pragma once
 
 #include <cstdint>
@@ -77,7 +83,7 @@ public:
     timer_handle push_timer_fifo(std::uint32_t lane, sim_time t, std::uint32_t kind,
                                  std::uint32_t target) {
         fifo& f = lane_for(lane);
-        if (f.head < f.buf.size() && t < f.buf.back().time) return push_timer(t, kind, target);
+        if (f.head < f.buf.size() && t < f.buf.back().time) [[unlikely]] return push_timer(t, kind, target);
         std::uint32_t slot;
         if (!free_slots_.empty()) {
             slot = free_slots_.back();
@@ -94,20 +100,18 @@ public:
     /// Like push, into FIFO lane `lane` (not cancellable; an earlier time goes to the heap).
     void push_fifo(std::uint32_t lane, sim_time t, std::uint32_t kind, std::uint32_t target) {
         fifo& f = lane_for(lane);
-        if (f.head < f.buf.size() && t < f.buf.back().time) return push(t, kind, target);
+        if (f.head < f.buf.size() && t < f.buf.back().time) [[unlikely]] return push(t, kind, target);
         lane_append(f, entry{t, seq_++, kind, target, 0, 0});
     }
 
     /// Cancel a pending timer. Returns false (and does nothing) if the handle is empty or the
     /// timer already fired or was cancelled. Resets the handle to empty.
+    /// Inline: most cancels find an empty or already-fired handle (a grant cancels a patience
+    /// timer that was never armed); a pending timer's cancel goes out of line.
     bool cancel(timer_handle& h) noexcept {
         if (h.slot == 0) return false;
         const bool pending = slot_gen_[h.slot - 1] == h.generation;
-        if (pending) {
-            release_slot(h.slot);
-            --live_;
-            if (heap_.size() > compact_threshold && heap_.size() > 2 * live_) compact();
-        }
+        if (pending) cancel_pending(h.slot);
         h = timer_handle{};
         return pending;
     }
@@ -137,14 +141,14 @@ public:
         out = event{top->time, top->seq, top->kind, top->target};
         if (top->slot != 0) release_slot(top->slot);
         if (from_lane_) ++lanes_[lane_index_].head;
-        else heap_pop();
+        else top_taken_ = true;  // removed at the next push or read (see the header comment)
         --live_;
         return true;
     }
 
     /// Entries held (pending plus not yet discarded cancelled ones), heap and lanes.
     std::size_t heap_entries() const noexcept {
-        std::size_t n = heap_.size();
+        std::size_t n = heap_.size() - top_taken_;
         for (const auto& f : lanes_) n += f.buf.size() - f.head;
         return n;
     }
@@ -153,6 +157,7 @@ public:
     /// generation moves on, so they can never refer to a timer scheduled afterwards.
     void clear() {
         heap_.clear();
+        top_taken_ = false;
         lanes_.clear();
         used_lanes_.clear();
         free_slots_.clear();
@@ -180,16 +185,30 @@ private:
     static bool before(const entry& a, const entry& b) noexcept {
         return a.time < b.time || (a.time == b.time && a.seq < b.seq);
     }
+    [[gnu::noinline]] void cancel_pending(std::uint32_t slot) noexcept {
+        release_slot(slot);
+        --live_;
+        const std::size_t held = heap_.size() - top_taken_;
+        if (held > compact_threshold && held > 2 * live_) compact();
+    }
     void release_slot(std::uint32_t slot) {
         ++slot_gen_[slot - 1];
         free_slots_.push_back(slot);
     }
     bool stale(const entry& e) const noexcept { return e.slot != 0 && slot_gen_[e.slot - 1] != e.gen; }
+    /// Remove the taken top, if any (the deferred pop).
+    void settle() {
+        if (top_taken_) {
+            top_taken_ = false;
+            heap_pop();
+        }
+    }
     void drop_stale() {
         while (!heap_.empty() && stale(heap_.front())) heap_pop();
     }
     /// The next live entry among the heap top and the lane fronts (sets from_lane_/lane_index_).
     const entry* peek_entry() {
+        settle();
         drop_stale();
         const entry* best = heap_.empty() ? nullptr : &heap_.front();
         from_lane_ = false;
@@ -204,7 +223,12 @@ private:
         }
         return best;
     }
+    // Inline: every lane push asks; a lane's first use goes out of line.
     fifo& lane_for(std::uint32_t lane) {
+        if (lane < lanes_.size() && lanes_[lane].used) [[likely]] return lanes_[lane];
+        return first_use(lane);
+    }
+    [[gnu::noinline]] fifo& first_use(std::uint32_t lane) {
         DBPOOLSIM_ASSERT(lane < (1u << 16), "FIFO lane index out of range");
         if (lane >= lanes_.size()) lanes_.resize(std::size_t{lane} + 1);
         fifo& f = lanes_[lane];
@@ -226,6 +250,11 @@ private:
         ++live_;
     }
     void heap_push(const entry& e) {
+        if (top_taken_) {  // the deferred pop: e takes the taken top's place
+            top_taken_ = false;
+            sift_down(0, e);
+            return;
+        }
         heap_.push_back(e);
         std::size_t i = heap_.size() - 1;
         while (i > 0) {
@@ -244,21 +273,29 @@ private:
     /// Place `last` at position i or below (the heap property holds beneath i).
     void sift_down(std::size_t i, const entry last) {
         const std::size_t n = heap_.size();
+        entry* h = heap_.data();
         for (;;) {
             const std::size_t first = 4 * i + 1;
             if (first >= n) break;
-            std::size_t best = first;
-            const std::size_t end = first + 4 < n ? first + 4 : n;
-            for (std::size_t c = first + 1; c < end; ++c)
-                if (before(heap_[c], heap_[best])) best = c;
-            if (!before(heap_[best], last)) break;
-            heap_[i] = heap_[best];
+            std::size_t best;
+            if (first + 4 <= n) {  // four children: a tournament, no loop bound to test
+                const std::size_t a = before(h[first + 1], h[first]) ? first + 1 : first;
+                const std::size_t b = before(h[first + 3], h[first + 2]) ? first + 3 : first + 2;
+                best = before(h[b], h[a]) ? b : a;
+            } else {
+                best = first;
+                for (std::size_t c = first + 1; c < n; ++c)
+                    if (before(h[c], h[best])) best = c;
+            }
+            if (!before(h[best], last)) break;
+            h[i] = h[best];
             i = best;
         }
-        heap_[i] = last;
+        h[i] = last;
     }
     /// Drop every stale entry from the heap and rebuild it bottom-up (Floyd), O(n).
     void compact() {
+        settle();
         std::size_t j = 0;
         for (const entry& e : heap_)
             if (!stale(e)) heap_[j++] = e;
@@ -270,6 +307,7 @@ private:
     std::vector<fifo> lanes_;
     std::vector<std::uint32_t> used_lanes_;  // lanes ever pushed to, in first-use order
     bool from_lane_ = false;
+    bool top_taken_ = false;  // the heap's top was popped (deferred; see settle)
     std::size_t lane_index_ = 0;
     std::vector<std::uint32_t> slot_gen_;
     std::vector<std::uint32_t> free_slots_;

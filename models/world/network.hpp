@@ -60,9 +60,10 @@ public:
     double connect_timeout() const noexcept { return n_.connect_timeout_s; }
     double socket_timeout() const noexcept { return n_.socket_timeout_s; }
 
+    // Inline (a round trip asks twice); the table grows out of line, rarely.
     link& at(std::uint32_t pool, std::uint32_t conn) {
         auto& v = links_[pool];
-        if (conn >= v.size()) v.resize(std::max<std::size_t>(conn + 1, 2 * v.size()));
+        if (conn >= v.size()) [[unlikely]] grow(v, conn);
         return v[conn];
     }
     /// A pool's links (every slot it ever used).
@@ -106,6 +107,10 @@ private:
     const network_settings& n_;
     const database_settings& db_;
     double rtt_;
+    [[gnu::noinline]] static void grow(std::vector<link>& v, std::uint32_t conn) {
+        v.resize(std::max<std::size_t>(conn + 1, 2 * v.size()));
+    }
+
     std::vector<std::vector<link>> links_;  // per pool, per connection slot
 };
 

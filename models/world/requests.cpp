@@ -136,9 +136,8 @@ void world::on_deadline(std::uint32_t id) {
     }
 }
 
-void world::user_moves_on(const request& r) {
-    if (r.user != npos32)
-        sim_.schedule_after(s_.workload.arrivals.think_time.sample(think_.engine()), ev_user_next, r.user);
+void world::schedule_user_next(std::uint32_t user) {
+    sim_.schedule_after(s_.workload.arrivals.think_time.sample(think_.engine()), ev_user_next, user);
 }
 
 void world::free_slot(std::uint32_t id) {

@@ -104,7 +104,11 @@ private:
     void on_deadline(std::uint32_t id);
     void on_retry(std::uint32_t id);
     void on_patience(std::uint32_t id);
-    void user_moves_on(const request& r);
+    // Inline: every request ends here, and only a closed-loop user has a next request.
+    void user_moves_on(const request& r) {
+        if (r.user != npos32) schedule_user_next(r.user);
+    }
+    void schedule_user_next(std::uint32_t user);
     void record(const request& r, std::uint8_t outcome);  // run.record_requests
     void free_slot(std::uint32_t id);
     void breaker_result(std::uint32_t inst, bool ok);
