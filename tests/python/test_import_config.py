@@ -110,33 +110,71 @@ def test_psycopg_pool_and_asyncpg_keyword_arguments():
     assert "not the acquire timeout" in listed["timeout"]["reason"]
 
 
-def test_pgbouncer_ini_with_the_pool_size_of_its_database():
+def test_pgbouncer_ini_keeps_every_database_and_user_and_routes_to_the_chosen_one():
     cfg = import_config.load(DATA / "pgbouncer.ini", database="shop")
-    assert cfg.section == {"pooler": {"kind": "pgbouncer", "pool_mode": "transaction", "max_client_conn": 2000,
-                                      "default_pool_size": 40, "min_pool_size": 5, "reserve_pool_size": 5,
-                                      "reserve_pool_timeout": 3, "server_idle_timeout": 300,
-                                      "server_lifetime": 1800, "query_wait_timeout": 60,
-                                      "server_check_delay": 10, "server_round_robin": True}}
+    assert cfg.section == {"pooler": {
+        "kind": "pgbouncer", "pool_mode": "transaction", "max_client_conn": 2000, "default_pool_size": 20,
+        "min_pool_size": 5, "reserve_pool_size": 3, "reserve_pool_timeout": 3, "server_idle_timeout": 300,
+        "server_lifetime": 1800, "query_wait_timeout": 60, "server_check_delay": 10, "server_round_robin": True,
+        "server_reset_query": "DISCARD ALL",
+        "databases": {"shop": {"pool_size": 40, "reserve_pool_size": 5}, "reporting": {"pool_size": 10}},
+        "users": {"reporting": {"max_user_connections": 12}},
+        "clients": [{"database": "shop"}]}}
     listed = _listed(cfg)
-    for key in ("[pgbouncer] listen_addr", "[pgbouncer] server_reset_query", "[databases] shop host",
-                "[databases] reporting pool_size", "[databases] reporting password", "[users] reporting"):
+    for key in ("[pgbouncer] listen_addr", "[databases] shop host", "[databases] reporting password",
+                "[users] reporting pool_mode"):
         assert key in listed, key
     assert listed["[databases] reporting password"]["value"] == "<redacted>"
-    # Without a database, [pgbouncer]'s own sizes stay and the choice is explained.
+    assert "[databases] reporting pool_size" not in listed  # imported into its own entry
+    # Without a database there is no route, and the note says what that means.
     plain = import_config.load(DATA / "pgbouncer.ini")
-    assert plain.section["pooler"]["default_pool_size"] == 20
-    assert any("choose one with database=" in n for n in plain.notes)
+    assert "clients" not in plain.section["pooler"]
+    assert plain.section["pooler"]["databases"] == cfg.section["pooler"]["databases"]
+    assert any("choose its database with database=" in n for n in plain.notes)
     _no_secret(cfg)
 
 
-def test_pgbouncer_session_pooling_is_an_error_not_a_different_scenario(tmp_path):
+def test_pgbouncer_ini_routed_database_gets_its_own_pool_size_in_a_run():
+    """The imported route and entry work together: the shop database's pool_size=40 lets
+    PgBouncer open 40 servers under a load needing about 30; unrouted, the global 20 caps it."""
+    peaks = {}
+    for db in ("shop", None):
+        sc = import_config.load(DATA / "pgbouncer.ini", database=db).scenario("standard-case")
+        sc["pool"] = {"kind": "generic", "min_connections": 0, "max_connections": 60, "acquisition_timeout": 5}
+        sc["workload"]["arrivals"]["rate_per_s"] = 3000
+        sc["run"] = dict(sc["run"], horizon_s=20)
+        peaks[db] = dbpoolsim.run(sc).summary["pooler_peak_servers"]
+    assert peaks == {"shop": 40, None: 20}
+
+
+def test_pgbouncer_forced_user_and_per_database_settings(tmp_path):
+    p = tmp_path / "pgbouncer.ini"
+    p.write_text("[databases]\napp = host=db user=svc pool_size=8 pool_mode=session server_lifetime=600\n"
+                 "other = host=db2 pool_mode=transaction max_db_connections=4\n* = host=fallback\n"
+                 "[pgbouncer]\npool_mode = transaction\nmax_user_connections = 30\n")
+    cfg = import_config.load(p, database="app")
+    pooler = cfg.section["pooler"]
+    assert pooler["clients"] == [{"database": "app", "user": "svc"}]
+    assert pooler["pool_mode"] == "session" and pooler["server_lifetime"] == 600  # app's own, applied globally
+    assert pooler["databases"] == {"app": {"pool_size": 8}, "other": {"max_db_connections": 4}}
+    assert pooler["max_user_connections"] == 30
+    listed = _listed(cfg)
+    assert "per-database pool_mode is not modelled" in listed["[databases] other pool_mode"]["reason"]
+    assert "fallback database" in listed["[databases] *"]["reason"]
+    assert any("overrides [pgbouncer] pool_mode=transaction" in n for n in cfg.notes)
+
+
+def test_pgbouncer_pool_modes(tmp_path):
     p = tmp_path / "pgbouncer.ini"
     p.write_text("[pgbouncer]\npool_mode = session\n")
-    with pytest.raises(dbpoolsim.ScenarioError, match="pool_mode = session: only transaction pooling is modelled"):
+    assert import_config.load(p).section["pooler"]["pool_mode"] == "session"
+    p.write_text("[pgbouncer]\npool_mode = statement\n")
+    with pytest.raises(dbpoolsim.ScenarioError, match="pool_mode = statement: only transaction and session"):
         import_config.load(p)
-    p.write_text("[pgbouncer]\ndefault_pool_size = 10\n")
-    with pytest.raises(dbpoolsim.ScenarioError, match="PgBouncer's default is session pooling"):
-        import_config.load(p)
+    p.write_text("[pgbouncer]\ndefault_pool_size = 10\n")  # PgBouncer's default is session pooling
+    cfg = import_config.load(p)
+    assert cfg.section["pooler"]["pool_mode"] == "session"
+    assert any("PgBouncer's default, session pooling" in n for n in cfg.notes)
 
 
 @pytest.mark.parametrize("name", ["hikari.properties", "application.properties", "application.yml",
@@ -147,7 +185,10 @@ def test_every_imported_section_runs_in_a_scenario(name):
     resolved = dbpoolsim.resolve_scenario(scenario)
     key = "pooler" if "pooler" in cfg.section else "pool"
     for k, v in cfg.section[key].items():
-        assert resolved[key][k] == v, k  # the values are taken as given (none reset here)
+        if k in ("databases", "users"):  # named entries: each given setting kept, the rest defaulted
+            assert {n: {s: resolved[key][k][n][s] for s in e} for n, e in v.items()} == v, k
+        else:
+            assert resolved[key][k] == v, k  # the values are taken as given (none reset here)
 
 
 def test_values_the_core_rejects_name_the_library_setting():
