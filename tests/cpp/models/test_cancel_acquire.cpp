@@ -5,75 +5,20 @@
 // future, a cancelled task), as their libraries do.
 #include <catch2/catch.hpp>
 
-#include <memory>
 #include <string>
 #include <vector>
 
-#include "models/scenario.hpp"
-#include "support/scenarios.hpp"
+#include "support/scripted_host.hpp"
 
 using namespace dbpoolsim;
 
 namespace {
 
-/// Logins take connect_s, round trips rtt_s, a granted request holds its connection hold_s.
-struct script_host final : models::pool_host {
-    enum : std::uint32_t { ev_connect = 1, ev_round_trip, ev_release, ev_arrive, ev_cancel, ev_timer = 32 };
-    struct entry {
-        double t;
-        std::uint32_t req;
-    };
-
-    sim::simulation sim;
-    models::pool_metrics metrics;
-    models::scenario scenario;
-    std::unique_ptr<models::pool_policy> pool;
-    double connect_s = 0.1, rtt_s = 0.001, hold_s = 1.0;
-    std::vector<entry> grants, fails;
-    std::vector<bool> cancelled;  // cancel_acquire's answers, in order
-
-    explicit script_host(const std::string& pool_json, double connect = 0.1) : connect_s(connect) {
-        scenario = models::scenario_from_json(R"({"pool": )" + pool_json + "}");
-        pool = models::make_pool(scenario.pool, *this, 0, metrics, sim::random_stream(1, 0, "pool/0"));
-        pool->start();
-    }
-    void arrive_at(double t, std::uint32_t req) { sim.schedule_at(t, ev_arrive, req); }
-    void cancel_at(double t, std::uint32_t req) { sim.schedule_at(t, ev_cancel, req); }
-    std::vector<std::uint32_t> granted() const {
-        std::vector<std::uint32_t> out;
-        for (const auto& g : grants) out.push_back(g.req);
-        return out;
-    }
-
-    void run_until(double t) {
-        sim.run_until(t, [this](const sim::event& e) {
-            switch (e.kind) {
-                case ev_connect: pool->on_connect_done(e.target, models::login_outcome::ok); break;
-                case ev_round_trip: pool->on_round_trip_done(e.target, true); break;
-                case ev_release: pool->release(e.target); break;
-                case ev_arrive: pool->acquire(e.target); break;
-                case ev_cancel: cancelled.push_back(pool->cancel_acquire(e.target)); break;
-                default: pool->on_timer(e.kind - ev_timer, e.target);
-            }
-        });
-    }
-
-    sim::simulation& simulation() override { return sim; }
-    void grant(std::uint32_t, std::uint32_t req, std::uint32_t c) override {
-        grants.push_back({sim.now(), req});
-        sim.schedule_after(hold_s, ev_release, c);
-    }
-    void fail(std::uint32_t, std::uint32_t req, models::fail_reason) override { fails.push_back({sim.now(), req}); }
-    void open_connection(std::uint32_t, std::uint32_t c, models::login_bounds) override {
-        if (c >= logins.size()) logins.resize(c + 1);
-        logins[c] = sim.timer_after(connect_s, ev_connect, c);
-    }
-    void abandon_login(std::uint32_t, std::uint32_t c) override { sim.cancel(logins[c]); }
-    std::vector<sim::timer_handle> logins;  // per connection: its login in flight
-    void round_trip(std::uint32_t, std::uint32_t c, double) override { sim.schedule_after(rtt_s, ev_round_trip, c); }
-    void close_connection(std::uint32_t, std::uint32_t) override {}
-    sim::timer_handle pool_timer(std::uint32_t, double at, std::uint32_t kind, std::uint32_t arg) override {
-        return sim.timer_at(at, ev_timer + kind, arg);
+/// Logins take connect_s, round trips 1 ms, a granted request holds its connection 1 s.
+struct script_host : test::scripted_host {
+    explicit script_host(const std::string& pool_json, double connect = 0.1) : scripted_host(pool_json) {
+        connect_s = connect;
+        start();
     }
 };
 

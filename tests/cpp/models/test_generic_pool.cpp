@@ -7,11 +7,7 @@ using namespace dbpoolsim;
 
 namespace {
 
-models::scenario scenario(const std::string& arrivals, const std::string& pool,
-                          const std::string& database, double query_s, double horizon_s,
-                          double sample_s = 0.01) {
-    return test::timeline_scenario(arrivals, pool, database, query_s, horizon_s, sample_s);
-}
+constexpr test::timeline_with scenario{0.01};
 
 const std::string db_150ms =
     R"({"cores": 0, "max_connections": 1000, "connect_time": {"kind": "constant", "value_s": 0.15}, "network_rtt_s": 0})";

@@ -101,13 +101,13 @@ TEST_CASE("a returned connection goes to the longest waiter; one created meanwhi
     w.run_until(2.0);
     REQUIRE(w.grants.size() == 3);
     CHECK(w.grants[0].t == Approx(1.0));
-    CHECK(w.grants[0].id == 0);
+    CHECK(w.grants[0].req == 0);
     CHECK(w.grants[1].t == Approx(1.05));
-    CHECK(w.grants[1].id == 1);
-    CHECK(w.grants[1].arg == w.grants[0].arg);  // the returned connection, not the new one
+    CHECK(w.grants[1].req == 1);
+    CHECK(w.grants[1].conn == w.grants[0].conn);  // the returned connection, not the new one
     CHECK(w.grants[2].t == Approx(1.10));
-    CHECK(w.grants[2].id == 2);
-    CHECK(w.grants[2].arg == w.grants[0].arg);
+    CHECK(w.grants[2].req == 2);
+    CHECK(w.grants[2].conn == w.grants[0].conn);
     REQUIRE(w.opens.size() == 2);
     CHECK(w.opens[1].t == Approx(1.0));
     CHECK(w.counts().total == 2);
@@ -129,11 +129,11 @@ TEST_CASE("a borrower takes the oldest-created idle connection (the shared-list 
     w.arrive_at(3.5, 3);
     w.run_until(5.0);
     REQUIRE(w.grants.size() == 4);
-    CHECK(w.grants[0].arg == 0);
-    CHECK(w.grants[1].arg == 1);
-    CHECK(w.grants[2].arg == 2);
+    CHECK(w.grants[0].conn == 0);
+    CHECK(w.grants[1].conn == 1);
+    CHECK(w.grants[2].conn == 2);
     CHECK(w.grants[3].t == Approx(3.5));
-    CHECK(w.grants[3].arg == 0);
+    CHECK(w.grants[3].conn == 0);
 }
 
 // ---- §1.9 item 3: validation on borrow ---------------------------------------------------------
@@ -175,7 +175,7 @@ TEST_CASE("a connection that fails the check is closed and the borrow retried wi
         // 2.001 s → closed ("validation"); the retry finds nothing idle, waits, and its
         // addBagItem starts a login at 2.001 s that is handed to it at 2.101 s.
         fake_world w(fixed(1));
-        w.check_ok = [](int n) { return n != 0; };
+        w.check_ok = [](std::uint32_t, int n) { return n != 0; };
         w.start();
         w.arrive_at(2.0, 0);
         w.run_until(3.0);
@@ -192,14 +192,14 @@ TEST_CASE("a connection that fails the check is closed and the borrow retried wi
         auto p = fixed(1);
         p.connectionTimeout = 250;
         fake_world w(p, 0.3);
-        w.check_ok = [](int n) { return n != 0; };
+        w.check_ok = [](std::uint32_t, int n) { return n != 0; };
         w.start();
         w.arrive_at(2.0, 0);
         w.run_until(3.0);
         CHECK(w.grants.empty());
         REQUIRE(w.fails.size() == 1);
         CHECK(w.fails[0].t == Approx(2.25));
-        CHECK(w.fails[0].arg == acquire_timeout);
+        CHECK(w.fails[0].why == acquire_timeout);
         CHECK(w.counts().idle == 1);
     }
 }
@@ -295,7 +295,7 @@ TEST_CASE("a keepalive that finds the connection dead closes it and the pool rep
     p.maxLifetime = 0;
     p.keepaliveTime = 30000;
     fake_world w(p, 0, 0.001);
-    w.check_ok = [](int) { return false; };
+    w.check_ok = [](std::uint32_t, int) { return false; };
     w.start();
     w.run_until(31.0);
     auto rs = pool_stream();
@@ -347,13 +347,13 @@ TEST_CASE("the housekeeper checks the newest-created idle connections first", "[
     for (std::uint32_t i = 0; i < 3; ++i) w.arrive_at(1.0, i);
     w.run_until(16.0);
     REQUIRE(w.grants.size() == 3);
-    CHECK(w.grants[0].arg == 0);
-    CHECK(w.grants[1].arg == 1);
-    CHECK(w.grants[2].arg == 2);
+    CHECK(w.grants[0].conn == 0);
+    CHECK(w.grants[1].conn == 1);
+    CHECK(w.grants[2].conn == 2);
     REQUIRE(w.closes.size() == 2);
     CHECK(w.closes[0].t == Approx(15.1));
-    CHECK(w.closes[0].id == 2);
-    CHECK(w.closes[1].id == 1);
+    CHECK(w.closes[0].conn == 2);
+    CHECK(w.closes[1].conn == 1);
     CHECK(closed(w.metrics, models::close_reason::idle) == 2);
     CHECK(w.counts().total == 1);
 }

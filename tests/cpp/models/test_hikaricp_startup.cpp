@@ -121,9 +121,9 @@ TEST_CASE("initializationFailTimeout decides what a failed start-up login does",
         CHECK(w.logins == 1);
         REQUIRE(w.fails.size() == 2);
         CHECK(w.fails[0].t == Approx(1.001));
-        CHECK(w.fails[0].arg == connect_error);
+        CHECK(w.fails[0].why == connect_error);
         CHECK(w.fails[1].t == Approx(2.0));
-        CHECK(w.fails[1].arg == connect_error);
+        CHECK(w.fails[1].why == connect_error);
     }
     SECTION("2500 ms: attempts at 0, 1.001 and 2.002 s, failure at 3.003 s") {
         auto p = fixed(10);

@@ -16,21 +16,15 @@
 #include "models/scenario.hpp"
 #include "sim/error.hpp"
 #include "support/scenarios.hpp"
+#include "support/scripted_host.hpp"
 
 using namespace dbpoolsim;
 
 namespace {
 
-models::scenario scenario(const std::string& arrivals, const std::string& pool,
-                          const std::string& database, double query_s, double horizon_s,
-                          double sample_s = 0.01) {
-    return test::timeline_scenario(arrivals, pool, database, query_s, horizon_s, sample_s);
-}
+constexpr test::timeline_with scenario{0.01};
 
-/// A database with constant login time `connect_s`, round trip `rtt_s`, room for `max` backends.
-std::string db(double connect_s, double rtt_s = 0, int max = 1000) {
-    return test::constant_db(connect_s, rtt_s, max);
-}
+using test::db;
 
 std::string burst(int count, double at_s, double every_s = 0) {
     return R"({"kind": "burst", "count": )" + std::to_string(count) + R"(, "at_s": )" +
@@ -66,66 +60,20 @@ std::vector<double> rising_edges(const models::replication_result& r, const std:
 std::vector<std::string> problems_of(const std::string& pool) { return test::pool_problems(pool); }
 
 /// A scripted world for what the real one cannot trigger yet (broken connections, failing
-/// checks) and for who-got-what questions: requests arrive at given times and hold their
-/// connection for `hold_s`.
-struct script_world final : models::pool_host {
-    enum ev : std::uint32_t { ev_connect, ev_round_trip, ev_arrive, ev_release, ev_break, ev_timer = 32 };
-
-    double connect_s = 0.1, rtt_s = 0.01, hold_s = 1.0;
-    bool round_trips_ok = true;
-    std::vector<std::uint32_t> break_in_use;  // requests whose connection breaks at hold end
-
-    sim::simulation sim;
-    models::pool_metrics metrics;
-    std::unique_ptr<models::pool_policy> pool;
-    struct grant_rec { double t; std::uint32_t req, conn; };
-    struct fail_rec { double t; std::uint32_t req; models::fail_reason why; };
-    std::vector<grant_rec> grants;
-    std::vector<fail_rec> fails;
-    std::vector<double> opens, round_trips;
-    int closes = 0;
-
-    explicit script_world(const models::psycopg_pool_params& p) {
-        pool = models::make_psycopg_pool(p, *this, 0, metrics, sim::random_stream(7, 0, "pool/0"));
+/// checks) and for who-got-what questions: logins take 0.1 s, round trips 10 ms, a granted
+/// request holds its connection 1 s (tests/cpp/support/scripted_host.hpp). psycopg_pool's
+/// workers wait for every login, so an abandoned login fails the test.
+struct script_world : test::scripted_host {
+    explicit script_world(const models::psycopg_pool_params& p)
+        : scripted_host([&p](models::pool_host& h, models::pool_metrics& m) {
+              return models::make_psycopg_pool(p, h, 0, m, sim::random_stream(7, 0, "pool/0"));
+          }) {
+        rtt_s = 0.01;
+        may_abandon_login = false;
     }
-    void arrive(double t, std::uint32_t req) { sim.schedule_at(t, ev_arrive, req); }
     void run(double until) {
-        pool->start();
-        sim.run_until(until, [this](const sim::event& e) {
-            switch (e.kind) {
-                case ev_connect: pool->on_connect_done(e.target, models::login_outcome::ok); break;
-                case ev_round_trip: pool->on_round_trip_done(e.target, round_trips_ok); break;
-                case ev_arrive: pool->acquire(e.target); break;
-                case ev_release: pool->release(e.target); break;
-                case ev_break: pool->on_broken_in_use(e.target); break;
-                default: pool->on_timer(e.kind - ev_timer, e.target);
-            }
-        });
-    }
-
-    sim::simulation& simulation() override { return sim; }
-    void grant(std::uint32_t, std::uint32_t req, std::uint32_t conn) override {
-        grants.push_back({sim.now(), req, conn});
-        const bool breaks = std::find(break_in_use.begin(), break_in_use.end(), req) != break_in_use.end();
-        sim.schedule_after(hold_s, breaks ? ev_break : ev_release, conn);
-    }
-    void fail(std::uint32_t, std::uint32_t req, models::fail_reason why) override {
-        fails.push_back({sim.now(), req, why});
-    }
-    void open_connection(std::uint32_t, std::uint32_t conn, models::login_bounds) override {
-        opens.push_back(sim.now());
-        sim.schedule_after(connect_s, ev_connect, conn);
-    }
-    void abandon_login(std::uint32_t, std::uint32_t) override {
-        FAIL("psycopg_pool never abandons a login (its workers wait for each one)");
-    }
-    void round_trip(std::uint32_t, std::uint32_t conn, double) override {
-        round_trips.push_back(sim.now());
-        sim.schedule_after(rtt_s, ev_round_trip, conn);
-    }
-    void close_connection(std::uint32_t, std::uint32_t) override { ++closes; }
-    sim::timer_handle pool_timer(std::uint32_t, double t, std::uint32_t kind, std::uint32_t arg) override {
-        return sim.timer_at(t, ev_timer + kind, arg);
+        start();
+        run_until(until);
     }
 };
 
@@ -323,9 +271,9 @@ TEST_CASE("waiters are served first come first served; a timed-out one is skippe
     p.min_size = 1;
     p.timeout = 1.5;
     script_world w(p);
-    w.hold_s = 0.5;
-    for (std::uint32_t i = 0; i < 5; ++i) w.arrive(1.0 + 0.1 * i, i);
-    w.arrive(2.95, 5);
+    w.hold = [](std::uint32_t) { return 0.5; };
+    for (std::uint32_t i = 0; i < 5; ++i) w.arrive_at(1.0 + 0.1 * i, i);
+    w.arrive_at(2.95, 5);
     w.run(5);
     REQUIRE(w.grants.size() == 5);
     const std::uint32_t order[] = {0, 1, 2, 3, 5};
@@ -477,13 +425,13 @@ TEST_CASE("a connection that breaks in use is closed on return and replaced by a
     models::psycopg_pool_params p;
     p.min_size = 1;
     script_world w(p);
-    w.break_in_use = {0};
-    w.arrive(1.0, 0);
-    w.arrive(2.05, 1);
+    w.breaks = {0};
+    w.arrive_at(1.0, 0);
+    w.arrive_at(2.05, 1);
     w.run(4);
-    CHECK(w.closes == 1);
+    CHECK(w.closes.size() == 1);
     REQUIRE(w.opens.size() == 2);
-    CHECK(w.opens[1] == Approx(2.0));
+    CHECK(w.opens[1].t == Approx(2.0));
     REQUIRE(w.grants.size() == 2);
     CHECK(w.grants[1].req == 1);
     CHECK(w.grants[1].t == Approx(2.1));
@@ -508,23 +456,23 @@ TEST_CASE("a failed check discards the connection, queues a replacement, and ret
     p.check = true;
     p.timeout = 5;
     script_world w(p);
-    w.round_trips_ok = false;
-    w.arrive(1.0, 0);
+    w.check_ok = [](std::uint32_t, int) { return false; };
+    w.arrive_at(1.0, 0);
     w.run(10);
     CHECK(w.grants.empty());
     REQUIRE(w.round_trips.size() == 4);
-    CHECK(w.round_trips[0] == Approx(1.0));
-    CHECK(w.round_trips[1] == Approx(1.11));
-    const double d = w.round_trips[2] - 1.12;
+    CHECK(w.round_trips[0].t == Approx(1.0));
+    CHECK(w.round_trips[1].t == Approx(1.11));
+    const double d = w.round_trips[2].t - 1.12;
     CHECK(d >= 0.9);
     CHECK(d < 1.1);
-    CHECK(w.round_trips[3] == Approx(1.13 + 3 * d));
+    CHECK(w.round_trips[3].t == Approx(1.13 + 3 * d));
     REQUIRE(w.fails.size() == 1);
     CHECK(w.fails[0].t == Approx(6.11));
     CHECK(w.fails[0].why == models::fail_reason::acquire_timeout);
-    CHECK(w.closes == 4);
+    CHECK(w.closes.size() == 4);
     REQUIRE(w.opens.size() == 5);
-    CHECK(w.opens[1] == Approx(1.01));
+    CHECK(w.opens[1].t == Approx(1.01));
     CHECK(w.metrics.closed[static_cast<std::size_t>(models::close_reason::broken)] == 4);
 }
 

@@ -1,33 +1,25 @@
 // SQLAlchemy QueuePool (spec section 2), event by event. Constant times make every number
 // exact. Two styles:
 //   - whole-world timelines (run_replication) for what the world can trigger today;
-//   - a micro-world (`harness` below) that drives the policy directly, for orderings that
+//   - a micro-world (`harness` below, on tests/cpp/support/scripted_host.hpp) that drives the policy directly, for orderings that
 //     need requests at chosen instants and for the fault side (failed pings, broken
 //     connections, refused reconnects) that the world cannot produce yet.
 #include <catch2/catch.hpp>
 
-#include <functional>
-#include <map>
 #include <set>
 
 #include "models/pool/sqlalchemy_queuepool.hpp"
 #include "sim/error.hpp"
-#include "sim/simulation.hpp"
 #include "support/scenarios.hpp"
+#include "support/scripted_host.hpp"
 
 using namespace dbpoolsim;
 
 namespace {
 
-models::scenario scenario(const std::string& arrivals, const std::string& pool,
-                          const std::string& database, double query_s, double horizon_s,
-                          double sample_s = 0.05) {
-    return test::timeline_scenario(arrivals, pool, database, query_s, horizon_s, sample_s);
-}
+constexpr test::timeline_with scenario{0.05};
 
-std::string db(double connect_s, double rtt_s, int max_connections = 1000) {
-    return test::constant_db(connect_s, rtt_s, max_connections);
-}
+using test::db;
 
 std::string pool(const std::string& extra = "") {
     return R"({"kind": "sqlalchemy_queuepool")" + (extra.empty() ? "" : ", " + extra) + "}";
@@ -35,93 +27,25 @@ std::string pool(const std::string& extra = "") {
 
 using test::at;
 
-/// A micro-world: requests arrive and release at scripted instants; logins take connect_s
-/// (or are refused after rtt_s while `logins_ok` is false); round trips take rtt_s and fail
-/// for the connections listed in `failing_rt` (once each). Records every grant and failure.
-class harness final : public models::pool_host {
-public:
-    explicit harness(models::sqlalchemy_queuepool_params p) {
-        pool_ = models::make_sqlalchemy_queuepool(p, *this, 0, metrics, sim::random_stream());
-        pool_->start();
-    }
-
-    struct outcome {
-        bool granted = false, failed = false;
-        double t = -1;
-        std::uint32_t conn = models::npos32;
-        models::fail_reason why = models::fail_reason::count_;
-    };
-
-    double connect_s = 0.1, rtt_s = 0.01;
+/// A micro-world: requests arrive and release at scripted instants; logins take 0.1 s (or are
+/// refused after rtt_s while `logins_ok` is false); round trips take 10 ms and fail for the
+/// connections listed in `failing_rt` (once each). QueuePool never abandons a login.
+struct harness : test::scripted_host {
     bool logins_ok = true;
     std::set<std::uint32_t> failing_rt;
-    std::map<std::uint32_t, outcome> out;
-    std::vector<std::uint32_t> grant_order;
-    int logins = 0, closes = 0;
-    models::pool_metrics metrics;
 
-    models::pool_policy& pool() { return *pool_; }
-
-    // ---- pool_host ----
-    sim::simulation& simulation() override { return sim_; }
-    void grant(std::uint32_t, std::uint32_t req, std::uint32_t conn) override {
-        auto& o = out[req];
-        REQUIRE(!o.granted);
-        REQUIRE(!o.failed);
-        o.granted = true, o.t = sim_.now(), o.conn = conn;
-        grant_order.push_back(req);
+    explicit harness(const models::sqlalchemy_queuepool_params& p)
+        : scripted_host([&p](models::pool_host& h, models::pool_metrics& m) {
+              return models::make_sqlalchemy_queuepool(p, h, 0, m, sim::random_stream());
+          }) {
+        rtt_s = 0.01;
+        hold = [](std::uint32_t) { return held; };
+        login_ok = [this](int) { return logins_ok; };
+        check_ok = [this](std::uint32_t c, int) { return failing_rt.erase(c) == 0; };
+        may_abandon_login = false;
+        start();
     }
-    void fail(std::uint32_t, std::uint32_t req, models::fail_reason why) override {
-        auto& o = out[req];
-        REQUIRE(!o.granted);
-        REQUIRE(!o.failed);
-        o.failed = true, o.t = sim_.now(), o.why = why;
-    }
-    void abandon_login(std::uint32_t, std::uint32_t) override {
-        FAIL("QueuePool never abandons a login (the checkout waits for it)");
-    }
-    void open_connection(std::uint32_t, std::uint32_t c, models::login_bounds) override {
-        ++logins;
-        if (c >= login_ok_.size()) login_ok_.resize(c + 1);
-        login_ok_[c] = logins_ok;
-        sim_.schedule_after(logins_ok ? connect_s : rtt_s, ev_connect, c);
-    }
-    void round_trip(std::uint32_t, std::uint32_t c, double) override { sim_.schedule_after(rtt_s, ev_rt, c); }
-    void close_connection(std::uint32_t, std::uint32_t) override { ++closes; }
-    sim::timer_handle pool_timer(std::uint32_t, double t, std::uint32_t kind, std::uint32_t arg) override {
-        return sim_.timer_at(t, ev_timer + kind, arg);
-    }
-
-    // ---- script ----
-    void at(double t, std::function<void()> fn) {
-        script_.push_back(std::move(fn));
-        sim_.schedule_at(t, ev_script, static_cast<std::uint32_t>(script_.size() - 1));
-    }
-    void acquire_at(double t, std::uint32_t req) { at(t, [this, req] { pool_->acquire(req); }); }
-    void release_at(double t, std::uint32_t req) { at(t, [this, req] { pool_->release(out.at(req).conn); }); }
-    void run_until(double t) {
-        sim_.run_until(t, [this](const sim::event& e) {
-            switch (e.kind) {
-                case ev_connect:
-                    pool_->on_connect_done(e.target, login_ok_[e.target] ? models::login_outcome::ok
-                                                                         : models::login_outcome::refused);
-                    break;
-                case ev_rt: pool_->on_round_trip_done(e.target, failing_rt.erase(e.target) == 0); break;
-                case ev_script: script_[e.target](); break;
-                default: pool_->on_timer(e.kind - ev_timer, e.target);
-            }
-        });
-    }
-    std::uint64_t closed(models::close_reason why) const {
-        return metrics.closed[static_cast<std::size_t>(why)];
-    }
-
-private:
-    enum : std::uint32_t { ev_connect = 0, ev_rt = 1, ev_script = 2, ev_timer = 32 };
-    sim::simulation sim_;
-    std::unique_ptr<models::pool_policy> pool_;
-    std::vector<std::uint8_t> login_ok_;
-    std::vector<std::function<void()>> script_;
+    void acquire_at(double t, std::uint32_t req) { arrive_at(t, req); }
 };
 
 models::sqlalchemy_queuepool_params params(int pool_size, int max_overflow) {
@@ -306,7 +230,7 @@ TEST_CASE("an arrival takes a just-returned connection before the woken waiter, 
     h.release_at(2.0, 3);
     h.release_at(3.0, 2);
     h.run_until(4);
-    CHECK(h.grant_order == std::vector<std::uint32_t>{0, 3, 2, 1});
+    CHECK(h.granted() == std::vector<std::uint32_t>{0, 3, 2, 1});
     CHECK(h.out[3].t == Approx(1.005));
     CHECK(h.out[2].t == Approx(2.01));
     CHECK(h.out[1].t == Approx(3.01));
@@ -382,7 +306,7 @@ TEST_CASE("a connection's age counts from the start of its login, so a recycle s
     CHECK(h.out[1].t == Approx(0.4));
     CHECK(h.logins == 3);
     CHECK(h.closed(models::close_reason::lifetime) == 2);
-    CHECK(h.pool().counts().total == 1);
+    CHECK(h.pool->counts().total == 1);
 }
 
 TEST_CASE("pre-ping costs one round trip at checkout, but not for a fresh connection",
@@ -481,7 +405,7 @@ TEST_CASE("a connection found broken in use comes back as an empty record and in
     harness h(p);
     h.acquire_at(0, 0);
     h.acquire_at(0, 1);
-    h.at(1.0, [&] { h.pool().on_broken_in_use(h.out[0].conn); });
+    h.at(1.0, [&] { h.pool->on_broken_in_use(h.out[0].conn); });
     h.release_at(1.5, 1);
     h.acquire_at(2.0, 2);
     h.acquire_at(2.0, 3);
@@ -490,7 +414,7 @@ TEST_CASE("a connection found broken in use comes back as an empty record and in
     CHECK(h.out[3].t == Approx(2.1));
     CHECK(h.logins == 4);
     CHECK(h.closed(models::close_reason::broken) == 2);
-    CHECK(h.pool().counts().total == 2);
+    CHECK(h.pool->counts().total == 2);
 }
 
 // ---- 2.8 item 6: idle order ----------------------------------------------------------------
@@ -598,7 +522,7 @@ TEST_CASE("the asyncio variant's woken waiter past its deadline passes the wake-
         CHECK(h.out[2].failed);
         CHECK(h.out[2].why == models::fail_reason::acquire_timeout);
         CHECK(h.out[2].t == Approx(asyncio ? 1.35 : 1.3));
-        CHECK(h.pool().counts().idle == (asyncio ? 1u : 0u));
+        CHECK(h.pool->counts().idle == (asyncio ? 1u : 0u));
     }
 }
 

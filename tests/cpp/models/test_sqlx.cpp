@@ -14,15 +14,9 @@ using namespace dbpoolsim;
 
 namespace {
 
-models::scenario sqlx_scenario(const std::string& arrivals, const std::string& pool,
-                               const std::string& database, double query_s, double horizon_s,
-                               double sample_s = 0.005) {
-    return test::timeline_scenario(arrivals, pool, database, query_s, horizon_s, sample_s);
-}
+constexpr test::timeline_with sqlx_scenario{0.005};
 
-std::string db(double connect_s, double rtt_s, int max_connections = 1000) {
-    return test::constant_db(connect_s, rtt_s, max_connections);
-}
+using test::db;
 
 using test::no_requests;
 

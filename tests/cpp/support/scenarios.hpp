@@ -63,6 +63,24 @@ inline std::string constant_db(double connect_s, double rtt_s, int max_connectio
            R"(}, "network_rtt_s": )" + std::to_string(rtt_s) + "}";
 }
 
+/// A policy test file's `scenario(arrivals, pool, database, query_s, horizon_s[, sample_s])`:
+/// timeline_scenario with the file's own default sample interval (a sample_s of 0 takes it),
+/// declared once per file as `constexpr test::timeline_with scenario{0.01};`.
+struct timeline_with {
+    double default_sample_s;
+    models::scenario operator()(const std::string& arrivals, const std::string& pool, const std::string& database,
+                                double query_s, double horizon_s, double sample_s = 0) const {
+        return timeline_scenario(arrivals, pool, database, query_s, horizon_s,
+                                 sample_s > 0 ? sample_s : default_sample_s);
+    }
+};
+
+/// The policy tests' database: constant login time, the given round trip, room for
+/// `max_connections` backends (constant_db).
+inline std::string db(double connect_s, double rtt_s = 0, int max_connections = 1000) {
+    return constant_db(connect_s, rtt_s, max_connections);
+}
+
 /// Value of series column `col` at the sample taken at time t (|t_s - t| < tol).
 inline double at(const models::replication_result& r, const std::string& col, double t,
                  double tol = 1e-9) {
