@@ -43,7 +43,8 @@ public:
           timeout_(p.connectionTimeoutMillis > 0 ? static_cast<double>(p.connectionTimeoutMillis) / 1000
                                                  : sim::infinity),
           max_uses_(p.maxUses > 0 ? static_cast<std::uint64_t>(p.maxUses) : 0),
-          lifetime_(p.maxLifetimeSeconds) {}
+          lifetime_(p.maxLifetimeSeconds),
+          release_with_error_(p.release_with_error) {}
 
     /// The Pool constructor opens nothing (`min` only keeps idle clients from being removed).
     void start() override {}
@@ -101,6 +102,16 @@ public:
         // _afterConnect: the lifetime timer from the end of the login, no jitter.
         if (lifetime_ > 0) e.life_timer = host_.pool_timer(index_, now() + lifetime_, timer_lifetime, c);
         acquire_client(c, req);
+    }
+
+    /// An SQL error on a sound client. pool.query (pg-pool index.js, Pool.query) calls
+    /// client.release(err) with the query's error, and Pool._release removes a client released
+    /// with an error (`if (err || ...) return this._remove(client, this._pulseQueue...)`):
+    /// counted as closed broken, like a client removed after a failed query. Without
+    /// release_with_error the application releases it plainly (client.release()) and it stays.
+    void release_after_error(std::uint32_t c, std::uint32_t queries) override {
+        if (!release_with_error_) return pool_base::release(c, queries);
+        remove(c, close_reason::broken);
     }
 
     void on_round_trip_done(std::uint32_t c, bool) override {
@@ -280,6 +291,7 @@ private:
     double idle_, timeout_;
     std::uint64_t max_uses_;
     double lifetime_;
+    bool release_with_error_;
     std::uint32_t clients_ = 0;  // _clients.length
     std::vector<request> reqs_;
     std::vector<ext> exts_;
@@ -299,6 +311,7 @@ const detail::field_table<P>& node_fields() {
         make_field<&P::connectionTimeoutMillis>("connectionTimeoutMillis", between(0, ms_max)),
         make_field<&P::maxUses>("maxUses", between(0, 9007199254740991.0)),
         make_field<&P::maxLifetimeSeconds>("maxLifetimeSeconds", between(0, ms_max / 1000)),
+        make_field<&P::release_with_error>("release_with_error"),
     };
     return t;
 }

@@ -34,6 +34,7 @@ struct node_postgres_params : pool_params {
     long long connectionTimeoutMillis = 0;   // ms; 0 = wait forever
     long long maxUses = 0;                   // 0 = Infinity
     double maxLifetimeSeconds = 0;           // s; 0 = none
+    bool release_with_error = true;          // client.release(err) after an SQL error, as pool.query does
 };
 
 std::unique_ptr<pool_policy> make_node_postgres_pool(const node_postgres_params& p, pool_host& host,

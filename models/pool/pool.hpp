@@ -133,6 +133,10 @@ public:
         (void)queries;
         release(conn);
     }
+    /// The request holding `conn` is done with it after an SQL error on it (a statement
+    /// timeout, a write in a read-only transaction): the connection itself is sound. Default:
+    /// an ordinary release. node-postgres with release_with_error removes the client.
+    virtual void release_after_error(std::uint32_t conn, std::uint32_t queries) { release(conn, queries); }
     /// A login started with open_connection finished (`how` == ok: a usable connection).
     virtual void on_connect_done(std::uint32_t conn, login_outcome how) = 0;
     /// A round trip started with round_trip finished (ok = the server answered).

@@ -241,7 +241,7 @@ void world::on_query_error(std::uint32_t id) {
         }
     }
     if (broken & 1) broken_in_use(r.pool, r.conn);
-    else release_conn(r.pool, r.conn, r.query_index + 1);  // the failed query was sent too
+    else release_conn(r.pool, r.conn, r.query_index + 1, true);  // the failed query was sent too
     attempt_failed(id, r.err);
 }
 

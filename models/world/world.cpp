@@ -236,13 +236,15 @@ void world::arm_idle_session(std::uint32_t pool, std::uint32_t conn) {
     l.idle_timer = sim_.timer_after(s_.database.idle_session_timeout_s, ev_idle_session, conn_ref{pool, conn}.target());
 }
 
-/// `queries`: how many queries the checkout sent on the connection (asyncpg counts them).
-void world::release_conn(std::uint32_t pool, std::uint32_t conn, std::uint32_t queries) {
+/// `queries`: how many queries the checkout sent on the connection (asyncpg counts them);
+/// `after_error`: the last of them failed with an SQL error (the connection is sound).
+void world::release_conn(std::uint32_t pool, std::uint32_t conn, std::uint32_t queries, bool after_error) {
     if (track_) {
         net_.at(pool, conn).held = false;
         arm_idle_session(pool, conn);
     }
-    pools_[pool]->release(conn, queries);
+    if (after_error) pools_[pool]->release_after_error(conn, queries);
+    else pools_[pool]->release(conn, queries);
 }
 
 void world::release_server(std::uint32_t server) {

@@ -131,7 +131,7 @@ private:
     bool nat_check(link& l, std::uint32_t pool);
     void broken_in_use(std::uint32_t pool, std::uint32_t conn);
     void arm_idle_session(std::uint32_t pool, std::uint32_t conn);
-    void release_conn(std::uint32_t pool, std::uint32_t conn, std::uint32_t queries);
+    void release_conn(std::uint32_t pool, std::uint32_t conn, std::uint32_t queries, bool after_error = false);
     void release_server(std::uint32_t server);
     void hold_server(std::uint32_t server);
     std::uint32_t unlink_server(link& client);

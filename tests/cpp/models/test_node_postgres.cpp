@@ -40,6 +40,7 @@ TEST_CASE("node_postgres: the defaults are pg.Pool's", "[pool][node_postgres]") 
     CHECK(d.connectionTimeoutMillis == 0);
     CHECK(d.maxUses == 0);
     CHECK(d.maxLifetimeSeconds == 0);
+    CHECK(d.release_with_error);  // pool.query, the usual way to run a query
     CHECK(test::pool_problems(R"({"kind": "node_postgres", "max": 0})") ==
           std::vector<std::string>{"/pool/max: must be >= 1, got 0"});
     CHECK(test::pool_problems(R"({"kind": "node_postgres", "max": 4, "min": 5})") ==
@@ -265,4 +266,35 @@ TEST_CASE("node_postgres with max c and no idle timeout is M/M/c, and M/M/c+D wi
         check_within(across(r, "timeout_rate"), exact.p_timeout, "P(timeout)");
         check_within(across(r, "wait_time_all_avg_ms"), exact.mean_wait_all * 1e3, "mean wait, all (ms)");
     }
+}
+
+// ---- item 10: a failed query destroys the client (pool.query) ------------------------------------
+
+TEST_CASE("node_postgres: after an SQL error pool.query removes the client; release() without the error keeps it",
+          "[pool][node_postgres]") {
+    // statement_timeout 50 ms: the request at 1.0 (granted 1.05 after its login) holds a 0.2 s
+    // query and gets 57014 at 1.1. pool.query (the default, release_with_error) releases the
+    // client with that error and pg-pool's _release removes it, so the request at 2.0 logs in
+    // again (db_done 2.06); released plainly the client stays and is reused (db_done 2.01).
+    const std::string trace = "1.0,0.2\n2.0,0.01\n";
+    const std::string timeout = R"(, "client": {"statement_timeout_s": 0.05})";
+    const auto removed = run(trace, "", 3.0, timeout);
+    CHECK(removed.metric("failed_statement_timeout") == 1);
+    CHECK(removed.metric("connections_closed_broken") == 1);
+    CHECK(removed.metric("connections_created") == 2);
+    CHECK(removed.at("total_connections", 1.5) == 0);
+    check_times(times_of(removed.of({"db_done"})), {2.06});
+    const auto kept = run(trace, R"("release_with_error": false)", 3.0, timeout);
+    CHECK(kept.metric("failed_statement_timeout") == 1);
+    CHECK(kept.metric("connections_closed_broken") == 0);
+    CHECK(kept.metric("connections_created") == 1);
+    CHECK(kept.at("total_connections", 1.5) == 1);
+    check_times(times_of(kept.of({"db_done"})), {2.01});
+    // The chapter's case: every query fails (statement_timeout 5 ms, 10 ms queries), so every
+    // release removes its client and every request logs in.
+    const auto all = run(repeat("1.0,0.01\n", 3) + "2.0,0.01\n3.0,0.01\n", "", 4.0,
+                         R"(, "client": {"statement_timeout_s": 0.005})");
+    CHECK(all.metric("failed_statement_timeout") == 5);
+    CHECK(all.metric("connections_created") == 5);
+    CHECK(all.metric("connections_closed_broken") == 5);
 }
