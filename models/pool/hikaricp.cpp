@@ -23,6 +23,11 @@
 //   bounded at maximumPoolSize (extra submits discarded). `adder_busy_` is the thread,
 //   `queued_` the queue length. A task loops while shouldContinueCreating(); each success adds
 //   one connection and sleeps 30 ms; each failure sleeps 10 ms doubling to 5 s (§1.4).
+//   With `version` "2.7.9" (the release Debian ships, HikariPool.java at tag HikariCP-2.7.9,
+//   PoolEntryCreator.call): no pause after a success, and each failure sleeps 250 ms, then
+//   1.5 times longer, at most min(10 s, connectionTimeout). Its other differences are not
+//   modelled: shouldCreateAnotherConnection (waiters > 0 instead of waiters > idle) and
+//   addBagItem (waiting >= queued instead of >).
 // * The closer thread: after every closeConnection it runs fillPool (§1.4, §1.6). That is a
 //   zero-delay timer here, so it runs after the code that closed (another thread in Java).
 // * Per-connection timers: MaxLifetimeTask in pool_base's `connection.timer`, KeepaliveTask in
@@ -62,7 +67,8 @@ public:
           max_(static_cast<std::uint32_t>(p.maximumPoolSize)),
           min_idle_(static_cast<std::uint32_t>(p.minimumIdle)),
           timeout_s_(static_cast<double>(p.connectionTimeout) * ms),
-          bounds_(hikaricp_login_bounds(p)) {}
+          bounds_(hikaricp_login_bounds(p)),
+          v2_(p.version == "2.7.9") {}
 
     // §1.4 "Startup" (HikariPool constructor → checkFailFast). The constructor is synchronous:
     // requests that arrive before it returns wait for it (as callers of a lazily initialised
@@ -114,13 +120,17 @@ public:
             connection_failed(c);
             host_.pool_timer(index_, now() + static_cast<double>(backoff_ms_) * ms,
                              timer_adder_backoff, 0);
-            backoff_ms_ = std::min<long long>(5000, backoff_ms_ * 2);
+            backoff_ms_ = v2_ ? std::min<long long>(std::min<long long>(10000, p_.connectionTimeout),
+                                                    static_cast<long long>(static_cast<double>(backoff_ms_) * 1.5))
+                              : std::min<long long>(5000, backoff_ms_ * 2);
             return;
         }
         created(c);
         make_available(c);  // ConcurrentBag.add: offered to waiters, else NOT_IN_USE
-        // ... then quietlySleep(30 ms) and the task ends (one connection per task, §1.4).
-        host_.pool_timer(index_, now() + 30 * ms, timer_adder_pause, 0);
+        // ... then quietlySleep(30 ms) and the task ends (one connection per task, §1.4);
+        // 2.7.9 returns at once (a zero-delay timer: the adder thread's next task runs after
+        // the hand-off, as in Java).
+        host_.pool_timer(index_, now() + (v2_ ? 0.0 : 30 * ms), timer_adder_pause, 0);
     }
 
     void on_round_trip_done(std::uint32_t c, bool ok) override {
@@ -297,7 +307,7 @@ private:
 
     void start_task() {
         adder_busy_ = true;
-        backoff_ms_ = 10;
+        backoff_ms_ = v2_ ? 250 : 10;
         if (!task_step()) adder_busy_ = false;
     }
 
@@ -450,6 +460,7 @@ private:
     std::uint32_t queued_ = 0;
     std::uint32_t adder_conn_ = npos32;
     long long backoff_ms_ = 10;
+    const bool v2_;  // version "2.7.9"
 
     // the bag
     std::uint64_t next_seq_ = 0;
@@ -546,6 +557,7 @@ const field_table<P>& hikaricp_fields() {
         make_field<&P::connectTimeout>("connectTimeout", at_least(0)),
         make_field<&P::loginTimeout>("loginTimeout", at_least(0)),
         make_field<&P::dataSourceClassName>("dataSourceClassName"),
+        make_field<&P::version>("version").one_of({"6.0.0", "2.7.9"}),
     };
     return t;
 }
@@ -576,7 +588,7 @@ void hikaricp_cross(const P& p, const std::string& path, problems& out) {
 const pool_kind& hikaricp_pool_kind() {
     static const pool_kind k = table_pool_kind<P, hikaricp_fields, make_hikaricp_pool, hikaricp_cross, validate_numerics>(
         "hikaricp",
-        "HikariCP 6.x: one serialized connection adder (+30 ms per connection), FIFO hand-off, "
+        "HikariCP 6.x (or 2.7.9 with version): one serialized connection adder (+30 ms per connection), FIFO hand-off, "
         "housekeeper every 30 s, parameters in ms as in HikariConfig");
     return k;
 }
