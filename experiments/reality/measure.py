@@ -160,6 +160,7 @@ def summarise(rows: list[dict], meta: dict, sessions_opened: int | None,
         "overhead_unqueued_mean_ms": 1e3 * sum(unq) / len(unq) if unq else math.nan,
         "overhead_unqueued_median_ms": 1e3 * unq_median if unq else math.nan,
         "handoff_median_ms": percentile(hand, 0.5),
+        "handoff_mean_ms": sum(hand) / len(hand) if hand else math.nan,
         "handoff_p90_ms": percentile(hand, 0.9),
         "handoffs": len(hand),
         "dispatch_lag_p99_ms": percentile(lag, 0.99),
@@ -187,6 +188,17 @@ def replay_overhead_s(m: dict) -> float:
     if math.isnan(v):
         v = m["overhead_median_ms"] if m.get("pooler_queue") else v
     return v / 1e3 if not math.isnan(v) else 0.0
+
+
+def replay_params(lib: str, params: dict, m: dict) -> dict:
+    """The library's pool parameters for dbpoolsim, plus what the run measured where the policy
+    has a knob for it: SQLAlchemy's `wakeup_latency_s` (a return notifies a waiter, which runs
+    that much later; a request arriving in between takes the connection) is the run's mean
+    hand-off latency (handoffs_ms: 0.1-0.4 ms; 0 when nobody waited)."""
+    if lib == "sqlalchemy_queuepool":
+        mean = m.get("handoff_mean_ms", math.nan)
+        return {**params, "wakeup_latency_s": 0.0 if math.isnan(mean) else round(mean / 1e3, 7)}
+    return params
 
 
 def read_meta(out: Path) -> dict:

@@ -33,7 +33,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from cases import CASES, CLOSEST, PY_LIBS, Case, write_trace  # noqa: E402
-from measure import pooler_queue_servers, read_meta, read_requests, replay_overhead_s, summarise  # noqa: E402
+from measure import (pooler_queue_servers, read_meta, read_requests, replay_overhead_s,  # noqa: E402
+                     replay_params, summarise)
 from servers import DelayProxy, PgBouncer, Postgres  # noqa: E402
 import per_request  # noqa: E402
 import simulate  # noqa: E402
@@ -190,7 +191,6 @@ def run_case(case: Case, libs: list[str], pg: Postgres, out: Path, smoke: bool,
 
 def compare(case: Case, lib: str, run_dir: Path, replications: int, rows_out: list[dict]) -> None:
     """dbpoolsim against one measured run, from its files alone (so --resimulate can redo it)."""
-    params = case.params()[lib]
     saved = json.loads((run_dir / "measured.json").read_text())
     rows = read_requests(run_dir, run_dir.parent / "trace.csv")
     meta = read_meta(run_dir)
@@ -200,6 +200,7 @@ def compare(case: Case, lib: str, run_dir: Path, replications: int, rows_out: li
     # The overhead beyond pg_sleep for requests without a measured hold (failed ones; behind
     # PgBouncer in transaction mode every request): measure.replay_overhead_s.
     m["overhead_s"] = replay_overhead_s(m)
+    params = replay_params(lib, case.params()[lib], m)
     m["connect_times_s"] = meta["connect_times_s"]
     m["db_connect_times_s"] = saved["db_connect_times_s"]
     name = f"{case.name}-{lib}"

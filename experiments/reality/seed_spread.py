@@ -22,7 +22,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from cases import CASES  # noqa: E402
-from measure import pooler_queue_servers, read_meta, read_requests, replay_overhead_s, summarise  # noqa: E402
+from measure import (pooler_queue_servers, read_meta, read_requests, replay_overhead_s,  # noqa: E402
+                     replay_params, summarise)
 import simulate  # noqa: E402
 
 
@@ -50,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     means, p95s = [], []
     with tempfile.TemporaryDirectory() as tmp:
         for seed in range(1, a.seeds + 1):
-            summ, _ = simulate.replay(case.name, a.library, case.params()[a.library], rows, m, Path(tmp),
+            summ, _ = simulate.replay(case.name, a.library, replay_params(a.library, case.params()[a.library], m), rows, m, Path(tmp),
                                       pgbouncer, per_request_holds=not pooler_queue, seed=seed)
             means.append(summ["wait_time_avg_ms"])
             p95s.append(summ["wait_time_p95_ms"])
