@@ -35,6 +35,8 @@
 // and dbpoolsim's own:
 //   version               "6.0.0"  or "2.7.9" (Debian's libhikaricp-java): the connection adder's
 //                                  pause after a success (30 ms / none) and its failure backoff
+//   wakeup_latency_s      0        s; a returned connection offered to a waiting thread stays
+//                                  takeable by new borrowers until that thread runs
 #pragma once
 
 #include <string>
@@ -60,6 +62,7 @@ struct hikaricp_params : pool_params {
     double loginTimeout = 0;                  // s (pgJDBC property); 0 = none
     std::string dataSourceClassName;          // "" = jdbcUrl
     std::string version = "6.0.0";            // dbpoolsim's: "6.0.0" or "2.7.9" (the adder's pauses)
+    double wakeup_latency_s = 0;              // dbpoolsim's: offer to a waiter -> it runs (barging window)
 };
 
 /// The bounds of each login attempt that HikariCP and pgJDBC together apply (PoolBase
