@@ -192,10 +192,11 @@ def replay_overhead_s(m: dict) -> float:
 
 def replay_params(lib: str, params: dict, m: dict) -> dict:
     """The library's pool parameters for dbpoolsim, plus what the run measured where the policy
-    has a knob for it: SQLAlchemy's `wakeup_latency_s` (a return notifies a waiter, which runs
-    that much later; a request arriving in between takes the connection) is the run's mean
-    hand-off latency (handoffs_ms: 0.1-0.4 ms; 0 when nobody waited)."""
-    if lib == "sqlalchemy_queuepool":
+    has a knob for it: SQLAlchemy's and HikariCP's `wakeup_latency_s` (a return notifies or
+    offers to a waiter, which runs that much later; a request arriving in between takes the
+    connection) is the run's mean hand-off latency (handoffs_ms: 0.1-0.4 ms; 0 when nobody
+    waited)."""
+    if lib in ("sqlalchemy_queuepool", "hikaricp"):
         mean = m.get("handoff_mean_ms", math.nan)
         return {**params, "wakeup_latency_s": 0.0 if math.isnan(mean) else round(mean / 1e3, 7)}
     return params
