@@ -194,7 +194,7 @@ def replay_params(lib: str, params: dict, m: dict) -> dict:
     """The library's pool parameters for dbpoolsim, plus what the run measured where the policy
     has a knob for it: SQLAlchemy's and HikariCP's `wakeup_latency_s` (a return notifies or
     offers to a waiter, which runs that much later; a request arriving in between takes the
-    connection) is the run's mean hand-off latency (handoffs_ms: 0.1-0.4 ms; 0 when nobody
+    connection) is the run's mean hand-off latency (handoffs_ms: 0.1-0.7 ms; 0 when nobody
     waited)."""
     if lib in ("sqlalchemy_queuepool", "hikaricp"):
         mean = m.get("handoff_mean_ms", math.nan)
