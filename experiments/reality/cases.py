@@ -66,12 +66,17 @@ def sim_policy(lib: str, params: dict) -> tuple[str, dict]:
     library's own, or for a library without a policy yet the closest one (CLOSEST).
     Go's load generator (loadgen/go) runs database/sql over lib/pq, with `timeout_s` as a
     context deadline on db.Conn: the go_database_sql kind's `context_timeout`. Debian's Go
-    (1.19) draws waiters from a map, in effect uniformly at random, as the policy does.
-    node-postgres's options are the node_postgres kind's own names."""
+    (1.19) hands a return to the first key of a range over a map: `waiter_order` "map".
+    node-postgres's options are the node_postgres kind's own names. HikariCP is Debian's
+    2.7.9 (libhikaricp-java): the hikaricp kind's `version` "2.7.9" (its connection adder
+    does not pause 30 ms after each connection as 6.0.0's does)."""
+    if lib == "hikaricp":
+        return "hikaricp", {**params, "version": "2.7.9"}
     if lib == "go_database_sql":
         return "go_database_sql", {"max_open_conns": params["maxOpenConns"],
                                    "max_idle_conns": params["maxIdleConns"],
-                                   "context_timeout": params["timeout_s"], "driver": "lib_pq"}
+                                   "context_timeout": params["timeout_s"], "driver": "lib_pq",
+                                   "waiter_order": "map"}
     return lib, params
 
 

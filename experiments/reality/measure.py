@@ -3,6 +3,7 @@ failures by reason, connections opened (three ways) and time to recover."""
 
 from __future__ import annotations
 
+import bisect
 import csv
 import json
 import math
@@ -95,16 +96,37 @@ def handoffs_ms(rows: list[dict]) -> list[float]:
     return out
 
 
+def unqueued_overheads(rows: list[dict], servers: int) -> list[float]:
+    """Behind PgBouncer in transaction mode, the overheads (hold beyond pg_sleep, s) of the
+    requests that cannot have queued in PgBouncer: fewer than `servers` other requests held
+    a client connection when they got theirs, so one of PgBouncer's `servers` was free.
+    Their median (1.5-2.6 ms in the full run) is the session mode's, where PgBouncer has
+    no queue; the median of all requests (4-9 ms) is not: about half of them queued."""
+    ok = [r for r in rows if r["outcome"] == "ok"]
+    starts = sorted(r["acquired_s"] for r in ok)
+    ends = sorted(r["released_s"] for r in ok)
+    out = []
+    for r in ok:
+        a = r["acquired_s"]
+        others = bisect.bisect_left(starts, a) - bisect.bisect_right(ends, a)
+        if others < servers:
+            out.append(r["released_s"] - a - r["hold_s"])
+    return out
+
+
 def summarise(rows: list[dict], meta: dict, sessions_opened: int | None,
-              restart: dict | None, pooler_queue: bool = False) -> dict:
-    """The measured figures. With `pooler_queue` (PgBouncer in transaction mode) the wait
-    also counts the time queued in PgBouncer, as dbpoolsim's wait does: a request's hold
-    beyond pg_sleep and the median overhead is taken as that queueing."""
+              restart: dict | None, pooler_queue: int = 0) -> dict:
+    """The measured figures. With `pooler_queue` (PgBouncer's server count in transaction
+    mode; 0 = none) the wait also counts the time queued in PgBouncer, as dbpoolsim's wait
+    does: a request's hold beyond pg_sleep and the median overhead of the requests that
+    found a server free (unqueued_overheads) is taken as that queueing."""
     over = [r["released_s"] - r["acquired_s"] - r["hold_s"] for r in rows if r["outcome"] == "ok"]
     over_median = percentile(over, 0.5)
+    unq = unqueued_overheads(rows, pooler_queue) if pooler_queue else []
+    unq_median = percentile(unq, 0.5) if unq else over_median
     if pooler_queue:
         waits = [1e3 * (r["acquired_s"] - r["acquire_start_s"]
-                        + max(0.0, r["released_s"] - r["acquired_s"] - r["hold_s"] - over_median))
+                        + max(0.0, r["released_s"] - r["acquired_s"] - r["hold_s"] - unq_median))
                  for r in rows if r["outcome"] == "ok"]
     else:
         waits = [1e3 * (r["acquired_s"] - r["acquire_start_s"]) for r in rows
@@ -116,6 +138,7 @@ def summarise(rows: list[dict], meta: dict, sessions_opened: int | None,
     n = len(rows)
     m = {
         "offered": n,
+        "pooler_queue": pooler_queue,
         "completed": counts["ok"],
         **{f"failed_{o}": counts[o] for o in OUTCOMES[1:]},
         "wait_time_avg_ms": sum(waits) / len(waits) if waits else math.nan,
@@ -132,7 +155,12 @@ def summarise(rows: list[dict], meta: dict, sessions_opened: int | None,
                                  if meta["connect_times_s"] else math.nan),
         "overhead_ms": 1e3 * sum(over) / len(over) if over else math.nan,
         "overhead_median_ms": 1e3 * over_median,
+        # Behind PgBouncer in transaction mode: the overhead of the requests that found a
+        # server free (mean: the replay's hold; median: the wait above); else NaN.
+        "overhead_unqueued_mean_ms": 1e3 * sum(unq) / len(unq) if unq else math.nan,
+        "overhead_unqueued_median_ms": 1e3 * unq_median if unq else math.nan,
         "handoff_median_ms": percentile(hand, 0.5),
+        "handoff_mean_ms": sum(hand) / len(hand) if hand else math.nan,
         "handoff_p90_ms": percentile(hand, 0.9),
         "handoffs": len(hand),
         "dispatch_lag_p99_ms": percentile(lag, 0.99),
@@ -142,6 +170,36 @@ def summarise(rows: list[dict], meta: dict, sessions_opened: int | None,
         m["time_to_recover_s"] = time_to_recover(rows, restart["at_s"])
         m["restart_down_s"] = restart["down_s"]
     return m
+
+
+def pooler_queue_servers(pgbouncer: dict | None) -> int:
+    """PgBouncer's servers when it queues transactions (transaction mode), else 0."""
+    if pgbouncer and pgbouncer.get("pool_mode") == "transaction":
+        return int(pgbouncer["default_pool_size"])
+    return 0
+
+
+def replay_overhead_s(m: dict) -> float:
+    """The overhead given to the replay for requests without a measured hold of their own:
+    the mean; behind PgBouncer in transaction mode (where a measured hold includes queueing
+    in PgBouncer) the mean of the requests that found a server free, for every request."""
+    key = "overhead_unqueued_mean_ms" if m.get("pooler_queue") else "overhead_ms"
+    v = m.get(key, math.nan)
+    if math.isnan(v):
+        v = m["overhead_median_ms"] if m.get("pooler_queue") else v
+    return v / 1e3 if not math.isnan(v) else 0.0
+
+
+def replay_params(lib: str, params: dict, m: dict) -> dict:
+    """The library's pool parameters for dbpoolsim, plus what the run measured where the policy
+    has a knob for it: SQLAlchemy's and HikariCP's `wakeup_latency_s` (a return notifies or
+    offers to a waiter, which runs that much later; a request arriving in between takes the
+    connection) is the run's mean hand-off latency (handoffs_ms: 0.1-0.7 ms; 0 when nobody
+    waited)."""
+    if lib in ("sqlalchemy_queuepool", "hikaricp"):
+        mean = m.get("handoff_mean_ms", math.nan)
+        return {**params, "wakeup_latency_s": 0.0 if math.isnan(mean) else round(mean / 1e3, 7)}
+    return params
 
 
 def read_meta(out: Path) -> dict:

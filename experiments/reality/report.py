@@ -48,6 +48,23 @@ def agreement(rows: list[dict]) -> list[str]:
     return lines
 
 
+def misses(rows: list[dict]) -> list[str]:
+    """Every headline cell where the replay does not agree, largest relative error first;
+    the causes are in experiments/reality/README.md ("Where the replay misses, and why")."""
+    out = []
+    for r in rows:
+        if r["metric"] in HEADLINE and agrees(r["metric"], r["measured"], r.get("replay")) is False:
+            rel = float(r.get("replay_rel_err") or math.nan)
+            out.append((-abs(rel) if not math.isnan(rel) else 0.0,
+                        f"- {r['case']} / {r['library']}: {LABEL[r['metric']]} {fmt(r['measured'], r['metric'])} "
+                        f"measured, {fmt(r['replay'], r['metric'])} replayed{err(rel)}"))
+    if not out:
+        return ["Every headline cell agrees."]
+    return (["The cells where the trace replay misses (10 % and the floor), largest first; each one's "
+             "cause, with its evidence, is in experiments/reality/README.md, \"Where the replay "
+             "misses, and why\".", ""] + [line for _, line in sorted(out, key=lambda x: x[0])])
+
+
 def fmt(x, metric: str = "") -> str:
     if x is None or x == "" or (isinstance(x, float) and math.isnan(x)):
         return "-"
@@ -195,7 +212,8 @@ def write(rows: list[dict], out: Path, command: str, machine: str, seconds: floa
             "standard deviation of its replications (relative error of the mean). "
             "Definitions: experiments/reality/README.md.", "",
             *agreement(rows), "",
-            *table(rows, HEADLINE), "", "## Other figures", "",
+            *table(rows, HEADLINE), "", "## Where the replay misses", "", *misses(rows), "",
+            "## Other figures", "",
             *table(rows, ["latency_avg_ms", "failed_connect_error", "failed_query_error",
                           "pooler_servers_used"]), "",
             "## Request by request", "",

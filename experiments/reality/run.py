@@ -33,7 +33,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from cases import CASES, CLOSEST, PY_LIBS, Case, write_trace  # noqa: E402
-from measure import read_meta, read_requests, summarise  # noqa: E402
+from measure import (pooler_queue_servers, read_meta, read_requests, replay_overhead_s,  # noqa: E402
+                     replay_params, summarise)
 from servers import DelayProxy, PgBouncer, Postgres  # noqa: E402
 import per_request  # noqa: E402
 import simulate  # noqa: E402
@@ -139,9 +140,7 @@ def run_one(case: Case, lib: str, cfg: dict, trace: Path, pg: Postgres, target, 
         opened = None                 # the restart resets nothing, but the reading is unreliable across it
     rows = read_requests(out, trace)
     meta = read_meta(out)
-    pooler_queue = bool(case.pgbouncer and case.pgbouncer.get("pool_mode") == "transaction")
-    m = summarise(rows, meta, opened, restart, pooler_queue=pooler_queue)
-    m["pooler_queue"] = pooler_queue
+    m = summarise(rows, meta, opened, restart, pooler_queue=pooler_queue_servers(case.pgbouncer))
     m["restart"] = restart
     return rows, m
 
@@ -192,18 +191,16 @@ def run_case(case: Case, libs: list[str], pg: Postgres, out: Path, smoke: bool,
 
 def compare(case: Case, lib: str, run_dir: Path, replications: int, rows_out: list[dict]) -> None:
     """dbpoolsim against one measured run, from its files alone (so --resimulate can redo it)."""
-    params = case.params()[lib]
     saved = json.loads((run_dir / "measured.json").read_text())
     rows = read_requests(run_dir, run_dir.parent / "trace.csv")
     meta = read_meta(run_dir)
-    pooler_queue = bool(case.pgbouncer and case.pgbouncer.get("pool_mode") == "transaction")
+    pooler_queue = pooler_queue_servers(case.pgbouncer)
     m = summarise(rows, meta, saved["sessions_opened"], saved["restart"], pooler_queue=pooler_queue)
     m["restart"] = saved["restart"]
-    # The overhead beyond pg_sleep for requests without a measured hold (failed ones): the
-    # mean; behind PgBouncer in transaction mode the median, for every request, as a
-    # measured hold there includes queueing in PgBouncer.
-    key = "overhead_median_ms" if pooler_queue else "overhead_ms"
-    m["overhead_s"] = m[key] / 1e3 if not math.isnan(m[key]) else 0.0
+    # The overhead beyond pg_sleep for requests without a measured hold (failed ones; behind
+    # PgBouncer in transaction mode every request): measure.replay_overhead_s.
+    m["overhead_s"] = replay_overhead_s(m)
+    params = replay_params(lib, case.params()[lib], m)
     m["connect_times_s"] = meta["connect_times_s"]
     m["db_connect_times_s"] = saved["db_connect_times_s"]
     name = f"{case.name}-{lib}"

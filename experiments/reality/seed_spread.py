@@ -22,7 +22,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from cases import CASES  # noqa: E402
-from measure import read_meta, read_requests, summarise  # noqa: E402
+from measure import (pooler_queue_servers, read_meta, read_requests, replay_overhead_s,  # noqa: E402
+                     replay_params, summarise)
 import simulate  # noqa: E402
 
 
@@ -42,16 +43,15 @@ def main(argv: list[str] | None = None) -> int:
     saved = json.loads((run_dir / "measured.json").read_text())
     rows = read_requests(run_dir, run_dir.parent / "trace.csv")
     meta = read_meta(run_dir)
-    pooler_queue = bool(case.pgbouncer and case.pgbouncer.get("pool_mode") == "transaction")
+    pooler_queue = pooler_queue_servers(case.pgbouncer)
     m = summarise(rows, meta, saved["sessions_opened"], saved["restart"], pooler_queue=pooler_queue)
-    key = "overhead_median_ms" if pooler_queue else "overhead_ms"
-    m.update(overhead_s=m[key] / 1e3, restart=saved["restart"], connect_times_s=meta["connect_times_s"],
+    m.update(overhead_s=replay_overhead_s(m), restart=saved["restart"], connect_times_s=meta["connect_times_s"],
              db_connect_times_s=saved["db_connect_times_s"])
     pgbouncer = None if a.without_pooler else case.pgbouncer
     means, p95s = [], []
     with tempfile.TemporaryDirectory() as tmp:
         for seed in range(1, a.seeds + 1):
-            summ, _ = simulate.replay(case.name, a.library, case.params()[a.library], rows, m, Path(tmp),
+            summ, _ = simulate.replay(case.name, a.library, replay_params(a.library, case.params()[a.library], m), rows, m, Path(tmp),
                                       pgbouncer, per_request_holds=not pooler_queue, seed=seed)
             means.append(summ["wait_time_avg_ms"])
             p95s.append(summ["wait_time_p95_ms"])

@@ -32,6 +32,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
+
+#include "models/pool/go_map.hpp"
 
 #include "models/pool/registry.hpp"
 
@@ -52,8 +55,10 @@ public:
           lifetime_(p.conn_max_lifetime),
           idle_time_(p.conn_max_idle_time),
           ctx_(p.context_timeout > 0 ? p.context_timeout : sim::infinity),
-          random_(p.waiter_order == "random"),
-          pgx_(p.driver == "pgx") {}
+          random_(p.waiter_order != "fifo"),
+          pgx_(p.driver == "pgx") {
+        if (p.waiter_order == "map") map_.emplace(rng_);  // sql.OpenDB: make(map[uint64]chan connRequest)
+    }
 
     /// sql.OpenDB starts the opener goroutine and opens nothing.
     void start() override {}
@@ -188,6 +193,7 @@ private:
         phase ph = phase::none;
         std::uint8_t tries = 0;        // DB.retry: tries that ended in driver.ErrBadConn
         std::uint32_t pos = npos32;    // index in waiters_ while waiting
+        std::uint64_t key = 0;         // its connRequests key (waiter_order "map")
         std::uint32_t conn = npos32;   // inline login or connection being reset
         sim::timer_handle deadline;
     };
@@ -381,13 +387,17 @@ private:
         r.ph = phase::waiting;
         r.pos = static_cast<std::uint32_t>(waiters_.size());
         waiters_.push_back(req);
+        if (map_) map_->insert(r.key = next_key_++, req);  // db.nextRequestKeyLocked()
         waiters_changed(+1);
     }
 
-    /// TakeRandom (uniform; Go >= 1.23), or the head (Go 1.6's slice). npos32 if none.
+    /// TakeRandom (uniform; Go >= 1.23), the first key of a range over the map (Go 1.7-1.22,
+    /// go_map.hpp), or the head (Go 1.6's slice). npos32 if none.
     std::uint32_t take_waiter() {
         if (waiters_.empty()) return npos32;
-        const std::uint32_t i = random_ ? static_cast<std::uint32_t>(rng_.below(waiters_.size())) : 0;
+        const std::uint32_t i = map_      ? rq(map_->first(rng_)).pos
+                                : random_ ? static_cast<std::uint32_t>(rng_.below(waiters_.size()))
+                                          : 0;
         const std::uint32_t req = waiters_[i];
         remove_at(i);
         rq(req).ph = phase::none;
@@ -400,6 +410,7 @@ private:
     /// FIFO order of Go 1.6 keeps the slice in order instead.
     void remove_at(std::uint32_t i) {
         rq(waiters_[i]).pos = npos32;
+        if (map_) map_->erase(rq(waiters_[i]).key, rng_);  // delete(db.connRequests, reqKey)
         if (random_) {
             if (i + 1 < waiters_.size()) {
                 waiters_[i] = waiters_.back();
@@ -476,6 +487,8 @@ private:
     bool opener_busy_ = false;
     bool cleaner_running_ = false;
     std::vector<std::uint32_t> waiters_;  // connRequests
+    std::optional<go_map> map_;           // connRequests as Go 1.7-1.22's map (waiter_order "map")
+    std::uint64_t next_key_ = 0;          // DB.nextRequest
     std::vector<request> reqs_;
     std::vector<ext> exts_;
     std::vector<std::pair<std::uint32_t, close_reason>> closing_;
@@ -493,7 +506,7 @@ const detail::field_table<P>& go_fields() {
         make_field<&P::conn_max_lifetime>("conn_max_lifetime", at_least(0)),
         make_field<&P::conn_max_idle_time>("conn_max_idle_time", at_least(0)),
         make_field<&P::context_timeout>("context_timeout", at_least(0)),
-        make_field<&P::waiter_order>("waiter_order").one_of({"random", "fifo"}),
+        make_field<&P::waiter_order>("waiter_order").one_of({"random", "fifo", "map"}),
         make_field<&P::driver>("driver").one_of({"pgx", "lib_pq"}),
     };
     return t;

@@ -8,8 +8,9 @@
 // SetMaxIdleConns(0); resolved to at most max_open_conns when that is set, as the setters do),
 // conn_max_lifetime 0 and conn_max_idle_time 0 (none), context_timeout 0 (a
 // context.WithTimeout around each call; 0 = context.Background(), wait forever), waiter_order
-// "random" (connRequestSet.TakeRandom, Go >= 1.23; in effect random since the map of Go 1.7)
-// or "fifo" (Go 1.6's slice), driver "pgx" (ResetSession pings after 1 s) or "lib_pq".
+// "random" (connRequestSet.TakeRandom, Go >= 1.23), "map" (the first key of a range over
+// Go 1.7-1.22's map[uint64]chan connRequest: random, not uniform, go_map.hpp) or "fifo"
+// (Go 1.6's slice), driver "pgx" (ResetSession pings after 1 s) or "lib_pq".
 //
 // The algorithm (go_database_sql.cpp cites the function of every rule):
 //   - nothing is opened at start; a request takes the most recently returned idle connection
@@ -39,7 +40,7 @@ struct go_database_sql_params : pool_params {
     double conn_max_lifetime = 0;      // s; 0 = none
     double conn_max_idle_time = 0;     // s; 0 = none
     double context_timeout = 0;        // s; 0 = no deadline on the call
-    std::string waiter_order = "random";  // "random" | "fifo"
+    std::string waiter_order = "random";  // "random" | "fifo" | "map" (Go 1.7-1.22, go_map.hpp)
     std::string driver = "pgx";           // "pgx" | "lib_pq"
 };
 

@@ -12,8 +12,13 @@
 // * Waiters: pool_base's FIFO queue is the fair SynchronousQueue (§1.2, §1.8). A connection that
 //   becomes NOT_IN_USE (return, new connection, keepalive done) goes to the head waiter at
 //   once; an arriving request scans the idle connections before it queues (barging, §1.8).
-//   Because the hand-off takes no simulated time, an idle connection and a queued waiter never
-//   coexist, so the microsecond barging window of the real pool (issue #1909) does not appear.
+//   By default the hand-off takes no simulated time, so an idle connection and a queued waiter
+//   never coexist. With `wakeup_latency_s` > 0 the barging window of the real pool (issue
+//   #1909) appears: ConcurrentBag.requite sets the entry NOT_IN_USE and offers it to the waiter
+//   through the handoffQueue, and the waiting thread runs `wakeup_latency_s` later. Meanwhile
+//   the entry stays in the shared list, where a new borrower's scan can take it; the waiter's
+//   compareAndSet(NOT_IN_USE, IN_USE) then fails and it polls again, at the tail of the fair
+//   queue, with what is left of its timeout (borrow's do/while, > 10 µs).
 // * The thread-local list (§1.3 step 2.1) has no equivalent: the world's requests carry no
 //   thread identity, so every borrow is the shared-list scan in creation order. In a real
 //   application a thread that borrows again takes the connection it returned last (when no
@@ -23,6 +28,11 @@
 //   bounded at maximumPoolSize (extra submits discarded). `adder_busy_` is the thread,
 //   `queued_` the queue length. A task loops while shouldContinueCreating(); each success adds
 //   one connection and sleeps 30 ms; each failure sleeps 10 ms doubling to 5 s (§1.4).
+//   With `version` "2.7.9" (the release Debian ships, HikariPool.java at tag HikariCP-2.7.9,
+//   PoolEntryCreator.call): no pause after a success, and each failure sleeps 250 ms, then
+//   1.5 times longer, at most min(10 s, connectionTimeout). Its other differences are not
+//   modelled: shouldCreateAnotherConnection (waiters > 0 instead of waiters > idle) and
+//   addBagItem (waiting >= queued instead of >).
 // * The closer thread: after every closeConnection it runs fillPool (§1.4, §1.6). That is a
 //   zero-delay timer here, so it runs after the code that closed (another thread in Java).
 // * Per-connection timers: MaxLifetimeTask in pool_base's `connection.timer`, KeepaliveTask in
@@ -62,7 +72,8 @@ public:
           max_(static_cast<std::uint32_t>(p.maximumPoolSize)),
           min_idle_(static_cast<std::uint32_t>(p.minimumIdle)),
           timeout_s_(static_cast<double>(p.connectionTimeout) * ms),
-          bounds_(hikaricp_login_bounds(p)) {}
+          bounds_(hikaricp_login_bounds(p)),
+          v2_(p.version == "2.7.9") {}
 
     // §1.4 "Startup" (HikariPool constructor → checkFailFast). The constructor is synchronous:
     // requests that arrive before it returns wait for it (as callers of a lazily initialised
@@ -114,13 +125,17 @@ public:
             connection_failed(c);
             host_.pool_timer(index_, now() + static_cast<double>(backoff_ms_) * ms,
                              timer_adder_backoff, 0);
-            backoff_ms_ = std::min<long long>(5000, backoff_ms_ * 2);
+            backoff_ms_ = v2_ ? std::min<long long>(std::min<long long>(10000, p_.connectionTimeout),
+                                                    static_cast<long long>(static_cast<double>(backoff_ms_) * 1.5))
+                              : std::min<long long>(5000, backoff_ms_ * 2);
             return;
         }
         created(c);
         make_available(c);  // ConcurrentBag.add: offered to waiters, else NOT_IN_USE
-        // ... then quietlySleep(30 ms) and the task ends (one connection per task, §1.4).
-        host_.pool_timer(index_, now() + 30 * ms, timer_adder_pause, 0);
+        // ... then quietlySleep(30 ms) and the task ends (one connection per task, §1.4);
+        // 2.7.9 returns at once (a zero-delay timer: the adder thread's next task runs after
+        // the hand-off, as in Java).
+        host_.pool_timer(index_, now() + (v2_ ? 0.0 : 30 * ms), timer_adder_pause, 0);
     }
 
     void on_round_trip_done(std::uint32_t c, bool ok) override {
@@ -162,7 +177,7 @@ private:
     static constexpr std::uint32_t timer_housekeeper = 1, timer_adder_pause = 2,
                                    timer_adder_backoff = 3, timer_lifetime = 4,
                                    timer_keepalive = 5, timer_closer_fill = 6,
-                                   timer_init_retry = 7;
+                                   timer_init_retry = 7, timer_wakeup = 8;
     static constexpr std::uint32_t tag_validate = 1, tag_keepalive = 2;
 
     /// elapsedMillis(since, now): whole milliseconds (the epsilon absorbs binary rounding of
@@ -225,7 +240,8 @@ private:
 
     /// ConcurrentBag.borrow (after the thread-local step, which has no equivalent here).
     void borrow(std::uint32_t req) {
-        const std::uint32_t waiting = waiter_count() + 1;  // waiters.incrementAndGet()
+        // waiters.incrementAndGet(): the threads in borrow, woken ones included.
+        const std::uint32_t waiting = waiter_count() + waking_ + 1;
         if (!idle_.empty()) {
             // Shared-list scan in creation order: the oldest-created NOT_IN_USE entry.
             const std::uint32_t c = idle_.begin()->second;
@@ -270,12 +286,35 @@ private:
     /// borrower gets it (fair SynchronousQueue); with nobody waiting it stays in the bag.
     void make_available(std::uint32_t c) {
         const std::uint32_t req = pop_waiter();
-        if (req != npos32) {
+        if (req != npos32 && p_.wakeup_latency_s <= 0) {
             hand_out(req, c);
             return;
         }
         push_idle_back(c);
         idle_.insert(key(c));
+        if (req == npos32) return;
+        // handoffQueue.offer: the waiter runs later; the entry stays NOT_IN_USE meanwhile.
+        if (req >= offered_.size()) offered_.resize(req + 1);
+        offered_[req] = {c, seq_[c]};
+        ++waking_;
+        host_.pool_timer(index_, now() + p_.wakeup_latency_s, timer_wakeup, req);
+    }
+
+    /// The woken waiter's compareAndSet on the entry it was offered: it succeeds if nobody
+    /// took (or closed) the connection meanwhile; otherwise the thread polls again.
+    void woken(std::uint32_t req) {
+        --waking_;
+        const auto [c, seq] = offered_[req];
+        if (seq_[c] == seq && idle_.erase(key(c)) == 1) {
+            hand_out(req, c);
+            return;
+        }
+        const double left = deadline_of(req) - now();
+        if (left <= 10e-6) {
+            fail(req, fail_reason::acquire_timeout);
+            return;
+        }
+        enqueue_waiter(req, left);
     }
 
     // ---- creation (§1.4) -------------------------------------------------------------------
@@ -297,7 +336,7 @@ private:
 
     void start_task() {
         adder_busy_ = true;
-        backoff_ms_ = 10;
+        backoff_ms_ = v2_ ? 250 : 10;
         if (!task_step()) adder_busy_ = false;
     }
 
@@ -323,7 +362,7 @@ private:
     /// PoolEntryCreator.shouldContinueCreating.
     bool should_continue_creating() const {
         return state_ == pool_state::normal && bag_size() < max_ &&
-               (n_.idle < min_idle_ || n_.waiters > n_.idle);
+               (n_.idle < min_idle_ || n_.waiters + waking_ > n_.idle);
     }
 
     /// HikariPool.fillPool: with total < max and idle < minIdle, submit (minIdle - idle)
@@ -389,6 +428,7 @@ private:
             case timer_keepalive: keepalive_due(arg); break;
             case timer_closer_fill: fill_pool(); break;
             case timer_init_retry: init_retry(); break;
+            case timer_wakeup: woken(arg); break;
             default: DBPOOLSIM_ASSERT(false, "unknown HikariCP timer");
         }
     }
@@ -450,6 +490,11 @@ private:
     std::uint32_t queued_ = 0;
     std::uint32_t adder_conn_ = npos32;
     long long backoff_ms_ = 10;
+    const bool v2_;  // version "2.7.9"
+
+    // waiting threads offered a connection, not yet running (wakeup_latency_s)
+    std::uint32_t waking_ = 0;
+    std::vector<std::pair<std::uint32_t, std::uint64_t>> offered_;  // per request: (conn, seq)
 
     // the bag
     std::uint64_t next_seq_ = 0;
@@ -546,6 +591,8 @@ const field_table<P>& hikaricp_fields() {
         make_field<&P::connectTimeout>("connectTimeout", at_least(0)),
         make_field<&P::loginTimeout>("loginTimeout", at_least(0)),
         make_field<&P::dataSourceClassName>("dataSourceClassName"),
+        make_field<&P::version>("version").one_of({"6.0.0", "2.7.9"}),
+        make_field<&P::wakeup_latency_s>("wakeup_latency_s", at_least(0)),
     };
     return t;
 }
@@ -576,7 +623,7 @@ void hikaricp_cross(const P& p, const std::string& path, problems& out) {
 const pool_kind& hikaricp_pool_kind() {
     static const pool_kind k = table_pool_kind<P, hikaricp_fields, make_hikaricp_pool, hikaricp_cross, validate_numerics>(
         "hikaricp",
-        "HikariCP 6.x: one serialized connection adder (+30 ms per connection), FIFO hand-off, "
+        "HikariCP 6.x (or 2.7.9 with version): one serialized connection adder (+30 ms per connection), FIFO hand-off, "
         "housekeeper every 30 s, parameters in ms as in HikariConfig");
     return k;
 }

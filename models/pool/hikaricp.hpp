@@ -32,6 +32,11 @@
 //                                  + 500 ms in whole seconds, at least 1) never reaches pgJDBC, which
 //                                  reads its own loginTimeout first; a class name (PGSimpleDataSource)
 //                                  makes it pgJDBC's loginTimeout (BaseDataSource.setLoginTimeout)
+// and dbpoolsim's own:
+//   version               "6.0.0"  or "2.7.9" (Debian's libhikaricp-java): the connection adder's
+//                                  pause after a success (30 ms / none) and its failure backoff
+//   wakeup_latency_s      0        s; a returned connection offered to a waiting thread stays
+//                                  takeable by new borrowers until that thread runs
 #pragma once
 
 #include <string>
@@ -56,6 +61,8 @@ struct hikaricp_params : pool_params {
     double connectTimeout = 10;               // s (pgJDBC property); 0 = the operating system's
     double loginTimeout = 0;                  // s (pgJDBC property); 0 = none
     std::string dataSourceClassName;          // "" = jdbcUrl
+    std::string version = "6.0.0";            // dbpoolsim's: "6.0.0" or "2.7.9" (the adder's pauses)
+    double wakeup_latency_s = 0;              // dbpoolsim's: offer to a waiter -> it runs (barging window)
 };
 
 /// The bounds of each login attempt that HikariCP and pgJDBC together apply (PoolBase

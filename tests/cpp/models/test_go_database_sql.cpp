@@ -9,6 +9,7 @@
 #include <map>
 
 #include "models/pool/go_database_sql.hpp"
+#include "models/pool/go_map.hpp"
 #include "models/theory.hpp"
 #include "support/pool_runs.hpp"
 
@@ -51,7 +52,7 @@ TEST_CASE("go_database_sql: the defaults are database/sql's, and max_idle_conns 
     CHECK(test::pool_problems(R"({"kind": "go_database_sql", "max_open_conns": -1})") ==
           std::vector<std::string>{"/pool/max_open_conns: must be >= 0, got -1"});
     CHECK(test::pool_problems(R"({"kind": "go_database_sql", "waiter_order": "lifo"})") ==
-          std::vector<std::string>{R"(/pool/waiter_order: must be one of random, fifo, got "lifo")"});
+          std::vector<std::string>{R"(/pool/waiter_order: must be one of random, fifo, map, got "lifo")"});
     CHECK(test::pool_problems(R"({"kind": "go_database_sql", "context_timeout": -2})") ==
           std::vector<std::string>{"/pool/context_timeout: must be >= 0, got -2"});
 }
@@ -141,6 +142,47 @@ TEST_CASE("go_database_sql: a returned connection goes to a waiter chosen unifor
     // The same seed makes the same choice; Go 1.6's FIFO always serves B.
     CHECK(first_served(7, "random") == first_served(7, "random"));
     for (int s = 1; s <= 20; ++s) CHECK(first_served(static_cast<std::uint64_t>(s), "fifo") == 1);
+}
+
+TEST_CASE("go_database_sql: Go 1.7-1.22's map hands a return to the first key of a range, not uniformly",
+          "[pool][go_database_sql]") {
+    // waiter_order "map" (models/pool/go_map.hpp): B, C, D take slots 0, 1, 2 of the map's one
+    // bucket; a range starts at slot (r >> 0) & 7 and walks cyclically, so B is first for
+    // offsets 0 and 3-7 (6/8), C for 1, D for 2 (1/8 each). 3,000 seeds, +- 0.03 (binomial sd
+    // 0.008 and 0.006: 3.8 and 5 sd); uniform (1/3 each) fails by 0.4.
+    std::map<std::uint32_t, int> count;
+    const int n = 3000;
+    for (int s = 1; s <= n; ++s) ++count[first_served(static_cast<std::uint64_t>(s), "map")];
+    const double expect[] = {0, 6.0 / 8, 1.0 / 8, 1.0 / 8};
+    for (std::uint32_t req : {1u, 2u, 3u}) {
+        INFO("request " << req << " first in " << count[req] << " of " << n);
+        CHECK(std::abs(count[req] / double(n) - expect[req]) < 0.03);
+    }
+    CHECK(first_served(7, "map") == first_served(7, "map"));
+}
+
+TEST_CASE("go_map grows as Go's map does (load factor 6.5, never shrinks) and ranges over live keys",
+          "[pool][go_database_sql]") {
+    // overLoadFactor(count, B): count > 8 && count > 13 * (2^B / 2). One bucket up to 8 keys,
+    // two from the 9th, four from the 14th; B stays when the map empties.
+    sim::random_stream rng(1, 0, "pool/0");
+    models::go_map m(rng);
+    std::vector<std::size_t> buckets;
+    for (std::uint32_t k = 0; k < 14; ++k) {
+        m.insert(100 + k, k);
+        buckets.push_back(m.buckets());
+    }
+    CHECK(buckets == std::vector<std::size_t>{1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 4});
+    for (std::uint32_t k = 0; k < 13; ++k) {
+        const std::uint32_t v = m.first(rng);
+        REQUIRE(v < 14);
+        m.erase(100 + v, rng);
+        for (int i = 0; i < 20 && m.size() > 0; ++i) CHECK(m.first(rng) != v);  // gone
+    }
+    CHECK(m.size() == 1);
+    m.erase(100 + m.first(rng), rng);
+    CHECK(m.size() == 0);
+    CHECK(m.buckets() == 4);
 }
 
 // ---- item 6: no acquire timeout; only the context ---------------------------------------------

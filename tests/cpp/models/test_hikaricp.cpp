@@ -390,3 +390,48 @@ TEST_CASE("a connection that breaks in use is closed at once and fillPool replac
     CHECK(w.opens[1].t == Approx(3.001));
     CHECK(w.counts().idle == 1);
 }
+
+TEST_CASE("with wakeup_latency_s a new borrower can take a connection offered to a waiter", "[pool][hikaricp]") {
+    // One connection (fixed 1), 1 ms wake-up. A (request 0) holds it from 1.0 to 1.1 s; B waits
+    // from 1.05 s. At 1.1 s it is offered to B, whose thread runs at 1.101 s; C arrives at
+    // 1.1005 s, finds it NOT_IN_USE in the shared list and takes it (barging). B's
+    // compareAndSet fails and it polls again: it gets the connection when C returns it
+    // (1.2005 s), running at 1.2015 s. Without the window B would get it at 1.1 s and C wait.
+    auto p = fixed(1);
+    p.wakeup_latency_s = 0.001;
+    fake_world w(p, 0.05, 0);
+    w.hold = [](std::uint32_t) { return 0.1; };
+    w.start();
+    w.arrive_at(1.0, 0);
+    w.arrive_at(1.05, 1);
+    w.arrive_at(1.1005, 2);
+    w.run_until(2.0);
+    REQUIRE(w.grants.size() == 3);
+    CHECK(w.grants[1].id == 2);  // C barged
+    CHECK(w.grants[1].t == Approx(1.1005));
+    CHECK(w.grants[2].id == 1);
+    CHECK(w.grants[2].t == Approx(1.2015));
+    CHECK(w.fails.empty());
+    // A woken waiter whose timeout has run out by then fails instead of polling again.
+    // connectionTimeout 250 ms: B waits from 1.05 s (deadline 1.3 s), D from 1.2 s (1.45 s).
+    // A returns at 1.3 s, before B's timer: offered to B, whose thread runs at 1.301 s; C
+    // barges at 1.3005 s, so B's compareAndSet fails with no time left: timeout at 1.301 s.
+    // D was never offered anything and times out at 1.45 s.
+    p.connectionTimeout = 250;
+    fake_world t(p, 0.05, 0);
+    t.hold = [](std::uint32_t r) { return r == 0 ? 0.3 : 0.5; };
+    t.start();
+    t.arrive_at(1.0, 0);
+    t.arrive_at(1.05, 1);
+    t.arrive_at(1.2, 3);
+    t.arrive_at(1.3005, 2);
+    t.run_until(2.0);
+    REQUIRE(t.fails.size() == 2);
+    CHECK(t.fails[0].id == 1);
+    CHECK(t.fails[0].t == Approx(1.301));
+    CHECK(t.fails[0].arg == acquire_timeout);
+    CHECK(t.fails[1].id == 3);
+    CHECK(t.fails[1].t == Approx(1.45));
+    REQUIRE(t.grants.size() == 2);
+    CHECK(t.grants[1].id == 2);
+}

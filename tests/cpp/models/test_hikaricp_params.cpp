@@ -95,6 +95,10 @@ TEST_CASE("HikariCP parameters the library rejects are errors naming the path an
           V{"/pool/maxLifetime: must be an integer number of milliseconds, got a string \"30m\""});
     CHECK(problems_of(R"({"kind": "hikaricp", "idleTimeout": 0.5})") ==
           V{"/pool/idleTimeout: must be an integer number of milliseconds, got a number 0.5"});
+    CHECK(problems_of(R"({"kind": "hikaricp", "version": "5.1"})") ==
+          V{"/pool/version: must be one of 6.0.0, 2.7.9, got \"5.1\""});
+    CHECK(problems_of(R"({"kind": "hikaricp", "wakeup_latency_s": -1})") ==
+          V{"/pool/wakeup_latency_s: must be >= 0, got -1"});
     const auto unknown = problems_of(R"({"kind": "hikaricp", "maximumPoolsize": 5})");
     REQUIRE(unknown.size() == 1);
     CHECK(unknown[0].find("/pool/maximumPoolsize: unknown key") == 0);

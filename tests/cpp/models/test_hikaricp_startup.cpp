@@ -231,3 +231,46 @@ TEST_CASE("HikariCP's logins are bounded by pgJDBC's connectTimeout, or by its l
         CHECK(std::isinf(models::hikaricp_login_bounds(p).connect_s));
     }
 }
+
+// ---- version "2.7.9": Debian's release, as the reality check drives it -----------------------
+
+TEST_CASE("HikariCP 2.7.9's adder opens the next connection at once, with no 30 ms pause", "[pool][hikaricp]") {
+    // The 6.0.0 timeline of "the single adder opens one connection at a time and pauses 30 ms
+    // after each" (test_hikaricp.cpp) with version 2.7.9: PoolEntryCreator.call returns right
+    // after connectionBag.add (HikariPool.java at tag HikariCP-2.7.9). Grants at 1.0, 1.1, 1.2,
+    // 1.3, 1.4 s: waits 0, 100, 200, 300, 400 ms; still one login at a time.
+    const auto r = models::run_replication(
+        scenario(R"({"kind": "burst", "count": 5, "at_s": 1.0})",
+                 R"({"kind": "hikaricp", "minimumIdle": 1, "maximumPoolSize": 5, "version": "2.7.9"})",
+                 db(0.1, 0), 10.0, 2.0),
+        0);
+    CHECK(r.metric("wait_time_max_ms") == Approx(400).margin(1e-6));
+    CHECK(r.metric("wait_time_avg_ms") == Approx((0 + 100 + 200 + 300 + 400) / 5.0).margin(1e-6));
+    CHECK(r.metric("connections_created") == 5);
+    CHECK(at(r, "total_connections", 1.12) == 3);  // connection 3 started at 1.1 s
+    CHECK(at(r, "creating_connections", 1.12) == 1);
+    double most = 0;
+    for (int i = 1; i <= 199; ++i) most = std::max(most, at(r, "creating_connections", i * 0.01));
+    CHECK(most == 1);
+}
+
+TEST_CASE("HikariCP 2.7.9's failed logins back off 250 ms, 1.5 times longer each, up to 10 s", "[pool][hikaricp]") {
+    // The 6.0.0 backoff test's set-up (max_connections 1, refusals after one 1 ms round trip,
+    // minimumIdle 1 / max 2, A holds the start-up connection from 1.0 s for 100 s, B waits)
+    // with version 2.7.9: sleepBackoff 250, 375, 562, 843, 1264, 1896, 2844, 4266, 6399, 9598,
+    // then 10000 ms. Refusals at 1.0, 1.251, 1.627, 2.19, 3.034, 4.299, 6.196, 9.041, 13.308,
+    // 19.708, 29.307, 39.308 s: 12 by 40 s (16 with 6.0.0's 10 ms doubling to 5 s).
+    const auto r = models::run_replication(
+        scenario(R"({"kind": "burst", "count": 2, "at_s": 1.0})",
+                 R"({"kind": "hikaricp", "minimumIdle": 1, "maximumPoolSize": 2, "version": "2.7.9"})",
+                 db(0.1, 0.001, 1), 100.0, 40.0, 0.5),
+        0);
+    CHECK(r.metric("connection_errors") == 12);
+    CHECK(r.metric("failed_acquire_timeout") == 1);
+    const auto r2 = models::run_replication(
+        scenario(R"({"kind": "burst", "count": 2, "at_s": 1.0})",
+                 R"({"kind": "hikaricp", "minimumIdle": 1, "maximumPoolSize": 2, "version": "2.7.9"})",
+                 db(0.1, 0.001, 1), 100.0, 39.3, 0.5),
+        0);
+    CHECK(r2.metric("connection_errors") == 11);  // the 12th starts at 39.307 s
+}

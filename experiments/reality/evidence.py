@@ -1,0 +1,118 @@
+"""The figures README.md quotes for the gaps ("Where the replay misses, and why"), from the
+stored runs in results/runs (no servers):
+
+  python experiments/reality/evidence.py
+
+- overhead: behind PgBouncer, the hold beyond pg_sleep, in session mode, in transaction mode
+  over all requests, and in transaction mode over those that found a server free;
+- barging: in `fixed80`, returns taken by a request that arrived after them while an older
+  request still waited, and how long after the return the newcomer arrived;
+- waits: P(wait > 1 ms) measured and replayed, and the measured waits of the requests the
+  replay serves at once (the library's own borrow cost);
+- restart: HikariCP's requests around the restart, measured against replayed.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from collections import defaultdict
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import per_request  # noqa: E402
+import simulate  # noqa: E402
+from cases import CASES  # noqa: E402
+from measure import (percentile, pooler_queue_servers, read_meta, read_requests,  # noqa: E402
+                     replay_overhead_s, replay_params, summarise, unqueued_overheads)
+
+RUNS = HERE / "results" / "runs"
+LIBS = ["psycopg_pool", "sqlalchemy_queuepool", "asyncpg", "hikaricp", "go_database_sql", "node_postgres"]
+
+
+def load(case: str, lib: str):
+    d = RUNS / case / lib
+    saved = json.loads((d / "measured.json").read_text())
+    rows = read_requests(d, d.parent / "trace.csv")
+    meta = read_meta(d)
+    m = summarise(rows, meta, saved["sessions_opened"], saved["restart"], pooler_queue_servers(CASES[case].pgbouncer))
+    m.update(restart=saved["restart"], overhead_s=replay_overhead_s(m), connect_times_s=meta["connect_times_s"],
+             db_connect_times_s=saved["db_connect_times_s"])
+    return rows, m
+
+
+def replayed(case: str, lib: str, rows: list[dict], m: dict) -> list[tuple[dict, dict]]:
+    c = CASES[case]
+    with tempfile.TemporaryDirectory() as t:
+        _, recs = simulate.replay(case, lib, replay_params(lib, c.params()[lib], m), rows, m, Path(t), c.pgbouncer,
+                                  per_request_holds=not pooler_queue_servers(c.pgbouncer))
+    return per_request.match(rows, recs, simulate.LEAD_S)
+
+
+def ms(xs: list[float]) -> str:
+    return f"median {1e3 * percentile(xs, 0.5):.2f} ms"
+
+
+def overhead() -> None:
+    print("Overhead beyond pg_sleep behind PgBouncer (session / transaction, all / transaction, server free):")
+    for lib in ["psycopg_pool", "sqlalchemy_queuepool", "go_database_sql", "node_postgres"]:
+        s, _ = load("pgbouncer_session", lib)
+        t, _ = load("pgbouncer_transaction", lib)
+        over = lambda rows: [r["released_s"] - r["acquired_s"] - r["hold_s"] for r in rows if r["outcome"] == "ok"]
+        print(f"  {lib}: {ms(over(s))} / {ms(over(t))} / {ms(unqueued_overheads(t, 8))}")
+
+
+def barging() -> None:
+    print("Barging in fixed80 (a return taken by a later arrival while an older request waited):")
+    for lib in LIBS:
+        rows = [r for r in load("fixed80", lib)[0] if r["outcome"] == "ok"]
+        by_pid = defaultdict(list)
+        for r in rows:
+            by_pid[r["backend_pid"]].append(r)
+        gaps = []
+        for reqs in by_pid.values():
+            reqs.sort(key=lambda r: r["acquired_s"])
+            for a, b in zip(reqs, reqs[1:]):
+                t = a["released_s"]
+                if b["acquire_start_s"] < t:
+                    continue  # b was waiting already: a hand-off
+                if any(w["acquire_start_s"] < t < w["acquired_s"] for w in rows):
+                    gaps.append(b["acquire_start_s"] - t)
+        tail = f", newcomer {ms(gaps)} after the return, max {1e3 * max(gaps):.1f} ms" if gaps else ""
+        print(f"  {lib}: {len(gaps)}{tail}")
+
+
+def waits() -> None:
+    print("P(wait > 1 ms) measured / replayed; measured waits where the replay has none (p90, p95, p99):")
+    for case, lib in [("bursty", "asyncpg"), ("bursty", "node_postgres"), ("bursty", "sqlalchemy_queuepool"),
+                      ("bursty", "hikaricp"), ("overflow", "hikaricp"), ("overflow", "psycopg_pool")]:
+        rows, m = load(case, lib)
+        pairs = [(a, b) for a, b in replayed(case, lib, rows, m) if a["outcome"] == "ok"]
+        wm = [a["acquired_s"] - a["acquire_start_s"] for a, _ in pairs]
+        wr = [b["wait_s"] for _, b in pairs]
+        free = [x for x, y in zip(wm, wr) if y < 1e-5]
+        q = " ".join(f"{1e3 * percentile(free, p):.2f}" for p in (0.9, 0.95, 0.99))
+        print(f"  {case} / {lib}: {sum(w > 1e-3 for w in wm) / len(wm):.1%} / "
+              f"{sum(w > 1e-3 for w in wr) / len(wr):.1%}; {q} ms")
+
+
+def restart() -> None:
+    rows, m = load("restart", "hikaricp")
+    at = m["restart"]["at_s"]
+    print(f"HikariCP around the restart (at {at:.2f} s): time after it, measured wait / outcome, replayed")
+    for a, b in replayed("restart", "hikaricp", rows, m):
+        if -0.3 < a["acquire_start_s"] - at < 1.3:
+            w = 1e3 * (a["acquired_s"] - a["acquire_start_s"]) if a["outcome"] == "ok" else float("nan")
+            if w > 1 or b["wait_s"] > 1e-3 or a["outcome"] != "ok" or b["outcome"] != "completed":
+                print(f"  {a['acquire_start_s'] - at:6.3f} s  {w:6.1f} ms {a['outcome']:<12} "
+                      f"{1e3 * b['wait_s']:6.1f} ms {b['outcome']}")
+
+
+if __name__ == "__main__":
+    overhead()
+    barging()
+    waits()
+    restart()

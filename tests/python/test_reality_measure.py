@@ -1,0 +1,78 @@
+"""The reality harness's measured inputs to the replay (experiments/reality/measure.py) on small
+synthetic runs: no PostgreSQL needed. Behind PgBouncer in transaction mode, the overhead given
+to the replay is that of the requests that found a server free (a request that queued in
+PgBouncer holds its client connection for the queueing too); the SQLAlchemy and HikariCP
+replays get the measured hand-off latency as `wakeup_latency_s`.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "experiments" / "reality"))
+
+import measure  # noqa: E402
+
+
+def _req(i, acquired, held, sleep, pid="1", start=None):
+    start = acquired if start is None else start
+    return {"id": str(i), "arrival_s": start, "acquire_start_s": start, "acquired_s": acquired,
+            "query_done_s": acquired + held, "released_s": acquired + held, "ended_s": acquired + held,
+            "outcome": "ok", "backend_pid": pid, "hold_s": sleep}
+
+
+META = {"connections_opened_library": 1, "connections_closed_library": 0, "connect_times_s": [],
+        "noise": {}}
+
+
+def _pgbouncer_run():
+    """One PgBouncer server. Requests 0 and 2 find it free (overhead 1 ms); request 1 gets its
+    client connection while 0 is in its transaction and queues in PgBouncer until 0 ends
+    (its hold beyond pg_sleep: 1 ms plus 0.1 s queued)."""
+    return [_req(0, 0.0, 0.101, 0.1), _req(1, 0.05, 0.152, 0.1), _req(2, 1.0, 0.101, 0.1)]
+
+
+def test_the_overhead_of_requests_that_found_a_server_free():
+    rows = _pgbouncer_run()
+    assert measure.unqueued_overheads(rows, 1) == pytest.approx([0.001, 0.001])
+    assert len(measure.unqueued_overheads(rows, 2)) == 3  # with 2 servers nobody queued
+    m = measure.summarise(rows, META, None, None, pooler_queue=1)
+    assert m["overhead_unqueued_median_ms"] == pytest.approx(1.0)
+    assert m["overhead_median_ms"] == pytest.approx(1.0)
+    # The replay's overhead: the unqueued mean, not the mean over all (which holds the queue).
+    assert measure.replay_overhead_s(m) == pytest.approx(0.001)
+    assert m["overhead_ms"] == pytest.approx((1 + 52 + 1) / 3)
+    # The measured wait counts request 1's 51 ms beyond the unqueued median as PgBouncer's queue.
+    assert m["wait_time_avg_ms"] == pytest.approx(51 / 3)
+
+
+def test_the_median_of_all_requests_would_hold_the_queue():
+    """Two of three requests queue: the median overhead of all of them is a queued one's."""
+    rows = [_req(0, 0.0, 0.101, 0.1), _req(1, 0.05, 0.152, 0.1), _req(2, 0.06, 0.202, 0.1)]
+    m = measure.summarise(rows, META, None, None, pooler_queue=1)
+    assert m["overhead_median_ms"] == pytest.approx(52.0)
+    assert m["overhead_unqueued_median_ms"] == pytest.approx(1.0)
+    assert m["wait_time_avg_ms"] == pytest.approx((0 + 51 + 101) / 3)
+    assert measure.replay_overhead_s(m) == pytest.approx(0.001)
+    assert measure.pooler_queue_servers({"pool_mode": "transaction", "default_pool_size": 8}) == 8
+    assert measure.pooler_queue_servers({"pool_mode": "session", "default_pool_size": 8}) == 0
+    assert measure.pooler_queue_servers(None) == 0
+
+
+def test_the_hand_off_latency_becomes_the_wakeup_latency_of_sqlalchemy_and_hikaricp():
+    # Request 1 waits from 0.05 s; request 0 releases pid 1 at 0.101 s; 1 gets it 0.4 ms later.
+    rows = [_req(0, 0.0, 0.101, 0.1), _req(1, 0.1014, 0.05, 0.049, start=0.05)]
+    m = measure.summarise(rows, META, None, None)
+    assert m["handoff_mean_ms"] == pytest.approx(0.4)
+    for lib in ("sqlalchemy_queuepool", "hikaricp"):
+        p = measure.replay_params(lib, {"x": 1}, m)
+        assert p == {"x": 1, "wakeup_latency_s": pytest.approx(0.0004)}
+    assert measure.replay_params("psycopg_pool", {"x": 1}, m) == {"x": 1}
+    none = measure.summarise([_req(0, 0.0, 0.101, 0.1)], META, None, None)
+    assert math.isnan(none["handoff_mean_ms"])
+    assert measure.replay_params("hikaricp", {}, none) == {"wakeup_latency_s": 0.0}
