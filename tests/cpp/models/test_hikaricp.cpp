@@ -407,9 +407,9 @@ TEST_CASE("with wakeup_latency_s a new borrower can take a connection offered to
     w.arrive_at(1.1005, 2);
     w.run_until(2.0);
     REQUIRE(w.grants.size() == 3);
-    CHECK(w.grants[1].id == 2);  // C barged
+    CHECK(w.grants[1].req == 2);  // C barged
     CHECK(w.grants[1].t == Approx(1.1005));
-    CHECK(w.grants[2].id == 1);
+    CHECK(w.grants[2].req == 1);
     CHECK(w.grants[2].t == Approx(1.2015));
     CHECK(w.fails.empty());
     // A woken waiter whose timeout has run out by then fails instead of polling again.
@@ -427,11 +427,11 @@ TEST_CASE("with wakeup_latency_s a new borrower can take a connection offered to
     t.arrive_at(1.3005, 2);
     t.run_until(2.0);
     REQUIRE(t.fails.size() == 2);
-    CHECK(t.fails[0].id == 1);
+    CHECK(t.fails[0].req == 1);
     CHECK(t.fails[0].t == Approx(1.301));
-    CHECK(t.fails[0].arg == acquire_timeout);
-    CHECK(t.fails[1].id == 3);
+    CHECK(t.fails[0].why == acquire_timeout);
+    CHECK(t.fails[1].req == 3);
     CHECK(t.fails[1].t == Approx(1.45));
     REQUIRE(t.grants.size() == 2);
-    CHECK(t.grants[1].id == 2);
+    CHECK(t.grants[1].req == 2);
 }
