@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "models/interrupt.hpp"
 #include "sim/error.hpp"
 
 namespace dbpoolsim::models::detail {
@@ -25,6 +26,7 @@ struct underflow {
 underflow find_underflow(const std::string& text) {
     long count = 0;
     for (std::size_t i = 0; i < text.size();) {
+        poll_interrupt();  // Ctrl-C (models/interrupt.hpp)
         const char c = text[i];
         if (c == '"') {  // skip the string, escapes included
             for (++i; i < text.size() && text[i] != '"'; ++i)
@@ -58,6 +60,7 @@ public:
     explicit json_position(underflow u) : underflow_(std::move(u)) {}
 
     bool on_event(json::parse_event_t event, json& parsed) {
+        poll_interrupt();  // Ctrl-C (models/interrupt.hpp)
         if (event == json::parse_event_t::value && parsed.is_number() && underflow_.index >= 0 &&
             numbers_++ == underflow_.index)
             fail("number " + (underflow_.literal.size() > 40 ? underflow_.literal.substr(0, 37) + "..." : underflow_.literal) +

@@ -18,7 +18,7 @@ namespace {
 class job {
 public:
     job(const std::string& scenario_json, int threads, const std::string& base_dir)
-        : scenario_(models::scenario_from_json(scenario_json, base_dir)), threads_(threads) {
+        : scenario_(read_scenario(scenario_json, base_dir)), threads_(threads) {
         ctl_.keep_partial = true;  // cancel() ends the run with what was simulated ("interrupted")
     }
     ~job() {
@@ -71,6 +71,7 @@ public:
     /// The per-request records (run.record_requests) as columns; call after result().
     py::dict requests() {
         std::lock_guard lock(mu_);
+        models::interrupt_scope ctrl_c(&python_interrupt_check);
         return request_columns(records_);
     }
 
@@ -100,7 +101,7 @@ public:
         : units_(std::move(units)) {
         scenarios_.reserve(scenario_json.size());
         for (const auto& text : scenario_json)
-            scenarios_.push_back(models::scenario_from_json(text, base_dir));
+            scenarios_.push_back(read_scenario(text, base_dir));
         for (const auto& [point, rep] : units_) {
             if (point < 0 || point >= static_cast<int>(scenarios_.size()) || rep < 0)
                 throw error("batch unit (" + std::to_string(point) + ", " + std::to_string(rep) +
@@ -203,7 +204,7 @@ void register_run(py::module_& m) {
     py::register_exception<models::cancelled>(m, "Cancelled", PyExc_KeyboardInterrupt);
     m.def("run_json",
           [](const std::string& scenario_json, int threads, const std::string& base_dir) {
-              auto s = models::scenario_from_json(scenario_json, base_dir);
+              auto s = read_scenario(scenario_json, base_dir);
               py::gil_scoped_release nogil;
               return models::result_to_json(models::run(s, threads));
           },
