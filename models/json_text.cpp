@@ -1,6 +1,7 @@
 #include "models/json_text.hpp"
 
 #include <algorithm>
+#include <memory>
 #include <cstdlib>
 #include <set>
 #include <string_view>
@@ -145,6 +146,30 @@ json parse_json_text(const std::string& text) {
         pos.fail("number " + (number.size() > 40 ? number.substr(0, 37) + "..." : number) +
                  " is beyond the range of a double (about 1.8e308)");
     }
+}
+
+namespace {
+/// nlohmann's string output, polling for Ctrl-C: the serializer writes each number, string
+/// and indentation with one write_characters call.
+class polling_output final : public nlohmann::detail::output_adapter_protocol<char> {
+public:
+    explicit polling_output(std::string& out) : out_(out) {}
+    void write_character(char c) override { out_.push_back(c); }
+    void write_characters(const char* s, std::size_t n) override {
+        poll_interrupt();
+        out_.append(s, n);
+    }
+
+private:
+    std::string& out_;
+};
+}  // namespace
+
+std::string dump_json_text(const json& j, int indent) {
+    std::string out;
+    nlohmann::detail::serializer<json> writer(std::make_shared<polling_output>(out), ' ');
+    writer.dump(j, indent >= 0, false, indent >= 0 ? static_cast<unsigned>(indent) : 0u);
+    return out;
 }
 
 }  // namespace dbpoolsim::models::detail
