@@ -130,7 +130,8 @@ public:
                      [this] { return running_ == 0 || !finished_.empty(); });
         return running_ == 0;
     }
-    /// Units finished since the last call: (unit index, {metric: value}).
+    /// Units finished since the last call: (unit index, {metric: value}), the metrics with
+    /// "stopped_memory" (1: the memory budget stopped the replication early, else 0).
     py::list take() {
         std::vector<std::pair<std::size_t, models::replication_result>> done;
         {
@@ -141,6 +142,9 @@ public:
         for (const auto& [i, r] : done) {
             py::dict metrics;
             for (const auto& [k, v] : r.metrics) metrics[py::str(k)] = v;
+            // 1 when run.max_memory_mb stopped it: its metrics cover only what was simulated
+            // (dbpoolsim.sweep flags the point and warns).
+            metrics["stopped_memory"] = r.stopped == "memory" ? 1.0 : 0.0;
             out.append(py::make_tuple(i, metrics));
         }
         return out;
