@@ -7,6 +7,7 @@
 #include <fstream>
 #include <string_view>
 
+#include "models/interrupt.hpp"
 #include "models/scenario.hpp"
 #include "sim/error.hpp"
 #include "sim/format.hpp"
@@ -206,6 +207,7 @@ std::shared_ptr<const arrival_trace> load_arrival_trace(const std::string& file,
     // Header: the first line that is not blank.
     bool have_header = false;
     while (std::getline(in, line)) {
+        poll_interrupt();  // Ctrl-C (models/interrupt.hpp), here and per row below
         ++lineno;
         if (lineno == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);  // UTF-8 BOM
         if (!trim(line).empty()) {
@@ -235,6 +237,7 @@ std::shared_ptr<const arrival_trace> load_arrival_trace(const std::string& file,
     for (const auto& n : class_names) known += (known.empty() ? "" : ", ") + n;
     double prev = 0;
     while (std::getline(in, line) && problems.size() < max_trace_problems) {
+        poll_interrupt();
         ++lineno;
         if (trim(line).empty()) continue;
         if (const std::size_t col = invalid_utf8_at(line)) {

@@ -2,6 +2,7 @@
 // "Distributions"). Used by every section that holds a distribution.
 #include <cmath>
 
+#include "models/interrupt.hpp"
 #include "models/json_reader.hpp"
 #include "sim/error.hpp"
 #include "sim/format.hpp"
@@ -97,6 +98,7 @@ std::optional<distribution> parse_distribution_at(const json& j, const std::stri
             } else {
                 std::vector<double> xs;
                 for (std::size_t i = 0; i < s->size(); ++i) {
+                    poll_interrupt();  // Ctrl-C (models/interrupt.hpp)
                     if (!(*s)[i].is_number())
                         out.add(r.at("samples_s") + "/" + std::to_string(i),
                                 "must be a number, got " + show((*s)[i]));

@@ -1,11 +1,13 @@
 #include "models/json_text.hpp"
 
 #include <algorithm>
+#include <memory>
 #include <cstdlib>
 #include <set>
 #include <string_view>
 #include <vector>
 
+#include "models/interrupt.hpp"
 #include "sim/error.hpp"
 
 namespace dbpoolsim::models::detail {
@@ -25,6 +27,7 @@ struct underflow {
 underflow find_underflow(const std::string& text) {
     long count = 0;
     for (std::size_t i = 0; i < text.size();) {
+        poll_interrupt();  // Ctrl-C (models/interrupt.hpp)
         const char c = text[i];
         if (c == '"') {  // skip the string, escapes included
             for (++i; i < text.size() && text[i] != '"'; ++i)
@@ -58,6 +61,7 @@ public:
     explicit json_position(underflow u) : underflow_(std::move(u)) {}
 
     bool on_event(json::parse_event_t event, json& parsed) {
+        poll_interrupt();  // Ctrl-C (models/interrupt.hpp)
         if (event == json::parse_event_t::value && parsed.is_number() && underflow_.index >= 0 &&
             numbers_++ == underflow_.index)
             fail("number " + (underflow_.literal.size() > 40 ? underflow_.literal.substr(0, 37) + "..." : underflow_.literal) +
@@ -142,6 +146,30 @@ json parse_json_text(const std::string& text) {
         pos.fail("number " + (number.size() > 40 ? number.substr(0, 37) + "..." : number) +
                  " is beyond the range of a double (about 1.8e308)");
     }
+}
+
+namespace {
+/// nlohmann's string output, polling for Ctrl-C: the serializer writes each number, string
+/// and indentation with one write_characters call.
+class polling_output final : public nlohmann::detail::output_adapter_protocol<char> {
+public:
+    explicit polling_output(std::string& out) : out_(out) {}
+    void write_character(char c) override { out_.push_back(c); }
+    void write_characters(const char* s, std::size_t n) override {
+        poll_interrupt();
+        out_.append(s, n);
+    }
+
+private:
+    std::string& out_;
+};
+}  // namespace
+
+std::string dump_json_text(const json& j, int indent) {
+    std::string out;
+    nlohmann::detail::serializer<json> writer(std::make_shared<polling_output>(out), ' ');
+    writer.dump(j, indent >= 0, false, indent >= 0 ? static_cast<unsigned>(indent) : 0u);
+    return out;
 }
 
 }  // namespace dbpoolsim::models::detail

@@ -18,6 +18,11 @@ inline constexpr int max_json_depth = 64;                        // nested objec
 inline constexpr std::size_t max_json_bytes = 64u * 1024 * 1024;  // scenario text
 
 /// Parse scenario text; throws config_error with one "/json/path: message" problem.
+/// Polls models/interrupt.hpp once per JSON value (Ctrl-C).
 nlohmann::ordered_json parse_json_text(const std::string& text);
+
+/// `j.dump(indent)`, polling models/interrupt.hpp once per value written (a scenario with
+/// millions of empirical samples takes seconds to write).
+std::string dump_json_text(const nlohmann::ordered_json& j, int indent);
 
 }  // namespace dbpoolsim::models::detail

@@ -24,6 +24,10 @@ namespace dbpoolsim::models {
 /// pandas DataFrame of dbpoolsim.run: 64 to 77 bytes (2.1 and 10.5 million values).
 inline constexpr double bytes_per_live_request = 190;
 inline constexpr double series_bytes_per_value = 70;
+/// Per request record (run.record_requests), kept until the result is built: 48 bytes in the
+/// core (sizeof(request_record)) plus about 70 in Result.requests, the pandas DataFrame
+/// dbpoolsim.run builds while the core's copy still exists (docs/scenario.md).
+inline constexpr double bytes_per_request_record = 48 + 70;
 /// The request table's limit (world_parts::request_table); a replication stops before it.
 inline constexpr std::uint32_t max_live_requests = (1u << 24) - (1u << 17);
 
@@ -57,6 +61,8 @@ struct request_record {
     std::uint8_t pool = 0;         ///< named pool index within the instance (0 with one pool)
     std::uint8_t outcome = 0;      ///< completed, 1 + fail_reason, or in_flight
 };
+
+static_assert(sizeof(request_record) <= 48, "bytes_per_request_record counts 48 bytes in the core");
 
 struct replication_result {
     int replication = 0;

@@ -310,7 +310,7 @@ std::string scenario_to_json(const scenario& s, int indent) {
     j["network"] = fields_json(detail::network_fields(), s.network);
     j["faults"] = array_json(detail::fault_fields(), s.faults);
     j["fleet"] = array_json(detail::fleet_fields(), s.fleet);
-    return j.dump(indent);
+    return detail::dump_json_text(j, indent);  // polls for Ctrl-C (models/interrupt.hpp)
 }
 
 std::vector<field_info> scenario_field_list() {

@@ -133,6 +133,8 @@ public:
         if (records_.size() < record_cap_) records_.push_back(r);
         else ++not_recorded_;
     }
+    /// Records kept so far (they count in run.max_memory_mb: world::run).
+    std::size_t records_kept() const { return records_.size(); }
     void completed_request(double latency) {
         ++completed, ++iv_completions;
         this->latency.add(latency);

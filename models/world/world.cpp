@@ -600,9 +600,9 @@ replication_result world::run() {
 
     // Run in chunks so that progress is visible and a cancel is honoured promptly.
     const double chunk = std::max(horizon / 256, 1e-9);
-    // A cancel and the memory budget (requests in flight, models/run.hpp) are also checked
-    // every 4096 events, so Ctrl-C is prompt whatever the horizon, and where the budget
-    // stops a replication does not depend on timing.
+    // A cancel and the memory budget (requests in flight and request records kept,
+    // models/run.hpp) are also checked every 4096 events, so Ctrl-C is prompt whatever the
+    // horizon, and where the budget stops a replication does not depend on timing.
     const double budget = s_.run.max_memory_mb * 1048576.0;
     std::string stopped;  // why the replication ends early (replication_result::stopped)
     std::uint32_t countdown = 1u << 12;
@@ -611,7 +611,9 @@ replication_result world::run() {
         if (--countdown == 0) {
             countdown = 1u << 12;
             if (ctl_ && ctl_->cancel.load(std::memory_order_relaxed)) stopped = "interrupted";
-            else if (reqs_.live() * bytes_per_live_request > budget || reqs_.live() >= max_live_requests) stopped = "memory";
+            else if (reqs_.live() * bytes_per_live_request + m_.records_kept() * bytes_per_request_record > budget ||
+                     reqs_.live() >= max_live_requests)
+                stopped = "memory";
             if (!stopped.empty()) sim_.stop();
         }
     };

@@ -41,9 +41,13 @@ class SweepResult:
     """What ``dbpoolsim.sweep`` returns.
 
     - ``runs``: one row per (point, replication): a column per swept path (named by the
-      path), ``replication``, then every metric of ``Result.summary``;
-    - ``points``: one row per point: the paths, ``replications``, each metric's mean and
-      ``<metric>_ci95`` (95 % Student-t half-width over replications);
+      path), ``replication``, ``stopped_memory`` (True when ``run.max_memory_mb`` stopped the
+      replication early: its metrics cover only what was simulated), then every metric of
+      ``Result.summary``;
+    - ``points``: one row per point: the paths, ``replications``, ``stopped_memory`` (how
+      many of them the memory budget stopped: their means mix partial runs, and the sweep
+      warns), each metric's mean and ``<metric>_ci95`` (95 % Student-t half-width over
+      replications);
     - ``paths``: the swept paths; ``scenario``: the resolved base scenario.
     """
 
@@ -58,16 +62,24 @@ class SweepResult:
                 f"{', '.join(self.paths)}>")
 
 
+#: Column of ``runs`` (True: ``run.max_memory_mb`` stopped the replication before its horizon,
+#: so its metrics cover only what was simulated) and of ``points`` (how many such replications).
+STOPPED = "stopped_memory"
+
+
 def summarize_points(runs: pd.DataFrame, paths: Sequence[str]) -> pd.DataFrame:
     """Per point (``runs`` has a ``point`` column): the paths, the number of replications,
-    each metric's mean and 95 % CI half-width over its non-NaN values (as
-    ``confidence_interval``); indexed by point number."""
-    metrics = [c for c in runs.columns if c not in paths and c not in ("replication", "point")]
+    ``stopped_memory`` (replications the memory budget stopped early), each metric's mean and
+    95 % CI half-width over its non-NaN values (as ``confidence_interval``); indexed by point
+    number."""
+    metrics = [c for c in runs.columns if c not in paths and c not in ("replication", "point", STOPPED)]
     if runs.empty:
         return pd.DataFrame()
     g = runs.groupby("point", sort=True)
     out = g[list(paths)].first()
     out["replications"] = g.size()
+    if STOPPED in runs.columns:  # a count, not a metric to average
+        out[STOPPED] = runs[STOPPED].fillna(False).astype(bool).groupby(runs["point"], sort=True).sum().astype(int)
     values = runs[["point", *metrics]].astype(float).groupby("point", sort=True)
     means, sds, counts = values.mean(), values.std(ddof=1), values.count()
     t = counts.apply(lambda col: col.map(lambda n: t_quantile_975(int(n) - 1) if n > 1 else np.nan))
@@ -330,7 +342,33 @@ def sweep(scenario: ScenarioLike, grid: Optional[Mapping[GridKey, Sequence[Any]]
         if bar is not None:
             bar.close()
     runs = pd.concat([frames[i] for i in sorted(frames)], ignore_index=True)
-    metrics = [c for c in runs.columns if c not in paths and c not in ("point", "replication")]
-    runs = runs[["point", *paths, "replication", *metrics]]
+    # Points saved before the flag existed have none: they count as complete.
+    runs[STOPPED] = (runs[STOPPED].fillna(0) if STOPPED in runs.columns else 0).astype(float) > 0
+    metrics = [c for c in runs.columns if c not in paths and c not in ("point", "replication", STOPPED)]
+    runs = runs[["point", *paths, "replication", STOPPED, *metrics]]
+    _warn_stopped(runs, paths)
     return SweepResult(runs=runs.drop(columns="point"), points=summarize_points(runs, paths),
                        paths=paths, scenario=resolved)
+
+
+def _warn_stopped(runs: pd.DataFrame, paths: Sequence[str]) -> None:
+    """A RuntimeWarning naming the points where the memory budget stopped replications."""
+    stopped = runs[runs[STOPPED]]
+    if stopped.empty:
+        return
+    import warnings
+
+    shown = []
+    for point, rows in list(stopped.groupby("point", sort=True))[:5]:
+        label = ", ".join(f"{p}={_plain_value(rows[p].iloc[0])!r}" for p in paths)
+        shown.append(f"point {point} ({label}): {len(rows)} of "
+                     f"{int((runs['point'] == point).sum())}")
+    more = f", and {stopped['point'].nunique() - 5} more points" if stopped["point"].nunique() > 5 else ""
+    warnings.warn(f"sweep: {len(stopped)} replication(s) stopped early at the memory budget "
+                  f"(run.max_memory_mb: requests waiting far above capacity, or request records): {'; '.join(shown)}{more}. "
+                  f"Their metrics cover only what was simulated; the stopped_memory column flags them.",
+                  RuntimeWarning, stacklevel=3)
+
+
+def _plain_value(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value

@@ -18,7 +18,7 @@ namespace {
 class job {
 public:
     job(const std::string& scenario_json, int threads, const std::string& base_dir)
-        : scenario_(models::scenario_from_json(scenario_json, base_dir)), threads_(threads) {
+        : scenario_(read_scenario(scenario_json, base_dir)), threads_(threads) {
         ctl_.keep_partial = true;  // cancel() ends the run with what was simulated ("interrupted")
     }
     ~job() {
@@ -71,6 +71,7 @@ public:
     /// The per-request records (run.record_requests) as columns; call after result().
     py::dict requests() {
         std::lock_guard lock(mu_);
+        models::interrupt_scope ctrl_c(&python_interrupt_check);
         return request_columns(records_);
     }
 
@@ -100,7 +101,7 @@ public:
         : units_(std::move(units)) {
         scenarios_.reserve(scenario_json.size());
         for (const auto& text : scenario_json)
-            scenarios_.push_back(models::scenario_from_json(text, base_dir));
+            scenarios_.push_back(read_scenario(text, base_dir));
         for (const auto& [point, rep] : units_) {
             if (point < 0 || point >= static_cast<int>(scenarios_.size()) || rep < 0)
                 throw error("batch unit (" + std::to_string(point) + ", " + std::to_string(rep) +
@@ -129,7 +130,8 @@ public:
                      [this] { return running_ == 0 || !finished_.empty(); });
         return running_ == 0;
     }
-    /// Units finished since the last call: (unit index, {metric: value}).
+    /// Units finished since the last call: (unit index, {metric: value}), the metrics with
+    /// "stopped_memory" (1: the memory budget stopped the replication early, else 0).
     py::list take() {
         std::vector<std::pair<std::size_t, models::replication_result>> done;
         {
@@ -140,6 +142,9 @@ public:
         for (const auto& [i, r] : done) {
             py::dict metrics;
             for (const auto& [k, v] : r.metrics) metrics[py::str(k)] = v;
+            // 1 when run.max_memory_mb stopped it: its metrics cover only what was simulated
+            // (dbpoolsim.sweep flags the point and warns).
+            metrics["stopped_memory"] = r.stopped == "memory" ? 1.0 : 0.0;
             out.append(py::make_tuple(i, metrics));
         }
         return out;
@@ -203,7 +208,7 @@ void register_run(py::module_& m) {
     py::register_exception<models::cancelled>(m, "Cancelled", PyExc_KeyboardInterrupt);
     m.def("run_json",
           [](const std::string& scenario_json, int threads, const std::string& base_dir) {
-              auto s = models::scenario_from_json(scenario_json, base_dir);
+              auto s = read_scenario(scenario_json, base_dir);
               py::gil_scoped_release nogil;
               return models::result_to_json(models::run(s, threads));
           },

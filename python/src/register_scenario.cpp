@@ -7,7 +7,9 @@ namespace dbpoolsim::python {
 void register_scenario(py::module_& m) {
     m.def("resolve_scenario",
           [](const std::string& text, const std::string& base_dir) {
-              return models::scenario_to_json(models::scenario_from_json(text, base_dir));
+              auto s = read_scenario(text, base_dir);  // Ctrl-C: KeyboardInterrupt (bindings.hpp)
+              python_interrupt_check();                // a Ctrl-C since the last poll
+              return models::scenario_to_json(s);
           },
           py::arg("scenario_json"), py::arg("base_dir") = "",
           "Validate a scenario (JSON text) and return it fully resolved (JSON text). Relative "

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "bindings.hpp"
+#include "models/interrupt.hpp"
 #include "models/metrics.hpp"
 #include "models/run.hpp"
 
@@ -38,6 +39,7 @@ inline py::dict request_columns(const std::vector<std::vector<models::request_re
     py::ssize_t i = 0;
     for (std::size_t k = 0; k < reps.size(); ++k) {
         for (const auto& x : reps[k]) {
+            models::poll_interrupt();  // Ctrl-C (models/interrupt.hpp; the caller installs the check)
             rep_(i) = static_cast<std::int32_t>(k);
             cls_(i) = x.cls;
             inst_(i) = x.instance;

@@ -168,3 +168,65 @@ def test_a_run_interrupted_before_any_replication_started_is_an_empty_partial_re
     assert "INTERRUPTED: a partial result; 0 replication(s) started" in render_report(r)
     assert cli._interrupted(r, argparse.Namespace(out=str(tmp_path / "out"))) == 130
     assert not (tmp_path / "out").exists()
+
+
+# ---- Ctrl-C while a long scenario is read and validated (models/interrupt.hpp) ----------------
+#
+# Validation runs in C++ holding the GIL; it polls PyErr_CheckSignals every 4,096 JSON values,
+# samples or trace rows (a few milliseconds), so SIGINT stops it there. The scenario is sized
+# here to take about VALIDATION_S to validate on this machine at this moment (its empirical
+# samples, calibrated on one class), and SIGINT lands 1 s in: without the check the process
+# would exit only when validation ends, VALIDATION_S - 1 s later, well beyond VALIDATE_PROMPT_S.
+VALIDATION_S = 5.0
+VALIDATE_PROMPT_S = 2.0  # the check (ms), then freeing the parsed JSON and the interpreter's exit
+
+
+def _samples_scenario(classes: int) -> str:
+    samples = ",".join(f"0.0{i % 9973:04d}" for i in range(100_000))  # 8 bytes each
+    tx = ",".join(f'{{"name": "c{i}", "query_time": {{"kind": "empirical", "samples_s": [{samples}]}}}}'
+                  for i in range(classes))
+    return ('{"name": "big", "run": {"horizon_s": 10, "warmup_s": 0, "replications": 1}, '
+            f'"workload": {{"arrivals": {{"kind": "poisson", "rate_per_s": 10}}, "transactions": [{tx}]}}}}')
+
+
+@pytest.fixture(scope="module")
+def slow_scenario(tmp_path_factory) -> Path:
+    import dbpoolsim
+
+    one = _samples_scenario(1)
+    start = time.monotonic()
+    dbpoolsim.resolve_scenario(one)
+    per_class = max(time.monotonic() - start, 1e-3)
+    # At most 60 classes (48 MB, under the 64 MiB limit on scenario text).
+    classes = int(min(60, max(10, VALIDATION_S / per_class)))
+    path = tmp_path_factory.mktemp("slow") / "big.json"
+    path.write_text(_samples_scenario(classes))
+    return path
+
+
+def test_cli_stops_a_long_validation_on_sigint(tmp_path, slow_scenario):
+    outcome = interrupt(cli_when_ready("run", str(slow_scenario), "--quiet", "--out", str(tmp_path / "out")),
+                        tmp_path, ready_line="ready", prompt_s=VALIDATE_PROMPT_S, delay_s=1.0)
+    assert outcome is not None, f"still validating {VALIDATE_PROMPT_S} s after SIGINT"
+    code, out, err, seconds = outcome
+    assert (code, out, err) == (130, "", "dbpoolsim: interrupted\n")
+    assert seconds < VALIDATE_PROMPT_S
+    assert not (tmp_path / "out").exists()
+
+
+def test_api_raises_keyboard_interrupt_during_a_long_validation(tmp_path, slow_scenario):
+    script = (
+        "import sys, time, dbpoolsim\n"
+        "print('ready', flush=True)\n"
+        "try:\n"
+        f"    dbpoolsim.resolve_scenario({str(slow_scenario)!r})\n"
+        "except KeyboardInterrupt:\n"
+        "    print('KeyboardInterrupt', flush=True)\n"
+        "    sys.exit(0)\n"
+        "sys.exit(3)\n"
+    )
+    outcome = interrupt(["-c", script], tmp_path, ready_line="ready", prompt_s=VALIDATE_PROMPT_S, delay_s=1.0)
+    assert outcome is not None, f"still validating {VALIDATE_PROMPT_S} s after SIGINT"
+    code, out, err, seconds = outcome
+    assert (code, out) == (0, "KeyboardInterrupt\n"), err
+    assert "Traceback" not in err

@@ -26,8 +26,10 @@ def test_runs_and_points_have_the_documented_columns(tiny):
     res = dbpoolsim.sweep(tiny, {"pool.max_connections": [3, 5]}, replications=2, threads=2,
                           progress=False)
     metrics = list(dbpoolsim.run(tiny, threads=1, progress=False).replications.columns)
-    assert list(res.runs.columns) == ["pool.max_connections", *metrics]  # replication first
+    # replication first, then the memory-budget flag
+    assert list(res.runs.columns) == ["pool.max_connections", "replication", "stopped_memory", *metrics[1:]]
     assert metrics[0] == "replication"
+    assert not res.runs["stopped_memory"].any() and res.points["stopped_memory"].tolist() == [0, 0]
     assert res.runs[["pool.max_connections", "replication"]].values.tolist() == [[3, 0], [3, 1], [5, 0], [5, 1]]
     assert res.points["pool.max_connections"].tolist() == [3, 5]
     assert res.points["replications"].tolist() == [2, 2]
@@ -46,7 +48,7 @@ def test_a_point_is_bit_identical_to_run_of_the_same_scenario(tiny):
     res = dbpoolsim.sweep(tiny, {"pool.max_connections": [4, 6]}, threads=2, progress=False)
     alone = dbpoolsim.run(dbpoolsim.with_overrides(tiny, **{"pool.max_connections": 6}),
                           threads=1, progress=False).replications
-    got = res.runs[res.runs["pool.max_connections"] == 6].drop(columns="pool.max_connections")
+    got = res.runs[res.runs["pool.max_connections"] == 6].drop(columns=["pool.max_connections", "stopped_memory"])
     same(got, alone)
 
 
@@ -211,7 +213,9 @@ def test_ctrl_c_keeps_the_finished_points(tiny_file, tmp_path):
             proc.communicate()
     assert proc.returncode == 130 and err.endswith("dbpoolsim: interrupted\n"), err
     assert sorted(p.name for p in (out / "points").iterdir()) == ["point-000000.parquet"]
-    saved = pd.read_parquet(first).drop(columns=["point", "run.horizon_s"])
+    saved = pd.read_parquet(first)
+    assert saved["stopped_memory"].tolist() == [0]
+    saved = saved.drop(columns=["point", "run.horizon_s", "stopped_memory"])
     scenario = json.loads(tiny_file.read_text())
     alone = dbpoolsim.run(dbpoolsim.with_overrides(scenario, **{"run.horizon_s": 10, "run.replications": 1}),
                           threads=1, progress=False).replications
@@ -249,3 +253,24 @@ def test_units_that_finish_while_stopping_are_still_reported(tiny, monkeypatch):
     assert sorted(done) == [0, 1]
     for i in (0, 1):
         same(pd.DataFrame([done[i]]), pd.DataFrame([expected[i]]))
+
+
+def test_a_replication_stopped_by_the_memory_budget_is_flagged_and_warned(tiny, tmp_path):
+    # 5 connections x 20 ms serve 250 req/s; with no acquire timeout, 2,000 req/s leaves about
+    # 1,750 more waiting every second: 1 MiB / 190 bytes = 5,518 of them after about 3 s of 30.
+    tiny["pool"]["acquisition_timeout"] = 0
+    tiny["run"]["max_memory_mb"] = 1
+    grid = {"workload.arrivals.rate_per_s": [200, 2000]}
+    with pytest.warns(RuntimeWarning, match=r"2 replication\(s\) stopped early at the memory budget "
+                                            r"\(run.max_memory_mb.*point 1 \(workload.arrivals.rate_per_s=2000\): 2 of 2"):
+        res = dbpoolsim.sweep(tiny, grid, replications=2, threads=2, progress=False, out=tmp_path / "sw")
+    assert res.runs["stopped_memory"].tolist() == [False, False, True, True]
+    assert res.points["stopped_memory"].tolist() == [0, 2]
+    # The flag is what run() says of the same replications.
+    alone = dbpoolsim.run(dbpoolsim.with_overrides(tiny, **{"workload.arrivals.rate_per_s": 2000, "run.replications": 2}),
+                          threads=1, progress=False)
+    assert [p["stopped"] for p in alone.progress] == ["memory", "memory"]
+    # Resumed from the saved points, the flag and the warning are still there.
+    with pytest.warns(RuntimeWarning, match="stopped early at the memory budget"):
+        again = dbpoolsim.sweep(tiny, grid, replications=2, threads=2, progress=False, out=tmp_path / "sw")
+    assert again.runs["stopped_memory"].tolist() == [False, False, True, True]

@@ -116,3 +116,26 @@ TEST_CASE("a cancelled run with keep_partial returns each started replication up
     CHECK(j["interrupted"] == true);
     CHECK(j["progress"].size() == 1);
 }
+
+TEST_CASE("request records count in the memory budget: a stable run that records stops at the budget",
+          "[run][overload][records]") {
+    // rho = 0.9, a bounded queue: only the records grow, about 900 per simulated second.
+    // 1 MiB / 118 bytes per record = 8,886 records, reached after about 10 s (the budget is
+    // checked every 4,096 events, a few per request: a few hundred records of overshoot).
+    auto s = test::mmc_pool(900, 0.010, 10, 0, 1000, 1, 0);
+    s.run.max_memory_mb = 1;
+    s.run.record_requests = true;
+    s.run.record_requests_max = 100'000'000;
+    const auto r = models::run(s, 1);
+    const auto& rep = r.replications.front();
+    CHECK(rep.stopped == "memory");
+    CHECK(rep.simulated_s > 7);
+    CHECK(rep.simulated_s < 14);
+    CHECK(rep.requests.size() * models::bytes_per_request_record > 1048576.0);
+    CHECK(rep.requests.size() < 12'000);
+    // The same run without records runs to its horizon: the records were what the budget counted.
+    s.run.record_requests = false;
+    const auto plain = models::run(s, 1);
+    CHECK(plain.replications.front().stopped.empty());
+    CHECK(plain.replications.front().simulated_s == 1000);
+}
