@@ -229,6 +229,7 @@ private:
     }
     [[gnu::noinline]] void cancel_pending(std::uint32_t slot) noexcept {
         release_slot(slot);
+        forget_lazy(slot);
         --live_;
         const std::size_t held = heap_.size() - top_taken_;
         if (held > compact_threshold && held > 2 * live_) compact();
@@ -236,6 +237,10 @@ private:
     void release_slot(std::uint32_t slot) {
         ++slot_gen_[slot - 1];
         free_slots_.push_back(slot);
+    }
+    // A re-armable timer's slot that is freed forgets its state: its old heap entry, when it
+    // surfaces, is then dropped. (Not needed when a timer fires: its state is already none.)
+    void forget_lazy(std::uint32_t slot) noexcept {
         if (slot <= lazy_.size()) lazy_[slot - 1].state = lazy_state::none;
     }
     bool stale(const entry& e) const noexcept { return e.slot != 0 && slot_gen_[e.slot - 1] != e.gen; }
@@ -266,6 +271,7 @@ private:
         if (z.state == lazy_state::none || z.entry_gen != e.gen) return revived::dropped;
         if (z.state == lazy_state::parked) {
             release_slot(e.slot);  // a new generation: the disarmed handle can no longer rearm it
+            z.state = lazy_state::none;
             return revived::dropped;
         }
         e.time = z.due.time;
