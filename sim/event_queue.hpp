@@ -27,6 +27,14 @@
 //   after one is popped (a query ends, the next starts), so most pops cost half. Anything else
 //   that reads the heap settles the taken top first. Keys (time, seq) are unique, so any valid
 //   heap pops in the same order.
+// - Re-armable timers (why: speed): a timer that is disarmed and armed again at every use of
+//   its object, always later than before (asyncpg's 300 s inactivity timer: disarmed at each
+//   acquire, re-armed at each release), would otherwise leave one stale heap entry per use.
+//   `disarm` cancels such a timer but leaves its heap entry in place; `rearm` then records the
+//   new time and takes its sequence number exactly as a new push_timer would, and the entry is
+//   moved to that (time, seq) when it reaches the top (or at a compaction). Nothing is popped in
+//   between: an entry only surfaces at its old time, which is no later than its new one. So the
+//   pop order, the events handed out and `size()` are exactly those of cancel + push_timer.
 #pragma once
 
 #include <cstdint>
@@ -116,6 +124,39 @@ public:
         return pending;
     }
 
+    /// Cancel a re-armable timer (see the header comment) due at `due` (the time it was last
+    /// armed for): like cancel, but its heap entry stays for a later `rearm` of the same handle,
+    /// which is kept for it; `pending(h)` becomes false.
+    void disarm(const timer_handle& h, sim_time due) noexcept {
+        if (h.slot == 0 || slot_gen_[h.slot - 1] != h.generation) return;
+        lazy_slot& z = lazy_for(h.slot);
+        if (z.state == lazy_state::none) {  // the heap entry is the handle's own: its key is `due`
+            z.entry_gen = h.generation;
+            z.entry_time = due;
+        }
+        z.state = lazy_state::parked;
+        ++slot_gen_[h.slot - 1];  // the handle and the entry now look cancelled
+        --live_;
+        const std::size_t held = heap_.size() - top_taken_;
+        if (held > compact_threshold && held > 2 * live_) compact();
+    }
+
+    /// Arm the timer `h` disarmed again, at t, with the same kind and target: the same as a new
+    /// push_timer(t, ...) (it takes the next sequence number now), reusing its heap entry. Updates
+    /// `h` and returns true; false (h unchanged) if the entry is gone or later than t: then the
+    /// caller schedules a new timer.
+    bool rearm(timer_handle& h, sim_time t) noexcept {
+        if (h.slot == 0 || h.slot > lazy_.size()) return false;
+        lazy_slot& z = lazy_[h.slot - 1];
+        const std::uint32_t gen = slot_gen_[h.slot - 1];
+        if (z.state != lazy_state::parked || gen != h.generation + 1 || z.entry_time > t) return false;
+        z.state = lazy_state::moved;
+        z.due = {t, seq_++};
+        ++live_;
+        h.generation = gen;
+        return true;
+    }
+
     /// True if the timer behind the handle is still pending.
     bool pending(const timer_handle& h) const noexcept {
         return h.slot != 0 && slot_gen_[h.slot - 1] == h.generation;
@@ -161,6 +202,7 @@ public:
         lanes_.clear();
         used_lanes_.clear();
         free_slots_.clear();
+        lazy_.clear();
         for (std::uint32_t i = 0; i < slot_gen_.size(); ++i) {
             ++slot_gen_[i];
             free_slots_.push_back(i + 1);
@@ -187,6 +229,7 @@ private:
     }
     [[gnu::noinline]] void cancel_pending(std::uint32_t slot) noexcept {
         release_slot(slot);
+        forget_lazy(slot);
         --live_;
         const std::size_t held = heap_.size() - top_taken_;
         if (held > compact_threshold && held > 2 * live_) compact();
@@ -194,6 +237,11 @@ private:
     void release_slot(std::uint32_t slot) {
         ++slot_gen_[slot - 1];
         free_slots_.push_back(slot);
+    }
+    // A re-armable timer's slot that is freed forgets its state: its old heap entry, when it
+    // surfaces, is then dropped. (Not needed when a timer fires: its state is already none.)
+    void forget_lazy(std::uint32_t slot) noexcept {
+        if (slot <= lazy_.size()) lazy_[slot - 1].state = lazy_state::none;
     }
     bool stale(const entry& e) const noexcept { return e.slot != 0 && slot_gen_[e.slot - 1] != e.gen; }
     /// Remove the taken top, if any (the deferred pop).
@@ -204,7 +252,34 @@ private:
         }
     }
     void drop_stale() {
-        while (!heap_.empty() && stale(heap_.front())) heap_pop();
+        while (!heap_.empty() && stale(heap_.front())) discard_top();
+    }
+    /// The top looks cancelled: drop it, or move a re-armed timer's entry to its new time.
+    [[gnu::noinline]] void discard_top() {
+        entry& e = heap_.front();
+        switch (revive(e)) {
+            case revived::moved: sift_down(0, e); return;  // (time, seq) only grew: sift down
+            case revived::dropped: heap_pop(); return;
+        }
+    }
+    enum class revived : std::uint8_t { moved, dropped };
+    /// A stale-looking heap entry: a re-armed timer's entry gets its new key and generation
+    /// (moved); a disarmed one's frees its slot (dropped); a cancelled one is dropped.
+    revived revive(entry& e) {
+        if (e.slot == 0 || e.slot > lazy_.size()) return revived::dropped;
+        lazy_slot& z = lazy_[e.slot - 1];
+        if (z.state == lazy_state::none || z.entry_gen != e.gen) return revived::dropped;
+        if (z.state == lazy_state::parked) {
+            release_slot(e.slot);  // a new generation: the disarmed handle can no longer rearm it
+            z.state = lazy_state::none;
+            return revived::dropped;
+        }
+        e.time = z.due.time;
+        e.seq = z.due.seq;
+        e.gen = slot_gen_[e.slot - 1];
+        z = lazy_slot{};
+        z.entry_time = e.time;
+        return revived::moved;
     }
     /// The next live entry among the heap top and the lane fronts (sets from_lane_/lane_index_).
     const entry* peek_entry() {
@@ -297,8 +372,8 @@ private:
     void compact() {
         settle();
         std::size_t j = 0;
-        for (const entry& e : heap_)
-            if (!stale(e)) heap_[j++] = e;
+        for (entry& e : heap_)
+            if (!stale(e) || revive(e) == revived::moved) heap_[j++] = e;
         heap_.resize(j);
         for (std::size_t i = j > 1 ? (j - 2) / 4 + 1 : 0; i-- > 0;) sift_down(i, heap_[i]);
     }
@@ -311,6 +386,19 @@ private:
     std::size_t lane_index_ = 0;
     std::vector<std::uint32_t> slot_gen_;
     std::vector<std::uint32_t> free_slots_;
+    // Re-armable timers, per slot (grown on first use; other slots never read it but on release).
+    enum class lazy_state : std::uint8_t { none, parked, moved };
+    struct lazy_slot {
+        lazy_state state = lazy_state::none;  // parked: disarmed; moved: re-armed to `due`
+        std::uint32_t entry_gen = 0;          // the generation of the slot's entry in the heap
+        sim_time entry_time = 0;              // that entry's time
+        struct { sim_time time; std::uint64_t seq; } due{0, 0};
+    };
+    std::vector<lazy_slot> lazy_;
+    lazy_slot& lazy_for(std::uint32_t slot) {
+        if (slot > lazy_.size()) lazy_.resize(slot);
+        return lazy_[slot - 1];
+    }
     std::uint64_t seq_ = 0;
     std::size_t live_ = 0;
 };

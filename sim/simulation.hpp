@@ -55,6 +55,13 @@ public:
         queue_.push_fifo(lane, t, kind, target);
     }
     bool cancel(timer_handle& h) noexcept { return queue_.cancel(h); }
+    /// Re-armable timers (sim/event_queue.hpp): cancel, keeping the heap entry for `rearm`...
+    void disarm(const timer_handle& h, sim_time due) noexcept { queue_.disarm(h, due); }
+    /// ...and arm again at t (same kind and target); false: schedule a new timer instead.
+    bool rearm(timer_handle& h, sim_time t) {
+        check_time(t);
+        return queue_.rearm(h, t);
+    }
     bool pending(const timer_handle& h) const noexcept { return queue_.pending(h); }
 
     /// Time of the next pending event (infinity if none).
