@@ -163,7 +163,7 @@ public:
     // The current sample interval's part of wait and pooler_wait (for the time series).
     sim::stats::log_histogram_window iv_wait{wait}, iv_pooler_wait{pooler_wait};
     std::uint64_t wait_over = 0;  // waits over run.wait_threshold_s (granted or not)
-    sim::stats::accumulator sojourn;
+    sim::stats::running_mean sojourn;  // only its mean is reported
     sim::stats::time_average in_system;
     std::uint64_t iv_arrivals = 0, iv_completions = 0, iv_timeouts = 0, iv_failures = 0, iv_logins = 0;
 

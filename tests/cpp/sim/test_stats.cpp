@@ -20,6 +20,7 @@ using dbpoolsim::sim::random_stream;
 using dbpoolsim::sim::stats::accumulator;
 using dbpoolsim::sim::stats::log_histogram;
 using dbpoolsim::sim::stats::log_histogram_window;
+using dbpoolsim::sim::stats::running_mean;
 using dbpoolsim::sim::stats::time_average;
 using dbpoolsim::sim::stats::time_series;
 
@@ -431,6 +432,21 @@ TEST_CASE("log_histogram: values outside [2^-30, 2^21) are clamped into [min, ma
 }
 
 // ---------------------------------------------------------------- time_series
+
+TEST_CASE("running_mean: the same mean as accumulator, bit for bit", "[stats][accumulator]") {
+    // The world's sojourn_avg_ms uses running_mean where it used accumulator (issue 9).
+    random_stream s(7, 0, "running_mean");
+    accumulator a;
+    running_mean m;
+    CHECK(std::isnan(m.mean()));
+    for (int i = 0; i < 10000; ++i) {
+        const double x = s.exponential(0.01) + (i % 7 == 0 ? 5.0 : 0.0);
+        a.add(x);
+        m.add(x);
+        REQUIRE(m.mean() == a.mean());
+    }
+    CHECK(m.count() == a.count());
+}
 
 TEST_CASE("log_histogram_window: the same quantiles and max as a second histogram reset at each "
           "restart, bit for bit", "[stats][histogram]") {
