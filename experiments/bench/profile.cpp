@@ -4,15 +4,48 @@
 //   valgrind --tool=callgrind build/cpp/tests/dbpoolsim_profile 100 '{"kind": "asyncpg", ...}'
 // Arguments: horizon in simulated seconds (default 1000), then the "pool" object as JSON
 // (default: the generic pool of bench.py). Prints requests, wall time, events.
+//   dbpoolsim_profile --json SCENARIO_FILE [BASE_DIR]
+// runs a whole scenario on one thread and prints result_to_json with every wall time set to
+// 0, so that two builds' outputs compare byte for byte (experiments/bench/result_hashes.py).
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <fstream>
+#include <stdexcept>
+#include <sstream>
 #include <string>
 
 #include "models/run.hpp"
 
+namespace {
+
+int print_result_json(const std::string& path, const std::string& base_dir) {
+    using namespace dbpoolsim::models;
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    if (!in) throw std::runtime_error("cannot read " + path);
+    run_result r = run(scenario_from_json(text.str(), base_dir), 1);
+    r.wall_seconds = 0;
+    for (auto& rep : r.replications)
+        for (auto& [name, v] : rep.metrics)
+            if (name == "wall_seconds") v = 0;
+    std::printf("%s\n", result_to_json(r).c_str());
+    return 0;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
     using namespace dbpoolsim::models;
+    if (argc > 2 && std::string(argv[1]) == "--json") {
+        try {
+            return print_result_json(argv[2], argc > 3 ? argv[3] : "");
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "%s\n", e.what());
+            return 2;
+        }
+    }
     const std::string horizon = argc > 1 ? argv[1] : "1000";
     const std::string pool = argc > 2 ? argv[2]
                                       : R"({"kind": "generic", "min_connections": 10, "max_connections": 10,

@@ -112,7 +112,7 @@ public:
     /// An acquire wait w ended with a connection, in named pool j (npos32: none).
     void granted(double w, std::uint32_t j) {
         wait.add(w);
-        iv_wait.add(w);
+        iv_wait.note(w);
         wait_over += w > wait_threshold_;
         if (j != npos32) wait_named[j].add(w);
     }
@@ -125,7 +125,7 @@ public:
     /// A transaction waited w in the pooler's queue for a server.
     void pooler_granted(double w) {
         pooler_wait.add(w);
-        iv_pooler_wait.add(w);
+        iv_pooler_wait.note(w);
     }
     /// With run.record_requests: one request ended (or is in flight at the end).
     bool recording = false;
@@ -161,9 +161,11 @@ public:
     std::array<std::uint64_t, static_cast<std::size_t>(fail_reason::count_)> failed{};
     std::uint64_t rejected_logins = 0, logins = 0, nat_drops = 0, leaked = 0, connections_broken = 0,
                   idle_session_closes = 0, faults_seen = 0;
-    sim::stats::log_histogram wait, latency, iv_wait, pooler_wait, iv_pooler_wait, wait_unserved;
+    sim::stats::log_histogram wait, latency, pooler_wait, wait_unserved;
+    // The current sample interval's part of wait and pooler_wait (for the time series).
+    sim::stats::log_histogram_window iv_wait{wait}, iv_pooler_wait{pooler_wait};
     std::uint64_t wait_over = 0;  // waits over run.wait_threshold_s (granted or not)
-    sim::stats::accumulator sojourn;
+    sim::stats::running_mean sojourn;  // only its mean is reported
     sim::stats::time_average in_system;
     std::uint64_t iv_arrivals = 0, iv_completions = 0, iv_timeouts = 0, iv_failures = 0, iv_logins = 0;
 

@@ -146,7 +146,7 @@ void world::free_slot(std::uint32_t id) {
     if (fleet_.request_ended(inst)) sim_.schedule_after(0, ev_instance_stop, inst);
 }
 
-void world::breaker_result(std::uint32_t inst, bool ok) {
+void world::breaker_record(std::uint32_t inst, bool ok) {
     if (breakers_.record(inst, ok, sim_.now()))
         sim_.schedule_after(s_.client.circuit_breaker_timeout, ev_breaker, inst);
 }

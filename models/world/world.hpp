@@ -111,7 +111,11 @@ private:
     void schedule_user_next(std::uint32_t user);
     void record(const request& r, std::uint8_t outcome);  // run.record_requests
     void free_slot(std::uint32_t id);
-    void breaker_result(std::uint32_t inst, bool ok);
+    // Inline: once per attempt, and without a breaker (the usual case) nothing to do.
+    void breaker_result(std::uint32_t inst, bool ok) {
+        if (breakers_.enabled()) breaker_record(inst, ok);
+    }
+    void breaker_record(std::uint32_t inst, bool ok);
     void start_query(std::uint32_t id);
     void query_error_after(std::uint32_t id, double delay, fail_reason why, std::uint8_t broken);
     void dead_use(std::uint32_t id, const link& l, std::uint8_t broken);

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cmath>
 #include <cstdint>
@@ -128,6 +129,7 @@ public:
     }
 
 private:
+    friend class log_histogram_window;
     std::vector<std::uint64_t> counts_;
     std::uint64_t n_ = 0;
     std::uint64_t zeros_ = 0;
@@ -136,6 +138,84 @@ private:
     double max_ = -std::numeric_limits<double>::infinity();
     int lo_ = bucket_count;
     int hi_ = -1;
+};
+
+/// The values a log_histogram received since the window last restarted, with the same
+/// quantile() and max() as a second log_histogram fed the same values and reset at each
+/// restart, bit for bit (tests/cpp/sim/test_stats.cpp checks it against one).
+///
+/// Done this way for speed (issue 9): the time series' per-interval wait percentiles used to
+/// come from a second histogram, updated with every value (about 25 instructions each). A
+/// window instead notes each value's min and max, and at a restart copies the counts that
+/// changed (the buckets between the window's min and max) so the next window's counts are
+/// differences. The owner calls note(x) for each value it adds to the histogram.
+class log_histogram_window {
+public:
+    /// Watches h, which must outlive it and is never reset or assigned while watched.
+    explicit log_histogram_window(const log_histogram& h) : h_(h), start_(log_histogram::bucket_count, 0) {}
+    log_histogram_window(const log_histogram_window&) = delete;
+    log_histogram_window& operator=(const log_histogram_window&) = delete;
+
+    void note(double x) noexcept {
+        if (x < min_) min_ = x;
+        if (x > max_) max_ = x;
+    }
+    std::uint64_t count() const noexcept { return h_.n_ - n0_; }
+    double max() const noexcept { return count() ? max_ : std::numeric_limits<double>::quiet_NaN(); }
+
+    /// The q-quantiles of the window's values (as log_histogram::quantile), q ascending.
+    template <std::size_t N>
+    std::array<double, N> quantiles(const std::array<double, N>& qs) const noexcept {
+        std::array<double, N> out;
+        const std::uint64_t n = count();
+        if (n == 0) {
+            out.fill(std::numeric_limits<double>::quiet_NaN());
+            return out;
+        }
+        const std::uint64_t zeros = h_.zeros_ - zeros0_;
+        std::uint64_t seen = zeros;
+        int i = first_bucket() - 1;  // the last bucket counted in `seen`
+        const int last = last_bucket();
+        for (std::size_t k = 0; k < N; ++k) {
+            auto rank = static_cast<std::uint64_t>(std::ceil(std::clamp(qs[k], 0.0, 1.0) * static_cast<double>(n)));
+            if (rank < 1) rank = 1;
+            if (rank <= zeros) {
+                out[k] = std::max(0.0, min_);
+                continue;
+            }
+            while (seen < rank && i < last) {
+                ++i;
+                seen += h_.counts_[static_cast<std::size_t>(i)] - start_[static_cast<std::size_t>(i)];
+            }
+            out[k] = seen >= rank ? std::clamp(log_histogram::midpoint(i), min_, max_) : max_;
+        }
+        return out;
+    }
+
+    /// A new window starts with the histogram's next value.
+    void restart() noexcept {
+        if (count() > zeros_in_window()) {
+            const int last = last_bucket();
+            for (int i = first_bucket(); i <= last; ++i)
+                start_[static_cast<std::size_t>(i)] = h_.counts_[static_cast<std::size_t>(i)];
+        }
+        n0_ = h_.n_;
+        zeros0_ = h_.zeros_;
+        min_ = std::numeric_limits<double>::infinity();
+        max_ = -std::numeric_limits<double>::infinity();
+    }
+
+private:
+    std::uint64_t zeros_in_window() const noexcept { return h_.zeros_ - zeros0_; }
+    // Every positive value of the window lies in a bucket between these two.
+    int first_bucket() const noexcept { return min_ > 0.0 ? log_histogram::index(min_) : h_.lo_; }
+    int last_bucket() const noexcept { return max_ > 0.0 ? log_histogram::index(max_) : -1; }
+
+    const log_histogram& h_;
+    std::vector<std::uint64_t> start_;  // the histogram's counts when the window started
+    std::uint64_t n0_ = 0, zeros0_ = 0;
+    double min_ = std::numeric_limits<double>::infinity();
+    double max_ = -std::numeric_limits<double>::infinity();
 };
 
 }  // namespace dbpoolsim::sim::stats

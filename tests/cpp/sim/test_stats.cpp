@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -18,6 +19,8 @@ using dbpoolsim::internal_error;
 using dbpoolsim::sim::random_stream;
 using dbpoolsim::sim::stats::accumulator;
 using dbpoolsim::sim::stats::log_histogram;
+using dbpoolsim::sim::stats::log_histogram_window;
+using dbpoolsim::sim::stats::running_mean;
 using dbpoolsim::sim::stats::time_average;
 using dbpoolsim::sim::stats::time_series;
 
@@ -429,6 +432,61 @@ TEST_CASE("log_histogram: values outside [2^-30, 2^21) are clamped into [min, ma
 }
 
 // ---------------------------------------------------------------- time_series
+
+TEST_CASE("running_mean: the same mean as accumulator, bit for bit", "[stats][accumulator]") {
+    // The world's sojourn_avg_ms uses running_mean where it used accumulator (issue 9).
+    random_stream s(7, 0, "running_mean");
+    accumulator a;
+    running_mean m;
+    CHECK(std::isnan(m.mean()));
+    for (int i = 0; i < 10000; ++i) {
+        const double x = s.exponential(0.01) + (i % 7 == 0 ? 5.0 : 0.0);
+        a.add(x);
+        m.add(x);
+        REQUIRE(m.mean() == a.mean());
+    }
+    CHECK(m.count() == a.count());
+}
+
+TEST_CASE("log_histogram_window: the same quantiles and max as a second histogram reset at each "
+          "restart, bit for bit", "[stats][histogram]") {
+    // The time series' per-interval wait percentiles (models/world/metrics.cpp) come from a
+    // window on the run's wait histogram; they must equal what a histogram of the interval's
+    // values alone reports. Windows here: empty, zeros only, one value, mixed, wide ranges.
+    random_stream s(99, 0, "window");
+    log_histogram all, interval;
+    log_histogram_window window(all);
+    const std::array<double, 5> qs{0.0, 0.5, 0.9, 0.99, 1.0};
+    auto add = [&](double x) {
+        all.add(x);
+        window.note(x);
+        interval.add(x);
+    };
+    auto check_and_restart = [&] {
+        const auto got = window.quantiles<5>(qs);
+        for (std::size_t k = 0; k < qs.size(); ++k) {
+            const double want = interval.quantile(qs[k]);
+            INFO("q = " << qs[k]);
+            CHECK((std::isnan(want) ? std::isnan(got[k]) : got[k] == want));
+        }
+        CHECK(window.count() == interval.count());
+        CHECK((interval.count() == 0 ? std::isnan(window.max()) : window.max() == interval.max()));
+        window.restart();
+        interval.reset();
+    };
+    check_and_restart();  // empty
+    for (int i = 0; i < 5; ++i) add(0.0);
+    check_and_restart();  // zeros only
+    add(0.003);
+    check_and_restart();  // one value
+    for (int w = 0; w < 200; ++w) {
+        const int n = static_cast<int>(s.below(300));
+        const double scale = std::exp(-8 + 10 * s.uniform());
+        for (int i = 0; i < n; ++i) add(s.uniform() < 0.4 ? 0.0 : scale * s.exponential(1.0));
+        check_and_restart();
+    }
+    CHECK(all.count() > 20000);
+}
 
 TEST_CASE("time_series: rows are appended in order and read back by (row, column)",
           "[stats][time_series]") {
