@@ -115,10 +115,8 @@ struct scripted_host : models::pool_host {
     // ---- pool_host ----
     sim::simulation& simulation() override { return sim; }
     void grant(std::uint32_t, std::uint32_t req, std::uint32_t c) override {
-        auto& o = out[req];
-        REQUIRE(!o.granted);
-        REQUIRE(!o.failed);
-        o.granted = true, o.t = sim.now(), o.conn = c;
+        outcome& o = first_outcome(req);
+        o.granted = true, o.conn = c;
         grants.push_back({sim.now(), req, c});
         if (c >= holder_.size()) holder_.resize(c + 1);
         holder_[c] = req;
@@ -126,10 +124,8 @@ struct scripted_host : models::pool_host {
         if (h >= 0) sim.schedule_after(h, ev_done, c);
     }
     void fail(std::uint32_t, std::uint32_t req, models::fail_reason why) override {
-        auto& o = out[req];
-        REQUIRE(!o.granted);
-        REQUIRE(!o.failed);
-        o.failed = true, o.t = sim.now(), o.why = why;
+        outcome& o = first_outcome(req);
+        o.failed = true, o.why = why;
         fails.push_back({sim.now(), req, why});
     }
     void open_connection(std::uint32_t, std::uint32_t c, models::login_bounds b) override {
@@ -154,6 +150,15 @@ struct scripted_host : models::pool_host {
     }
 
 private:
+    /// The request's outcome record, checked to be its first grant or failure, stamped now.
+    outcome& first_outcome(std::uint32_t req) {
+        outcome& o = out[req];
+        REQUIRE(!o.granted);
+        REQUIRE(!o.failed);
+        o.t = sim.now();
+        return o;
+    }
+
     enum : std::uint32_t { ev_connect = 1, ev_round_trip, ev_done, ev_arrive, ev_cancel, ev_script, ev_timer = 32 };
     std::vector<bool> login_ok_;                   // per connection: its login in flight succeeds
     std::vector<sim::timer_handle> login_timer_;   // per connection: its login in flight
