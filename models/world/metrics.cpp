@@ -138,7 +138,7 @@ replication_result world_metrics::collect(double t, double wall, int rep, const 
     put(metric::completed, double(completed));
     put(metric::failed, double(nfailed));
     for (std::size_t i = 0; i < failed.size(); ++i)
-        m.emplace_back(std::string("failed_") + fail_reason_names[i], double(failed[i]));
+        m.emplace_back(std::string(failed_prefix) + fail_reason_names[i], double(failed[i]));
     const double in_flight = double(w.requests.counted_in_flight());
     put(metric::in_flight, in_flight);
     // Requests still in flight at the end are not successes (far above capacity, most are).
@@ -203,7 +203,7 @@ replication_result world_metrics::collect(double t, double wall, int rep, const 
     put(metric::connections_created, double(pm.created));
     std::uint64_t closed = 0;
     for (std::size_t i = 0; i < pm.closed.size(); ++i) {
-        m.emplace_back(std::string("connections_closed_") + close_reason_names[i], double(pm.closed[i]));
+        m.emplace_back(std::string(closed_prefix) + close_reason_names[i], double(pm.closed[i]));
         closed += pm.closed[i];
     }
     put(metric::connections_closed, double(closed));
@@ -230,18 +230,26 @@ replication_result world_metrics::collect(double t, double wall, int rep, const 
     for (std::size_t j = 0; j < pm_named.size(); ++j) {
         const auto& pmj = pm_named[j];
         const std::string pre = "pool_" + s_.pools[j].name + "_";
+        // Each metric of the per-pool table once, in the table's order.
+        std::size_t next_p = 0;
+        auto put_p = [&](pool_metric k, double v) {
+            const auto i = static_cast<std::size_t>(k);
+            DBPOOLSIM_ASSERT(i == next_p++, std::string("pool metric out of the table's order: ") + pool_metric_names[i]);
+            m.emplace_back(pre + pool_metric_names[i], v);
+        };
         const double tot = pmj.total.mean(t), act = pmj.active.mean(t);
-        m.emplace_back(pre + "total_connections", tot);
-        m.emplace_back(pre + "active_connections", act);
-        m.emplace_back(pre + "idle_connections", pmj.idle.mean(t));
-        m.emplace_back(pre + "utilization_percent", tot > 0 ? 100 * act / tot : 0);
-        m.emplace_back(pre + "peak_connections", pmj.total.max());
-        m.emplace_back(pre + "waiters_avg", pmj.waiters.mean(t));
-        m.emplace_back(pre + "wait_time_avg_ms", wait_named[j].mean() * ms);
-        m.emplace_back(pre + "wait_time_p99_ms", wait_named[j].quantile(0.99) * ms);
-        m.emplace_back(pre + "timeouts", double(timeouts_named[j]));
-        m.emplace_back(pre + "connections_created", double(pmj.created));
-        m.emplace_back(pre + "connection_errors", double(pmj.connection_errors));
+        put_p(pool_metric::total_connections, tot);
+        put_p(pool_metric::active_connections, act);
+        put_p(pool_metric::idle_connections, pmj.idle.mean(t));
+        put_p(pool_metric::utilization_percent, tot > 0 ? 100 * act / tot : 0);
+        put_p(pool_metric::peak_connections, pmj.total.max());
+        put_p(pool_metric::waiters_avg, pmj.waiters.mean(t));
+        put_p(pool_metric::wait_time_avg_ms, wait_named[j].mean() * ms);
+        put_p(pool_metric::wait_time_p99_ms, wait_named[j].quantile(0.99) * ms);
+        put_p(pool_metric::timeouts, double(timeouts_named[j]));
+        put_p(pool_metric::connections_created, double(pmj.created));
+        put_p(pool_metric::connection_errors, double(pmj.connection_errors));
+        DBPOOLSIM_ASSERT(next_p == static_cast<std::size_t>(pool_metric::count_), "a pool metric of the table was not written");
     }
     {
         // The pooler tier (NaN without one: not applicable).

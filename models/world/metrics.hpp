@@ -47,7 +47,7 @@ static_assert(std::size(column_names) == static_cast<std::size_t>(column::count_
 /// `metric_names`, the one table; docs/scenario.md "Metrics" documents each, and
 /// tests/python/test_docs.py checks it). Three families are named from other tables where
 /// they are written: failed_<fail_reason_names>, connections_closed_<close_reason_names>, and
-/// pool_<name>_<...> per named pool.
+/// pool_<name>_<pool_metric_names> per named pool.
 #define DBPOOLSIM_METRICS(X) \
     X(offered) X(completed) X(failed) X(in_flight) X(success_rate) X(throughput_per_s) \
     X(offered_per_s) X(timeouts) X(attempts) X(retries) X(retry_amplification) \
@@ -84,6 +84,31 @@ inline constexpr const char* metric_names[] = {
 #undef DBPOOLSIM_METRIC_NAME
 };
 static_assert(std::size(metric_names) == static_cast<std::size_t>(metric::count_));
+
+/// The metrics of each named pool (only with "pools"), written as pool_<name>_<metric> in this
+/// order after the fleet totals; docs/scenario.md ("pools") lists them and
+/// tests/python/test_docs.py checks it.
+#define DBPOOLSIM_NAMED_POOL_METRICS(X) \
+    X(total_connections) X(active_connections) X(idle_connections) X(utilization_percent) \
+    X(peak_connections) X(waiters_avg) X(wait_time_avg_ms) X(wait_time_p99_ms) X(timeouts) \
+    X(connections_created) X(connection_errors)
+enum class pool_metric : std::uint8_t {
+#define DBPOOLSIM_METRIC_ENUM(name) name,
+    DBPOOLSIM_NAMED_POOL_METRICS(DBPOOLSIM_METRIC_ENUM)
+#undef DBPOOLSIM_METRIC_ENUM
+    count_
+};
+inline constexpr const char* pool_metric_names[] = {
+#define DBPOOLSIM_METRIC_NAME(name) #name,
+    DBPOOLSIM_NAMED_POOL_METRICS(DBPOOLSIM_METRIC_NAME)
+#undef DBPOOLSIM_METRIC_NAME
+};
+static_assert(std::size(pool_metric_names) == static_cast<std::size_t>(pool_metric::count_));
+
+/// The prefixes of the two families named from reason tables: failed_<fail_reason_names>
+/// and connections_closed_<close_reason_names>.
+inline constexpr const char* failed_prefix = "failed_";
+inline constexpr const char* closed_prefix = "connections_closed_";
 
 /// What collection reads from the rest of the world at the end of a run.
 struct world_view {

@@ -189,3 +189,17 @@ def test_documented_defaults_are_the_tables():
             wrong.append(f"{section}.{name}: documented {values[0]!r}, table {json.loads(default)!r}")
     assert wrong == []
     assert compared >= 45  # every field with a default column (47 today)
+
+
+def test_every_named_pool_metric_is_documented():
+    """The per-pool family (pool_<name>_<metric>, models/world/metrics.hpp) is listed in the
+    `pools` section, each suffix written as `_<metric>`."""
+    block = next(b for b in json_blocks() if '"pools"' in b)
+    scenario = json.loads(block)
+    scenario["run"] = {"horizon_s": 5, "warmup_s": 0, "replications": 1}
+    result = dbpoolsim.run(scenario, threads=1, progress=False)
+    suffixes = sorted({c[len(f"pool_{n}_"):] for c in result.replications.columns
+                       for n in ("read", "write") if c.startswith(f"pool_{n}_")})
+    assert len(suffixes) == 11
+    assert [s for s in suffixes if f"`_{s}`" not in DOC.read_text()
+            and f"`pool_<name>_{s}`" not in DOC.read_text()] == []
