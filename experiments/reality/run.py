@@ -217,7 +217,7 @@ def compare(case: Case, lib: str, run_dir: Path, replications: int, rows_out: li
             summ["wait_time_avg_ms"] += summ.get("pooler_wait_avg_ms", 0.0)
             summ["wait_time_p95_ms"] = math.nan
     (run_dir / "summary.json").write_text(json.dumps(
-        {"measured": {k: v for k, v in m.items() if k not in ("connect_times_s", "db_connect_times_s")},
+        {"measured": {k: v for k, v in m.items() if k not in ("connect_times_s", "db_connect_times_s", "validation_waits_ms")},
          "replay": rep, "statistical": stat, "per_request": by_request}, indent=1, default=str) + "\n")
     if case.pgbouncer:
         # PgBouncer's servers that served a query: the distinct backend pids the queries

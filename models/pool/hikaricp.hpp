@@ -63,6 +63,7 @@ struct hikaricp_params : pool_params {
     std::string dataSourceClassName;          // "" = jdbcUrl
     std::string version = "6.0.0";            // dbpoolsim's: "6.0.0" or "2.7.9" (the adder's pauses)
     double wakeup_latency_s = 0;              // dbpoolsim's: offer to a waiter -> it runs (barging window)
+    distribution validation_latency;          // dbpoolsim's: isValid() beyond the round trip (0)
 };
 
 /// The bounds of each login attempt that HikariCP and pgJDBC together apply (PoolBase
