@@ -27,7 +27,8 @@ import per_request  # noqa: E402
 import simulate  # noqa: E402
 from cases import CASES  # noqa: E402
 from measure import (percentile, pooler_queue_servers, read_meta, read_requests,  # noqa: E402
-                     replay_overhead_s, replay_params, summarise, unqueued_overheads)
+                     replay_overhead_s, replay_params, summarise, unqueued_overheads,
+                     warm_connections)
 
 RUNS = HERE / "results" / "runs"
 LIBS = ["psycopg_pool", "sqlalchemy_queuepool", "asyncpg", "hikaricp", "go_database_sql", "node_postgres"]
@@ -38,7 +39,8 @@ def load(case: str, lib: str):
     saved = json.loads((d / "measured.json").read_text())
     rows = read_requests(d, d.parent / "trace.csv")
     meta = read_meta(d)
-    m = summarise(rows, meta, saved["sessions_opened"], saved["restart"], pooler_queue_servers(CASES[case].pgbouncer))
+    m = summarise(rows, meta, saved["sessions_opened"], saved["restart"], pooler_queue_servers(CASES[case].pgbouncer),
+                  warm=warm_connections(lib, CASES[case].params()[lib]))
     m.update(restart=saved["restart"], overhead_s=replay_overhead_s(m), connect_times_s=meta["connect_times_s"],
              db_connect_times_s=saved["db_connect_times_s"])
     return rows, m

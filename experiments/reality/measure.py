@@ -96,7 +96,8 @@ def handoffs_ms(rows: list[dict]) -> list[float]:
     return out
 
 
-def validation_waits_ms(rows: list[dict], window_s: float = 0.5) -> list[float]:
+def validation_waits_ms(rows: list[dict], window_s: float = 0.5, warm: int = 0,
+                        connect_min_s: float = math.inf) -> list[float]:
     """HikariCP 2.7.9's borrows that paid an isValid() check: on each backend connection, the
     waits of the requests that found it idle (they arrived after the previous request on it
     had returned it) more than aliveBypassWindowMs (500 ms) after that previous request got
@@ -104,12 +105,24 @@ def validation_waits_ms(rows: list[dict], window_s: float = 0.5) -> list[float]:
     PoolEntry.recycle(lastAccess)), and the harness's query starts right after it. The
     borrows that did not pay one wait a median 0.01-0.02 ms (p99 under 0.3 ms); these a
     median 0.5-0.7 ms, with a tail of several ms (the driver and the thread's wake-up on a
-    loaded machine): the replay's `validation_latency` (its round trip is 0)."""
+    loaded machine): the replay's `validation_latency` (its round trip is 0).
+
+    Also the first borrow of each of the `warm` connections the pool opened before t0 (the
+    first `warm` backend pids to serve a query) when it came more than `window_s` after t0
+    and waited less than the quickest login (`connect_min_s`: it found the connection open):
+    idle since its creation, it was checked too (the cold spike's 5 warm connections, 20-22
+    ms each on a machine at load average 24)."""
     by_pid: dict[str, list[dict]] = {}
     for r in rows:
         if r["outcome"] == "ok" and r["backend_pid"]:
             by_pid.setdefault(r["backend_pid"], []).append(r)
     out = []
+    firsts = sorted((min(reqs, key=lambda r: r["acquired_s"]) for reqs in by_pid.values()),
+                    key=lambda r: r["acquired_s"])[:warm]
+    for r in firsts:
+        w = r["acquired_s"] - r["acquire_start_s"]
+        if r["acquire_start_s"] > window_s and w < connect_min_s:
+            out.append(1e3 * w)
     for reqs in by_pid.values():
         reqs.sort(key=lambda r: r["acquired_s"])
         for a, b in zip(reqs, reqs[1:]):
@@ -137,7 +150,7 @@ def unqueued_overheads(rows: list[dict], servers: int) -> list[float]:
 
 
 def summarise(rows: list[dict], meta: dict, sessions_opened: int | None,
-              restart: dict | None, pooler_queue: int = 0) -> dict:
+              restart: dict | None, pooler_queue: int = 0, warm: int = 0) -> dict:
     """The measured figures. With `pooler_queue` (PgBouncer's server count in transaction
     mode; 0 = none) the wait also counts the time queued in PgBouncer, as dbpoolsim's wait
     does: a request's hold beyond pg_sleep and the median overhead of the requests that
@@ -181,7 +194,9 @@ def summarise(rows: list[dict], meta: dict, sessions_opened: int | None,
         # server free (mean: the replay's hold; median: the wait above); else NaN.
         "overhead_unqueued_mean_ms": 1e3 * sum(unq) / len(unq) if unq else math.nan,
         "overhead_unqueued_median_ms": 1e3 * unq_median if unq else math.nan,
-        "validation_waits_ms": (vw := validation_waits_ms(rows)),
+        # HikariCP's isValid() on borrow (`warm`: the connections open at t0, else 0).
+        "validation_waits_ms": (vw := validation_waits_ms(rows, warm=warm, connect_min_s=min(
+            meta["connect_times_s"][1:] or meta["connect_times_s"] or [math.inf]))),
         "validation_wait_median_ms": percentile(vw, 0.5),
         "validation_wait_mean_ms": sum(vw) / len(vw) if vw else math.nan,
         "handoff_median_ms": percentile(hand, 0.5),
@@ -195,6 +210,12 @@ def summarise(rows: list[dict], meta: dict, sessions_opened: int | None,
         m["time_to_recover_s"] = time_to_recover(rows, restart["at_s"])
         m["restart_down_s"] = restart["down_s"]
     return m
+
+
+def warm_connections(lib: str, params: dict) -> int:
+    """The connections HikariCP holds open at t0 (its minimumIdle, filled before t0), whose
+    first borrow pays an isValid() check (validation_waits_ms); 0 for the other libraries."""
+    return int(params.get("minimumIdle", params.get("maximumPoolSize", 0))) if lib == "hikaricp" else 0
 
 
 def pooler_queue_servers(pgbouncer: dict | None) -> int:
