@@ -76,3 +76,29 @@ def test_the_hand_off_latency_becomes_the_wakeup_latency_of_sqlalchemy_and_hikar
     none = measure.summarise([_req(0, 0.0, 0.101, 0.1)], META, None, None)
     assert math.isnan(none["handoff_mean_ms"])
     assert measure.replay_params("hikaricp", {}, none) == {"wakeup_latency_s": 0.0}
+
+
+def test_hikaricp_borrows_that_paid_an_isvalid_become_its_validation_latency():
+    # HikariCP 2.7.9 checks a connection borrowed more than 500 ms after its previous borrow
+    # (the proxy's lastAccess), whatever its return. On pid 1: request 0 borrows at 0.0 s and
+    # holds 0.3 s; request 1 borrows at 0.6 s (0.3 s after the return, 0.6 s after the borrow:
+    # checked, waits 2 ms); request 2 at 0.9 s (0.3 s after 1's borrow: not checked). On pid
+    # 2, open at t0 (warm 2): its first borrow at 0.7 s waits 3 ms (checked, idle since
+    # creation); pid 3's first borrow waited for its login (0.15 s: not an open connection).
+    rows = [_req(0, 0.0, 0.3, 0.3), _req(1, 0.602, 0.1, 0.1, start=0.6),
+            _req(2, 0.9001, 0.1, 0.1, start=0.9), _req(3, 0.703, 0.1, 0.1, pid="2", start=0.7),
+            _req(4, 0.95, 0.1, 0.1, pid="3", start=0.8)]
+    meta = {**META, "connect_times_s": [1.6, 0.15, 0.16]}
+    m = measure.summarise(rows, meta, None, None, warm=2)
+    assert sorted(m["validation_waits_ms"]) == pytest.approx([2.0, 3.0])
+    p = measure.replay_params("hikaricp", {}, m)
+    assert "validation_latency" not in p  # fewer than 5 samples: none
+    m["validation_waits_ms"] = [0.5, 0.6, 0.7, 4.0, 9.0]
+    p = measure.replay_params("hikaricp", {}, m)
+    assert p["validation_latency"] == {"kind": "empirical",
+                                       "samples_s": pytest.approx([0.0005, 0.0006, 0.0007, 0.004, 0.009])}
+    assert "validation_latency" not in measure.replay_params("sqlalchemy_queuepool", {}, m)
+    # Without `warm` only the re-borrow counts; HikariCP's warm connections are its minimumIdle.
+    assert measure.summarise(rows, meta, None, None)["validation_waits_ms"] == pytest.approx([2.0])
+    assert measure.warm_connections("hikaricp", {"maximumPoolSize": 50, "minimumIdle": 5}) == 5
+    assert measure.warm_connections("asyncpg", {"min_size": 5}) == 0
