@@ -83,13 +83,13 @@ def test_hikaricp_borrows_that_paid_an_isvalid_become_its_validation_latency():
     # (the proxy's lastAccess), whatever its return. On pid 1: request 0 borrows at 0.0 s and
     # holds 0.3 s; request 1 borrows at 0.6 s (0.3 s after the return, 0.6 s after the borrow:
     # checked, waits 2 ms); request 2 at 0.9 s (0.3 s after 1's borrow: not checked). On pid
-    # 2, open at t0 (warm 2): its first borrow at 0.7 s waits 3 ms (checked, idle since
-    # creation); pid 3's first borrow waited for its login (0.15 s: not an open connection).
+    # 2, open at t0: its first borrow at 0.7 s waits 3 ms (checked, idle since creation);
+    # pid 3's first borrow waited for its login (0.2 s: it was not open).
     rows = [_req(0, 0.0, 0.3, 0.3), _req(1, 0.602, 0.1, 0.1, start=0.6),
             _req(2, 0.9001, 0.1, 0.1, start=0.9), _req(3, 0.703, 0.1, 0.1, pid="2", start=0.7),
-            _req(4, 0.95, 0.1, 0.1, pid="3", start=0.8)]
+            _req(4, 1.0, 0.1, 0.1, pid="3", start=0.8)]
     meta = {**META, "connect_times_s": [1.6, 0.15, 0.16]}
-    m = measure.summarise(rows, meta, None, None, warm=2)
+    m = measure.summarise(rows, meta, None, None, warm=3)
     assert sorted(m["validation_waits_ms"]) == pytest.approx([2.0, 3.0])
     p = measure.replay_params("hikaricp", {}, m)
     assert "validation_latency" not in p  # fewer than 5 samples: none
