@@ -9,6 +9,8 @@ stored runs in results/runs (no servers):
   request still waited, and how long after the return the newcomer arrived;
 - waits: P(wait > 1 ms) measured and replayed, and the measured waits of the requests the
   replay serves at once (the library's own borrow cost);
+- validations: HikariCP's borrows that paid an isValid() check, measured, against the
+  replay's checks;
 - restart: HikariCP's requests around the restart, measured against replayed.
 """
 
@@ -101,6 +103,19 @@ def waits() -> None:
               f"{sum(w > 1e-3 for w in wr) / len(wr):.1%}; {q} ms")
 
 
+def validations() -> None:
+    print("HikariCP 2.7.9's isValid() on borrow: measured checks (waits: median, p90, mean) / the replay's checks:")
+    for case in ["overflow", "bursty", "fixed80", "fixed80_timeout", "cold_spike", "restart"]:
+        rows, m = load(case, "hikaricp")
+        v = [x / 1e3 for x in m["validation_waits_ms"]]
+        c = CASES[case]
+        with tempfile.TemporaryDirectory() as t:
+            summ, _ = simulate.replay(case, "hikaricp", replay_params("hikaricp", c.params()["hikaricp"], m), rows, m,
+                                      Path(t), c.pgbouncer)
+        print(f"  {case}: {len(v)} ({ms(v)}, p90 {1e3 * percentile(v, 0.9):.2f} ms, mean {1e3 * sum(v) / len(v):.2f} ms)"
+              f" / {summ['round_trips']:.0f}")
+
+
 def restart() -> None:
     rows, m = load("restart", "hikaricp")
     at = m["restart"]["at_s"]
@@ -117,4 +132,5 @@ if __name__ == "__main__":
     overhead()
     barging()
     waits()
+    validations()
     restart()
