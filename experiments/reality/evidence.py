@@ -116,6 +116,21 @@ def validations() -> None:
               f" / {summ['round_trips']:.0f}")
 
 
+def recovery() -> None:
+    print("After the restart: the first request served from a new connection, s after the restart (measured / replayed):")
+    for lib in LIBS:
+        rows, m = load("restart", lib)
+        at = m["restart"]["at_s"]
+        pairs = replayed("restart", lib, rows, m)
+        # Requests that started after the restart and waited: the first one served.
+        meas = [a["acquired_s"] for a, _ in pairs
+                if a["outcome"] == "ok" and a["acquire_start_s"] > at and a["acquired_s"] - a["acquire_start_s"] > 0.05]
+        rep = [a["acquire_start_s"] + b["wait_s"] for a, b in pairs
+               if b["outcome"] == "completed" and a["acquire_start_s"] > at and b["wait_s"] > 0.05]
+        f = (lambda xs: f"{min(xs) - at:.3f}" if xs else "-")
+        print(f"  {lib}: {f(meas)} / {f(rep)} (down {m['restart']['down_s']:.3f} s)")
+
+
 def restart() -> None:
     rows, m = load("restart", "hikaricp")
     at = m["restart"]["at_s"]
@@ -133,4 +148,5 @@ if __name__ == "__main__":
     barging()
     waits()
     validations()
+    recovery()
     restart()

@@ -102,3 +102,13 @@ def test_hikaricp_borrows_that_paid_an_isvalid_become_its_validation_latency():
     assert measure.summarise(rows, meta, None, None)["validation_waits_ms"] == pytest.approx([2.0])
     assert measure.warm_connections("hikaricp", {"maximumPoolSize": 50, "minimumIdle": 5}) == 5
     assert measure.warm_connections("asyncpg", {"min_size": 5}) == 0
+
+
+def test_postgresql_was_up_by_the_first_login_after_the_restart():
+    # Restart at 1.0 s, pg_ctl returned 0.4 s later. Pid 1 served before it; pid 2 is a new
+    # connection, served 0.37 s after the restart, and logins take at least 10 ms: PostgreSQL
+    # accepted logins by 0.36 s, and the replay's outage ends there.
+    restart = {"at_s": 1.0, "down_s": 0.4}
+    rows = [_req(0, 0.5, 0.1, 0.1), _req(1, 1.2, 0.1, 0.1, start=1.1), _req(2, 1.37, 0.1, 0.1, pid="2", start=1.3)]
+    assert measure.up_by(rows, restart, [1.6, 0.01, 0.02]) == pytest.approx(0.36)
+    assert math.isnan(measure.up_by(rows[:2], restart, [0.01]))
