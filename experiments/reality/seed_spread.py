@@ -58,8 +58,9 @@ def main(argv: list[str] | None = None) -> int:
             p95s.append(summ["wait_time_p95_ms"])
     sd = (lambda xs: statistics.stdev(xs) if len(xs) > 1 else 0.0)
     print(f"{case.name} / {a.library}{' without PgBouncer' if a.without_pooler else ''}, seeds 1-{a.seeds}: "
-          f"mean wait {statistics.fmean(means):.1f} ± {sd(means):.1f} ms (measured {m['wait_time_avg_ms']:.1f}), "
-          f"p95 {statistics.fmean(p95s):.0f} ± {sd(p95s):.0f} ms (measured {m['wait_time_p95_ms']:.0f})")
+          f"mean wait {statistics.fmean(means):.3g} ± {sd(means):.2g} ms (measured {m['wait_time_avg_ms']:.3g}), "
+          f"p95 {statistics.fmean(p95s):.3g} ± {sd(p95s):.2g} ms (measured {m['wait_time_p95_ms']:.3g}; "
+          f"replays {min(p95s):.3g} to {max(p95s):.3g})")
     return 0
 
 
