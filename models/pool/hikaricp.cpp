@@ -8,7 +8,8 @@
 //   Idle connections (NOT_IN_USE) live in pool_base's idle list *and* in `idle_` ordered by
 //   creation, because HikariCP's sharedList is scanned in creation order (§1.2, §1.3 step 2.3)
 //   and the housekeeper walks it newest first (§1.6). RESERVED (keepalive) and the IN_USE time
-//   a borrower spends in isValid() are the `checking` state.
+//   a borrower spends in isValid() (its round trip, then `validation_latency`) are the
+//   `checking` state.
 // * Waiters: pool_base's FIFO queue is the fair SynchronousQueue (§1.2, §1.8). A connection that
 //   becomes NOT_IN_USE (return, new connection, keepalive done) goes to the head waiter at
 //   once; an arriving request scans the idle connections before it queues (barging, §1.8).
@@ -32,7 +33,8 @@
 //   PoolEntryCreator.call): no pause after a success, and each failure sleeps 250 ms, then
 //   1.5 times longer, at most min(10 s, connectionTimeout). Its other differences are not
 //   modelled: shouldCreateAnotherConnection (waiters > 0 instead of waiters > idle) and
-//   addBagItem (waiting >= queued instead of >).
+//   addBagItem (waiting >= queued instead of >). 2.7.9's lastAccessed is the proxy's lastAccess
+//   (ProxyConnection.close → PoolEntry.recycle(lastAccess)): the borrow, here (`borrowed_at_`).
 // * The closer thread: after every closeConnection it runs fillPool (§1.4, §1.6). That is a
 //   zero-delay timer here, so it runs after the code that closed (another thread in Java).
 // * Per-connection timers: MaxLifetimeTask in pool_base's `connection.timer`, KeepaliveTask in
