@@ -65,8 +65,8 @@ def base_scenario(name: str, lib: str, params: dict, m: dict, horizon_s: float,
     if m.get("restart"):
         # Down until pg_ctl returned, or until the first login after it that the records
         # show, if that came first (measure.up_by).
-        down = min(m["restart"]["down_s"], m.get("restart_up_by_s", math.inf) if not math.isnan(
-            m.get("restart_up_by_s", math.nan)) else math.inf)
+        up = m.get("restart_up_by_s", math.nan)
+        down = m["restart"]["down_s"] if math.isnan(up) else min(m["restart"]["down_s"], up)
         s["faults"] = [{"kind": "restart", "at_s": LEAD_S + m["restart"]["at_s"], "duration_s": down}]
     if pgbouncer is not None:
         # PgBouncer as configured (servers.PgBouncer): the case's pool_mode and
