@@ -69,9 +69,12 @@ def sim_policy(lib: str, params: dict) -> tuple[str, dict]:
     (1.19) hands a return to the first key of a range over a map: `waiter_order` "map".
     node-postgres's options are the node_postgres kind's own names. HikariCP is Debian's
     2.7.9 (libhikaricp-java): the hikaricp kind's `version` "2.7.9" (its connection adder
-    does not pause 30 ms after each connection as 6.0.0's does)."""
+    does not pause 30 ms after each connection as 6.0.0's does). asyncpg is PyPI's 0.32.0:
+    the asyncpg kind's `version` "0.32" (min_size is a floor the inactivity timer spares)."""
     if lib == "hikaricp":
         return "hikaricp", {**params, "version": "2.7.9"}
+    if lib == "asyncpg":
+        return "asyncpg", {**params, "version": "0.32"}
     if lib == "go_database_sql":
         return "go_database_sql", {"max_open_conns": params["maxOpenConns"],
                                    "max_idle_conns": params["maxIdleConns"],

@@ -9,6 +9,8 @@ stored runs in results/runs (no servers):
   request still waited, and how long after the return the newcomer arrived;
 - waits: P(wait > 1 ms) measured and replayed, and the measured waits of the requests the
   replay serves at once (the library's own borrow cost);
+- validations: HikariCP's borrows that paid an isValid() check, measured, against the
+  replay's checks;
 - restart: HikariCP's requests around the restart, measured against replayed.
 """
 
@@ -27,7 +29,8 @@ import per_request  # noqa: E402
 import simulate  # noqa: E402
 from cases import CASES  # noqa: E402
 from measure import (percentile, pooler_queue_servers, read_meta, read_requests,  # noqa: E402
-                     replay_overhead_s, replay_params, summarise, unqueued_overheads)
+                     replay_overhead_s, replay_params, summarise, unqueued_overheads,
+                     warm_connections)
 
 RUNS = HERE / "results" / "runs"
 LIBS = ["psycopg_pool", "sqlalchemy_queuepool", "asyncpg", "hikaricp", "go_database_sql", "node_postgres"]
@@ -38,7 +41,8 @@ def load(case: str, lib: str):
     saved = json.loads((d / "measured.json").read_text())
     rows = read_requests(d, d.parent / "trace.csv")
     meta = read_meta(d)
-    m = summarise(rows, meta, saved["sessions_opened"], saved["restart"], pooler_queue_servers(CASES[case].pgbouncer))
+    m = summarise(rows, meta, saved["sessions_opened"], saved["restart"], pooler_queue_servers(CASES[case].pgbouncer),
+                  warm=warm_connections(lib, CASES[case].params()[lib]))
     m.update(restart=saved["restart"], overhead_s=replay_overhead_s(m), connect_times_s=meta["connect_times_s"],
              db_connect_times_s=saved["db_connect_times_s"])
     return rows, m
@@ -99,6 +103,35 @@ def waits() -> None:
               f"{sum(w > 1e-3 for w in wr) / len(wr):.1%}; {q} ms")
 
 
+def validations() -> None:
+    print("HikariCP 2.7.9's isValid() on borrow: measured checks (waits: median, p90, mean) / the replay's checks:")
+    for case in ["overflow", "bursty", "fixed80", "fixed80_timeout", "cold_spike", "restart"]:
+        rows, m = load(case, "hikaricp")
+        v = [x / 1e3 for x in m["validation_waits_ms"]]
+        c = CASES[case]
+        with tempfile.TemporaryDirectory() as t:
+            summ, _ = simulate.replay(case, "hikaricp", replay_params("hikaricp", c.params()["hikaricp"], m), rows, m,
+                                      Path(t), c.pgbouncer)
+        print(f"  {case}: {len(v)} ({ms(v)}, p90 {1e3 * percentile(v, 0.9):.2f} ms, mean {1e3 * sum(v) / len(v):.2f} ms)"
+              f" / {summ['round_trips']:.0f}")
+
+
+def recovery() -> None:
+    print("After the restart (s after it): pg_ctl returned / PostgreSQL up by (measure.up_by) / "
+          "the first request that waited over 50 ms served, measured and replayed (the libraries that "
+          "reconnect in the background):")
+    for lib in ["psycopg_pool", "asyncpg", "hikaricp"]:
+        rows, m = load("restart", lib)
+        at = m["restart"]["at_s"]
+        pairs = replayed("restart", lib, rows, m)
+        meas = [a["acquired_s"] for a, _ in pairs
+                if a["outcome"] == "ok" and a["acquire_start_s"] > at and a["acquired_s"] - a["acquire_start_s"] > 0.05]
+        rep = [a["acquire_start_s"] + b["wait_s"] for a, b in pairs
+               if b["outcome"] == "completed" and a["acquire_start_s"] > at and b["wait_s"] > 0.05]
+        f = (lambda xs: f"{min(xs) - at:.3f}" if xs else "none")
+        print(f"  {lib}: {m['restart']['down_s']:.3f} / {m['restart_up_by_s']:.3f} / {f(meas)}, {f(rep)}")
+
+
 def restart() -> None:
     rows, m = load("restart", "hikaricp")
     at = m["restart"]["at_s"]
@@ -115,4 +148,6 @@ if __name__ == "__main__":
     overhead()
     barging()
     waits()
+    validations()
+    recovery()
     restart()

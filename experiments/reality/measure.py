@@ -96,6 +96,41 @@ def handoffs_ms(rows: list[dict]) -> list[float]:
     return out
 
 
+def validation_waits_ms(rows: list[dict], window_s: float = 0.5, warm: int = 0,
+                        connect_min_s: float = math.inf) -> list[float]:
+    """HikariCP 2.7.9's borrows that paid an isValid() check: on each backend connection, the
+    waits of the requests that found it idle (they arrived after the previous request on it
+    had returned it) more than aliveBypassWindowMs (500 ms) after that previous request got
+    it. 2.7.9 counts the window from the proxy's lastAccess, the borrow (ProxyConnection,
+    PoolEntry.recycle(lastAccess)), and the harness's query starts right after it. The
+    borrows that did not pay one wait a median 0.01-0.02 ms (p99 under 0.3 ms); these a
+    median 0.5-0.7 ms, with a tail of several ms (the driver and the thread's wake-up on a
+    loaded machine): the replay's `validation_latency` (its round trip is 0).
+
+    Also the first borrow of each of the `warm` connections the pool opened before t0 (the
+    first `warm` backend pids to serve a query) when it came more than `window_s` after t0
+    and waited less than the quickest login (`connect_min_s`: it found the connection open):
+    idle since its creation, it was checked too (the cold spike's 5 warm connections, 20-22
+    ms each on a machine at load average 24)."""
+    by_pid: dict[str, list[dict]] = {}
+    for r in rows:
+        if r["outcome"] == "ok" and r["backend_pid"]:
+            by_pid.setdefault(r["backend_pid"], []).append(r)
+    out = []
+    firsts = sorted((min(reqs, key=lambda r: r["acquired_s"]) for reqs in by_pid.values()),
+                    key=lambda r: r["acquired_s"])[:warm]
+    for r in firsts:
+        w = r["acquired_s"] - r["acquire_start_s"]
+        if r["acquire_start_s"] > window_s and w < connect_min_s:
+            out.append(1e3 * w)
+    for reqs in by_pid.values():
+        reqs.sort(key=lambda r: r["acquired_s"])
+        for a, b in zip(reqs, reqs[1:]):
+            if b["acquire_start_s"] >= a["released_s"] and b["acquired_s"] - a["acquired_s"] > window_s:
+                out.append(1e3 * (b["acquired_s"] - b["acquire_start_s"]))
+    return out
+
+
 def unqueued_overheads(rows: list[dict], servers: int) -> list[float]:
     """Behind PgBouncer in transaction mode, the overheads (hold beyond pg_sleep, s) of the
     requests that cannot have queued in PgBouncer: fewer than `servers` other requests held
@@ -115,7 +150,7 @@ def unqueued_overheads(rows: list[dict], servers: int) -> list[float]:
 
 
 def summarise(rows: list[dict], meta: dict, sessions_opened: int | None,
-              restart: dict | None, pooler_queue: int = 0) -> dict:
+              restart: dict | None, pooler_queue: int = 0, warm: int = 0) -> dict:
     """The measured figures. With `pooler_queue` (PgBouncer's server count in transaction
     mode; 0 = none) the wait also counts the time queued in PgBouncer, as dbpoolsim's wait
     does: a request's hold beyond pg_sleep and the median overhead of the requests that
@@ -159,6 +194,11 @@ def summarise(rows: list[dict], meta: dict, sessions_opened: int | None,
         # server free (mean: the replay's hold; median: the wait above); else NaN.
         "overhead_unqueued_mean_ms": 1e3 * sum(unq) / len(unq) if unq else math.nan,
         "overhead_unqueued_median_ms": 1e3 * unq_median if unq else math.nan,
+        # HikariCP's isValid() on borrow (`warm`: the connections open at t0, else 0).
+        "validation_waits_ms": (vw := validation_waits_ms(rows, warm=warm, connect_min_s=min(
+            meta["connect_times_s"][1:] or meta["connect_times_s"] or [math.inf]))),
+        "validation_wait_median_ms": percentile(vw, 0.5),
+        "validation_wait_mean_ms": sum(vw) / len(vw) if vw else math.nan,
         "handoff_median_ms": percentile(hand, 0.5),
         "handoff_mean_ms": sum(hand) / len(hand) if hand else math.nan,
         "handoff_p90_ms": percentile(hand, 0.9),
@@ -169,7 +209,28 @@ def summarise(rows: list[dict], meta: dict, sessions_opened: int | None,
     if restart:
         m["time_to_recover_s"] = time_to_recover(rows, restart["at_s"])
         m["restart_down_s"] = restart["down_s"]
+        m["restart_up_by_s"] = up_by(rows, restart, meta["connect_times_s"])
     return m
+
+
+def up_by(rows: list[dict], restart: dict, connect_times_s: list[float]) -> float:
+    """When PostgreSQL was accepting logins again after the restart, at the latest, in s after
+    it: the first request served on a connection opened after the restart (a backend pid not
+    seen before it), less the run's quickest login. The harness's `down_s` ends when `pg_ctl
+    -w start` returns, and pg_ctl looks for readiness every 100 ms: node-postgres and asyncpg
+    got new connections 11 and 8 ms before their down_s ended. NaN when no such request."""
+    at = restart["at_s"]
+    before = {r["backend_pid"] for r in rows if r["outcome"] == "ok" and r["acquired_s"] < at}
+    new = [r["acquired_s"] - at for r in rows
+           if r["outcome"] == "ok" and r["acquired_s"] > at and r["backend_pid"] not in before]
+    login = min(connect_times_s[1:] or connect_times_s or [0.0])
+    return max(0.0, min(new) - login) if new else math.nan
+
+
+def warm_connections(lib: str, params: dict) -> int:
+    """The connections HikariCP holds open at t0 (its minimumIdle, filled before t0), whose
+    first borrow pays an isValid() check (validation_waits_ms); 0 for the other libraries."""
+    return int(params.get("minimumIdle", params.get("maximumPoolSize", 0))) if lib == "hikaricp" else 0
 
 
 def pooler_queue_servers(pgbouncer: dict | None) -> int:
@@ -195,10 +256,14 @@ def replay_params(lib: str, params: dict, m: dict) -> dict:
     has a knob for it: SQLAlchemy's and HikariCP's `wakeup_latency_s` (a return notifies or
     offers to a waiter, which runs that much later; a request arriving in between takes the
     connection) is the run's mean hand-off latency (handoffs_ms: 0.1-0.7 ms; 0 when nobody
-    waited)."""
+    waited). HikariCP's `validation_latency` is the waits of the borrows that paid an isValid()
+    check (validation_waits_ms), as an empirical distribution (none when fewer than 5)."""
     if lib in ("sqlalchemy_queuepool", "hikaricp"):
         mean = m.get("handoff_mean_ms", math.nan)
-        return {**params, "wakeup_latency_s": 0.0 if math.isnan(mean) else round(mean / 1e3, 7)}
+        params = {**params, "wakeup_latency_s": 0.0 if math.isnan(mean) else round(mean / 1e3, 7)}
+    if lib == "hikaricp" and len(m.get("validation_waits_ms", [])) >= 5:
+        params["validation_latency"] = {"kind": "empirical",
+                                        "samples_s": [round(x / 1e3, 7) for x in m["validation_waits_ms"]]}
     return params
 
 

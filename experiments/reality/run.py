@@ -34,7 +34,7 @@ sys.path.insert(0, str(HERE))
 
 from cases import CASES, CLOSEST, PY_LIBS, Case, write_trace  # noqa: E402
 from measure import (pooler_queue_servers, read_meta, read_requests, replay_overhead_s,  # noqa: E402
-                     replay_params, summarise)
+                     replay_params, summarise, warm_connections)
 from servers import DelayProxy, PgBouncer, Postgres  # noqa: E402
 import per_request  # noqa: E402
 import simulate  # noqa: E402
@@ -140,7 +140,8 @@ def run_one(case: Case, lib: str, cfg: dict, trace: Path, pg: Postgres, target, 
         opened = None                 # the restart resets nothing, but the reading is unreliable across it
     rows = read_requests(out, trace)
     meta = read_meta(out)
-    m = summarise(rows, meta, opened, restart, pooler_queue=pooler_queue_servers(case.pgbouncer))
+    m = summarise(rows, meta, opened, restart, pooler_queue=pooler_queue_servers(case.pgbouncer),
+                  warm=warm_connections(lib, cfg))
     m["restart"] = restart
     return rows, m
 
@@ -195,7 +196,8 @@ def compare(case: Case, lib: str, run_dir: Path, replications: int, rows_out: li
     rows = read_requests(run_dir, run_dir.parent / "trace.csv")
     meta = read_meta(run_dir)
     pooler_queue = pooler_queue_servers(case.pgbouncer)
-    m = summarise(rows, meta, saved["sessions_opened"], saved["restart"], pooler_queue=pooler_queue)
+    m = summarise(rows, meta, saved["sessions_opened"], saved["restart"], pooler_queue=pooler_queue,
+                  warm=warm_connections(lib, case.params()[lib]))
     m["restart"] = saved["restart"]
     # The overhead beyond pg_sleep for requests without a measured hold (failed ones; behind
     # PgBouncer in transaction mode every request): measure.replay_overhead_s.
@@ -217,7 +219,7 @@ def compare(case: Case, lib: str, run_dir: Path, replications: int, rows_out: li
             summ["wait_time_avg_ms"] += summ.get("pooler_wait_avg_ms", 0.0)
             summ["wait_time_p95_ms"] = math.nan
     (run_dir / "summary.json").write_text(json.dumps(
-        {"measured": {k: v for k, v in m.items() if k not in ("connect_times_s", "db_connect_times_s")},
+        {"measured": {k: v for k, v in m.items() if k not in ("connect_times_s", "db_connect_times_s", "validation_waits_ms")},
          "replay": rep, "statistical": stat, "per_request": by_request}, indent=1, default=str) + "\n")
     if case.pgbouncer:
         # PgBouncer's servers that served a query: the distinct backend pids the queries

@@ -23,7 +23,7 @@ sys.path.insert(0, str(HERE))
 
 from cases import CASES  # noqa: E402
 from measure import (pooler_queue_servers, read_meta, read_requests, replay_overhead_s,  # noqa: E402
-                     replay_params, summarise)
+                     replay_params, summarise, warm_connections)
 import simulate  # noqa: E402
 
 
@@ -44,7 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     rows = read_requests(run_dir, run_dir.parent / "trace.csv")
     meta = read_meta(run_dir)
     pooler_queue = pooler_queue_servers(case.pgbouncer)
-    m = summarise(rows, meta, saved["sessions_opened"], saved["restart"], pooler_queue=pooler_queue)
+    m = summarise(rows, meta, saved["sessions_opened"], saved["restart"], pooler_queue=pooler_queue,
+                  warm=warm_connections(a.library, case.params()[a.library]))
     m.update(overhead_s=replay_overhead_s(m), restart=saved["restart"], connect_times_s=meta["connect_times_s"],
              db_connect_times_s=saved["db_connect_times_s"])
     pgbouncer = None if a.without_pooler else case.pgbouncer
@@ -57,8 +58,9 @@ def main(argv: list[str] | None = None) -> int:
             p95s.append(summ["wait_time_p95_ms"])
     sd = (lambda xs: statistics.stdev(xs) if len(xs) > 1 else 0.0)
     print(f"{case.name} / {a.library}{' without PgBouncer' if a.without_pooler else ''}, seeds 1-{a.seeds}: "
-          f"mean wait {statistics.fmean(means):.1f} ± {sd(means):.1f} ms (measured {m['wait_time_avg_ms']:.1f}), "
-          f"p95 {statistics.fmean(p95s):.0f} ± {sd(p95s):.0f} ms (measured {m['wait_time_p95_ms']:.0f})")
+          f"mean wait {statistics.fmean(means):.3g} ± {sd(means):.2g} ms (measured {m['wait_time_avg_ms']:.3g}), "
+          f"p95 {statistics.fmean(p95s):.3g} ± {sd(p95s):.2g} ms (measured {m['wait_time_p95_ms']:.3g}; "
+          f"replays {min(p95s):.3g} to {max(p95s):.3g})")
     return 0
 
 

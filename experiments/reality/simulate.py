@@ -11,7 +11,8 @@ The replay takes from the measurement:
               mean (median behind PgBouncer) per-request overhead;
   connect     the measured connect times of this run (less the first), as an empirical
               distribution;
-  faults      a PostgreSQL restart at its measured time, lasting its measured down time;
+  faults      a PostgreSQL restart at its measured time, lasting its measured down time
+              (less, if a login after it shows PostgreSQL up sooner: measure.up_by);
   pooler      PgBouncer, in the case's pool_mode (transaction or session), where the case
               puts one in front of the database.
 The network round trip is 0: every round trip the library makes while holding a connection
@@ -62,8 +63,11 @@ def base_scenario(name: str, lib: str, params: dict, m: dict, horizon_s: float,
                      "connect_time": _connect_dist(m["db_connect_times_s"] if pgbouncer else m["connect_times_s"])},
     }
     if m.get("restart"):
-        s["faults"] = [{"kind": "restart", "at_s": LEAD_S + m["restart"]["at_s"],
-                        "duration_s": m["restart"]["down_s"]}]
+        # Down until pg_ctl returned, or until the first login after it that the records
+        # show, if that came first (measure.up_by).
+        up = m.get("restart_up_by_s", math.nan)
+        down = m["restart"]["down_s"] if math.isnan(up) else min(m["restart"]["down_s"], up)
+        s["faults"] = [{"kind": "restart", "at_s": LEAD_S + m["restart"]["at_s"], "duration_s": down}]
     if pgbouncer is not None:
         # PgBouncer as configured (servers.PgBouncer): the case's pool_mode and
         # default_pool_size, max_client_conn 500, and PgBouncer's defaults for the rest, which

@@ -49,7 +49,8 @@ public:
           timeout_(p.timeout ? *p.timeout : sim::infinity),
           inactive_(p.max_inactive_connection_lifetime),
           max_queries_(static_cast<std::uint64_t>(p.max_queries)),
-          connect_bounds_{p.connect_timeout, p.connect_timeout} {}
+          connect_bounds_{p.connect_timeout, p.connect_timeout},
+          floor_(p.version == "0.32") {}
 
     void start() override {
         // Pool._initialize: max_size holders put into the LifoQueue; the last one is on top.
@@ -291,12 +292,15 @@ private:
     void disarm_inactive(std::uint32_t h) { sim_.disarm(holders_[h].inactive, holders_[h].inactive_due); }
 
     /// _deactivate_inactive_connection: terminate the idle connection; the holder keeps its
-    /// place in the queue, empty. min_size is not consulted.
+    /// place in the queue, empty. min_size is not consulted, except in 0.32: a floor
+    /// connection (get_size() <= get_min_size()) is kept, with no new timer until its next
+    /// release.
     void on_inactive(std::uint32_t h) {
         const std::uint32_t c = holders_[h].conn;
         DBPOOLSIM_ASSERT(c != npos32 && conn(c).state == conn_state::idle,
                          "asyncpg: inactivity timer of a holder that is not idle");
         holders_[h].inactive = {};
+        if (floor_ && counts().total - counts().creating <= static_cast<std::uint32_t>(p_.min_size)) return;
         close(c, close_reason::idle);
         holders_[h].conn = npos32;
     }
@@ -400,6 +404,7 @@ private:
     double inactive_;
     std::uint64_t max_queries_;
     login_bounds connect_bounds_;  // connect(timeout=...): the whole connect, TCP included
+    const bool floor_;             // version "0.32": min_size is a floor for the inactivity timer
     std::vector<holder> holders_;
     std::vector<std::uint32_t> stack_;  // the LifoQueue: back() is the top
     std::vector<acquirer> reqs_;
@@ -421,6 +426,7 @@ const detail::field_table<asyncpg_pool_params>& asyncpg_fields() {
         make_field<&P::max_inactive_connection_lifetime>("max_inactive_connection_lifetime", at_least(0)),
         make_field<&P::timeout>("timeout", above(0)),  // null: wait forever
         make_field<&P::connect_timeout>("connect_timeout", above(0)),
+        make_field<&P::version>("version").one_of({"0.30", "0.32"}),
     };
     return t;
 }

@@ -20,12 +20,14 @@
 //     empty; otherwise one reset round trip, then the holder goes back on top and its
 //     inactivity timer is armed (PoolConnectionHolder.release);
 //   - a per-holder timer of max_inactive_connection_lifetime, armed on connect and on release,
-//     cancelled on acquire, terminates the idle connection, ignoring min_size.
+//     cancelled on acquire, terminates the idle connection, ignoring min_size (with `version`
+//     "0.32": not while at most min_size connections are open).
 // Deviations forced by the world are listed in asyncpg.cpp's header comment.
 #pragma once
 
 #include <memory>
 #include <optional>
+#include <string>
 
 #include "models/pool/pool.hpp"
 
@@ -40,6 +42,9 @@ struct asyncpg_pool_params : pool_params {
     /// s; connect()'s own `timeout` (default 60), passed through create_pool's connect
     /// arguments: each login, inline or at creation, is abandoned after it.
     double connect_timeout = 60.0;
+    /// dbpoolsim's: "0.30", or "0.32" (min_size is a floor: the inactivity timer spares the
+    /// connections while at most min_size are connected; _deactivate_inactive_connection).
+    std::string version = "0.30";
 };
 
 std::unique_ptr<pool_policy> make_asyncpg_pool(const asyncpg_pool_params& p, pool_host& host,

@@ -8,7 +8,8 @@
 //   Idle connections (NOT_IN_USE) live in pool_base's idle list *and* in `idle_` ordered by
 //   creation, because HikariCP's sharedList is scanned in creation order (§1.2, §1.3 step 2.3)
 //   and the housekeeper walks it newest first (§1.6). RESERVED (keepalive) and the IN_USE time
-//   a borrower spends in isValid() are the `checking` state.
+//   a borrower spends in isValid() (its round trip, then `validation_latency`) are the
+//   `checking` state.
 // * Waiters: pool_base's FIFO queue is the fair SynchronousQueue (§1.2, §1.8). A connection that
 //   becomes NOT_IN_USE (return, new connection, keepalive done) goes to the head waiter at
 //   once; an arriving request scans the idle connections before it queues (barging, §1.8).
@@ -32,7 +33,8 @@
 //   PoolEntryCreator.call): no pause after a success, and each failure sleeps 250 ms, then
 //   1.5 times longer, at most min(10 s, connectionTimeout). Its other differences are not
 //   modelled: shouldCreateAnotherConnection (waiters > 0 instead of waiters > idle) and
-//   addBagItem (waiting >= queued instead of >).
+//   addBagItem (waiting >= queued instead of >). 2.7.9's lastAccessed is the proxy's lastAccess
+//   (ProxyConnection.close → PoolEntry.recycle(lastAccess)): the borrow, here (`borrowed_at_`).
 // * The closer thread: after every closeConnection it runs fillPool (§1.4, §1.6). That is a
 //   zero-delay timer here, so it runs after the code that closed (another thread in Java).
 // * Per-connection timers: MaxLifetimeTask in pool_base's `connection.timer`, KeepaliveTask in
@@ -73,7 +75,8 @@ public:
           min_idle_(static_cast<std::uint32_t>(p.minimumIdle)),
           timeout_s_(static_cast<double>(p.connectionTimeout) * ms),
           bounds_(hikaricp_login_bounds(p)),
-          v2_(p.version == "2.7.9") {}
+          v2_(p.version == "2.7.9"),
+          validation_latency_(!(p.validation_latency.is_constant() && p.validation_latency.mean() == 0)) {}
 
     // §1.4 "Startup" (HikariPool constructor → checkFailFast). The constructor is synchronous:
     // requests that arrive before it returns wait for it (as callers of a lazily initialised
@@ -101,7 +104,11 @@ public:
     // §1.5 (ProxyConnection.close → PoolEntry.recycle → HikariPool.recycle → requite).
     void release(std::uint32_t c) override {
         connection& k = conn(c);
-        k.last_returned_at = now();  // PoolEntry.recycle: lastAccessed = now
+        // PoolEntry.recycle: 6.0.0 sets lastAccessed = now; 2.7.9's recycle(lastAccess) takes
+        // the proxy's lastAccess (ProxyConnection.close), which is getConnection's `now` and
+        // moves to the start of each statement in auto-commit mode (markCommitStateDirty).
+        // The policy sees no statements: 2.7.9's lastAccessed is the borrow's time here.
+        k.last_returned_at = v2_ ? borrowed_at_[c] : now();
         if (k.evict) {
             // 6.0.0 (#2157): an entry marked evicted while in use is closed at return.
             close_conn(c, close_reason::lifetime);
@@ -145,6 +152,14 @@ public:
         if (k.check_tag == tag_validate) {
             // §1.3 step 4: isConnectionDead on borrow.
             const std::uint32_t req = k.holder;
+            if (alive && validation_latency_) {
+                // The borrowing thread returns from isValid() that much later (pgJDBC, the
+                // thread's wake-up): the connection stays IN_USE, its request waits.
+                const auto& d = p_.validation_latency;
+                host_.pool_timer(index_, now() + (d.is_constant() ? d.mean() : d.sample(rng_.engine())),
+                                 timer_validated, c);
+                return;
+            }
             if (alive) {
                 grant(req, c);
                 return;
@@ -177,7 +192,7 @@ private:
     static constexpr std::uint32_t timer_housekeeper = 1, timer_adder_pause = 2,
                                    timer_adder_backoff = 3, timer_lifetime = 4,
                                    timer_keepalive = 5, timer_closer_fill = 6,
-                                   timer_init_retry = 7, timer_wakeup = 8;
+                                   timer_init_retry = 7, timer_wakeup = 8, timer_validated = 9;
     static constexpr std::uint32_t tag_validate = 1, tag_keepalive = 2;
 
     /// elapsedMillis(since, now): whole milliseconds (the epsilon absorbs binary rounding of
@@ -265,6 +280,7 @@ private:
             retry(req);
             return;
         }
+        if (v2_) borrowed_at_[c] = now();  // HikariCP 2.7.9: createProxyConnection(..., now)
         if (elapsed_ms(k.last_returned_at) > p_.aliveBypassWindowMs) {
             // isValid(): one round trip, bounded by validationTimeout (setNetworkTimeout).
             start_round_trip(c, tag_validate, req, p_.validationTimeout / 1000.0);
@@ -298,6 +314,15 @@ private:
         offered_[req] = {c, seq_[c]};
         ++waking_;
         host_.pool_timer(index_, now() + p_.wakeup_latency_s, timer_wakeup, req);
+    }
+
+    /// isValid() returns true `validation_latency` after its round trip: the borrower gets
+    /// the connection (nothing closes an IN_USE entry meanwhile: maxLifetime only marks it).
+    void validated(std::uint32_t c) {
+        const connection& k = conn(c);
+        DBPOOLSIM_ASSERT(k.state == conn_state::checking && k.check_tag == tag_validate,
+                         "a connection in isValid() changed state");
+        grant(k.holder, c);
     }
 
     /// The woken waiter's compareAndSet on the entry it was offered: it succeeds if nobody
@@ -382,6 +407,7 @@ private:
             seq_.resize(c + 1);
             keepalive_.resize(c + 1);
             keepalive_period_.resize(c + 1);
+            borrowed_at_.resize(c + 1);
         }
         seq_[c] = next_seq_++;
         keepalive_[c] = {};
@@ -429,6 +455,7 @@ private:
             case timer_closer_fill: fill_pool(); break;
             case timer_init_retry: init_retry(); break;
             case timer_wakeup: woken(arg); break;
+            case timer_validated: validated(arg); break;
             default: DBPOOLSIM_ASSERT(false, "unknown HikariCP timer");
         }
     }
@@ -491,6 +518,7 @@ private:
     std::uint32_t adder_conn_ = npos32;
     long long backoff_ms_ = 10;
     const bool v2_;  // version "2.7.9"
+    const bool validation_latency_;  // validation_latency is not constant 0
 
     // waiting threads offered a connection, not yet running (wakeup_latency_s)
     std::uint32_t waking_ = 0;
@@ -502,6 +530,7 @@ private:
     std::set<std::pair<std::uint64_t, std::uint32_t>> idle_;  // NOT_IN_USE, by creation
     std::vector<sim::timer_handle> keepalive_;
     std::vector<double> keepalive_period_;
+    std::vector<double> borrowed_at_;  // 2.7.9: the last borrow's time (the proxy's lastAccess)
 };
 
 }  // namespace
@@ -593,6 +622,7 @@ const field_table<P>& hikaricp_fields() {
         make_field<&P::dataSourceClassName>("dataSourceClassName"),
         make_field<&P::version>("version").one_of({"6.0.0", "2.7.9"}),
         make_field<&P::wakeup_latency_s>("wakeup_latency_s", at_least(0)),
+        make_field<&P::validation_latency>("validation_latency"),
     };
     return t;
 }

@@ -34,9 +34,13 @@
 //                                  makes it pgJDBC's loginTimeout (BaseDataSource.setLoginTimeout)
 // and dbpoolsim's own:
 //   version               "6.0.0"  or "2.7.9" (Debian's libhikaricp-java): the connection adder's
-//                                  pause after a success (30 ms / none) and its failure backoff
+//                                  pause after a success (30 ms / none) and its failure backoff;
+//                                  2.7.9's lastAccessed (aliveBypassWindowMs, idleTimeout) is the
+//                                  last borrow, 6.0.0's the last return
 //   wakeup_latency_s      0        s; a returned connection offered to a waiting thread stays
 //                                  takeable by new borrowers until that thread runs
+//   validation_latency    0        distribution (s); a successful isValid() returns that much
+//                                  after its round trip's answer (the driver, the thread's wake-up)
 #pragma once
 
 #include <string>
@@ -63,6 +67,7 @@ struct hikaricp_params : pool_params {
     std::string dataSourceClassName;          // "" = jdbcUrl
     std::string version = "6.0.0";            // dbpoolsim's: "6.0.0" or "2.7.9" (the adder's pauses)
     double wakeup_latency_s = 0;              // dbpoolsim's: offer to a waiter -> it runs (barging window)
+    distribution validation_latency;          // dbpoolsim's: isValid() beyond the round trip (0)
 };
 
 /// The bounds of each login attempt that HikariCP and pgJDBC together apply (PoolBase

@@ -76,3 +76,39 @@ def test_the_hand_off_latency_becomes_the_wakeup_latency_of_sqlalchemy_and_hikar
     none = measure.summarise([_req(0, 0.0, 0.101, 0.1)], META, None, None)
     assert math.isnan(none["handoff_mean_ms"])
     assert measure.replay_params("hikaricp", {}, none) == {"wakeup_latency_s": 0.0}
+
+
+def test_hikaricp_borrows_that_paid_an_isvalid_become_its_validation_latency():
+    # HikariCP 2.7.9 checks a connection borrowed more than 500 ms after its previous borrow
+    # (the proxy's lastAccess), whatever its return. On pid 1: request 0 borrows at 0.0 s and
+    # holds 0.3 s; request 1 borrows at 0.6 s (0.3 s after the return, 0.6 s after the borrow:
+    # checked, waits 2 ms); request 2 at 0.9 s (0.3 s after 1's borrow: not checked). On pid
+    # 2, open at t0: its first borrow at 0.7 s waits 3 ms (checked, idle since creation);
+    # pid 3's first borrow waited for its login (0.2 s: it was not open).
+    rows = [_req(0, 0.0, 0.3, 0.3), _req(1, 0.602, 0.1, 0.1, start=0.6),
+            _req(2, 0.9001, 0.1, 0.1, start=0.9), _req(3, 0.703, 0.1, 0.1, pid="2", start=0.7),
+            _req(4, 1.0, 0.1, 0.1, pid="3", start=0.8)]
+    meta = {**META, "connect_times_s": [1.6, 0.15, 0.16]}
+    m = measure.summarise(rows, meta, None, None, warm=3)
+    assert sorted(m["validation_waits_ms"]) == pytest.approx([2.0, 3.0])
+    p = measure.replay_params("hikaricp", {}, m)
+    assert "validation_latency" not in p  # fewer than 5 samples: none
+    m["validation_waits_ms"] = [0.5, 0.6, 0.7, 4.0, 9.0]
+    p = measure.replay_params("hikaricp", {}, m)
+    assert p["validation_latency"] == {"kind": "empirical",
+                                       "samples_s": pytest.approx([0.0005, 0.0006, 0.0007, 0.004, 0.009])}
+    assert "validation_latency" not in measure.replay_params("sqlalchemy_queuepool", {}, m)
+    # Without `warm` only the re-borrow counts; HikariCP's warm connections are its minimumIdle.
+    assert measure.summarise(rows, meta, None, None)["validation_waits_ms"] == pytest.approx([2.0])
+    assert measure.warm_connections("hikaricp", {"maximumPoolSize": 50, "minimumIdle": 5}) == 5
+    assert measure.warm_connections("asyncpg", {"min_size": 5}) == 0
+
+
+def test_postgresql_was_up_by_the_first_login_after_the_restart():
+    # Restart at 1.0 s, pg_ctl returned 0.4 s later. Pid 1 served before it; pid 2 is a new
+    # connection, served 0.37 s after the restart, and logins take at least 10 ms: PostgreSQL
+    # accepted logins by 0.36 s, and the replay's outage ends there.
+    restart = {"at_s": 1.0, "down_s": 0.4}
+    rows = [_req(0, 0.5, 0.1, 0.1), _req(1, 1.2, 0.1, 0.1, start=1.1), _req(2, 1.37, 0.1, 0.1, pid="2", start=1.3)]
+    assert measure.up_by(rows, restart, [1.6, 0.01, 0.02]) == pytest.approx(0.36)
+    assert math.isnan(measure.up_by(rows[:2], restart, [0.01]))

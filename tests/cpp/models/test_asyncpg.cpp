@@ -201,6 +201,30 @@ TEST_CASE("asyncpg's pool decays to 0 after 300 s of inactivity, ignoring min_si
     }
 }
 
+TEST_CASE("asyncpg 0.32 keeps min_size connections through the inactivity timer", "[pool][asyncpg]") {
+    // min_size 2, max_size 4, 1 s inactivity, logins 100 ms: 2 connected at creation (0.1 s,
+    // then 0.2 s). A burst of 4 at 1.0 s: 2 take the idle holders, 2 log in inline (ready at
+    // 1.1 s); 0.5 s queries, released at 1.5 and 1.6 s, each with a timer 1 s later. 0.30
+    // retires all four (2.5 s, 2.6 s); 0.32's _deactivate_inactive_connection keeps a
+    // connection while get_size() <= min_size: the first two go, the last two stay.
+    auto run = [](const std::string& version) {
+        return models::run_replication(
+            asyncpg_scenario(R"({"kind": "burst", "count": 4, "at_s": 1.0})",
+                             R"({"kind": "asyncpg", "min_size": 2, "max_size": 4, "max_inactive_connection_lifetime": 1,
+                                 "version": ")" + version + "\"}",
+                             db(0.1, 0), 0.5, 5.0, 0.05),
+            0);
+    };
+    const auto v30 = run("0.30");
+    CHECK(at(v30, "total_connections", 1.45) == 4);
+    CHECK(at(v30, "total_connections", 4.95) == 0);
+    CHECK(v30.metric("connections_closed_idle") == 4);
+    const auto v32 = run("0.32");
+    CHECK(at(v32, "total_connections", 1.45) == 4);
+    CHECK(at(v32, "total_connections", 4.95) == 2);
+    CHECK(v32.metric("connections_closed_idle") == 2);
+}
+
 TEST_CASE("asyncpg closes a connection at release after max_queries and reconnects lazily", "[pool][asyncpg]") {
     // One holder, max_queries 5, login 50 ms (0 -> 0.05), rtt 0, one closed-loop user with
     // 100 ms queries and 0.5 s think. queries_count: each checkout counts the queries it sent

@@ -169,6 +169,56 @@ TEST_CASE("a borrow pays an isValid round trip only if the connection was idle m
     }
 }
 
+TEST_CASE("HikariCP 2.7.9 counts the 500 ms from the borrow, 6.0.0 from the return", "[pool][hikaricp]") {
+    // One connection (made at t = 0), 10 ms round trips, 300 ms queries; requests at 1.0 and
+    // 1.6 s. The first borrow is checked (idle since creation): granted at 1.01 s, returned at
+    // 1.32 s (query + response). At 1.6 s the connection has been idle 280 ms since its return
+    // (6.0.0's PoolEntry.recycle: lastAccessed = now): no check. 2.7.9's recycle(lastAccess)
+    // takes the proxy's lastAccess, getConnection's `now` (1.0 s): 600 ms ago, so checked.
+    auto run = [](const std::string& version) {
+        return models::run_replication(
+            scenario(R"({"kind": "burst", "count": 1, "at_s": 1.0, "every_s": 0.6})",
+                     R"({"kind": "hikaricp", "minimumIdle": 1, "maximumPoolSize": 1, "version": ")" + version + "\"}",
+                     db(0, 0.01), 0.3, 2.0, 0.05),
+            0);
+    };
+    const auto v6 = run("6.0.0");
+    CHECK(v6.metric("completed") == 2);
+    CHECK(v6.metric("round_trips") == 1);
+    CHECK(v6.metric("wait_time_avg_ms") == Approx(5));
+    const auto v2 = run("2.7.9");
+    CHECK(v2.metric("completed") == 2);
+    CHECK(v2.metric("round_trips") == 2);
+    CHECK(v2.metric("wait_time_avg_ms") == Approx(10));
+}
+
+TEST_CASE("validation_latency: a borrower gets a checked connection that much after isValid's answer", "[pool][hikaricp]") {
+    // One connection, ready at 0.1 s; 1 ms round trips; holds 100 ms. Request 0 at 2.0 s is
+    // checked (idle 1.9 s): the answer comes at 2.001 s, the thread returns 4 ms later (2.005
+    // s). Request 1 at 2.3 s finds it returned at 2.105 s, within 500 ms: no check, no latency.
+    auto p = fixed(1);
+    p.validation_latency = models::distribution::constant(0.004);
+    fake_world w(p);
+    w.hold = [](std::uint32_t) { return 0.1; };
+    w.start();
+    w.arrive_at(2.0, 0);
+    w.arrive_at(2.3, 1);
+    w.run_until(3.0);
+    REQUIRE(w.grants.size() == 2);
+    CHECK(w.grants[0].t == Approx(2.005));
+    CHECK(w.grants[1].t == Approx(2.3));
+    CHECK(w.metrics.round_trips == 1);
+    // A failed check closes at the answer and retries at once (no latency): as in the
+    // section "the retry waits for a new connection" below, granted at 2.101 s.
+    fake_world f(p);
+    f.check_ok = [](std::uint32_t, int n) { return n != 0; };
+    f.start();
+    f.arrive_at(2.0, 0);
+    f.run_until(3.0);
+    REQUIRE(f.grants.size() == 1);
+    CHECK(f.grants[0].t == Approx(2.101));
+}
+
 TEST_CASE("a connection that fails the check is closed and the borrow retried within the same timeout", "[pool][hikaricp]") {
     SECTION("the retry waits for a new connection") {
         // One connection, ready at 0.1 s. The request at 2.0 s checks it (idle 1.9 s): dead at
