@@ -265,7 +265,8 @@ json series_json(const run_result& r, std::size_t& left_out) {
 
 result_json_parts result_to_json_parts(const run_result& r, const run_control* ctl, int scenario_indent) {
     // Ctrl-C while the result is built: ctl->cancel, polled by the dumps below (every 4,096
-    // values written) and per series row.
+    // values written, models/interrupt.hpp) and per series row; building the trees is not
+    // polled (no number formatting: the smaller part of the time).
     const std::atomic<bool>* saved_cancel = building_cancel;
     building_cancel = ctl != nullptr ? &ctl->cancel : nullptr;
     struct reset {
@@ -277,7 +278,18 @@ result_json_parts result_to_json_parts(const run_result& r, const run_control* c
     result_json_parts out;
     std::vector<std::pair<std::string, std::size_t>> omitted;
     std::size_t series_left_out = 0;
-    out.series = series_json(r, series_left_out).dump();
+    json series = series_json(r, series_left_out);
+    try {
+        out.series = cancel_requested() ? series.dump() : detail::dump_json_text(series, -1);  // polls
+    } catch (const cancelled&) {
+        // Cancelled while writing: keep the rows up to series_values_on_cancel values.
+        auto& rows = series["rows"];
+        std::size_t keep = 0, values = 0;
+        for (; keep < rows.size() && values < series_values_on_cancel; ++keep) values += rows[keep].size();
+        for (std::size_t i = keep; i < rows.size(); ++i) series_left_out += rows[i].size();
+        rows.erase(rows.begin() + static_cast<std::ptrdiff_t>(keep), rows.end());
+        out.series = series.dump();
+    }
     if (series_left_out > 0) omitted.emplace_back("/series/rows", series_left_out);
 
     json scenario = detail::scenario_json_tree(r.resolved);
