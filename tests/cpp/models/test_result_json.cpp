@@ -3,8 +3,10 @@
 // to it; a cancel (Ctrl-C) while the result is built leaves out the scenario echo's long
 // arrays and the series beyond series_values_on_cancel values, and says so in "omitted".
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 
 #include "models/run.hpp"
 
@@ -108,4 +110,31 @@ TEST_CASE("a cancelled result keeps the series' first million values", "[run][re
     CHECK(head["omitted"].back() == ojson{{"path", "/series/rows"}, {"values", (rows - kept) * cols}});
     // Without the cancel: every row.
     CHECK(ojson::parse(models::result_to_json_parts(r).series)["rows"].size() == rows);
+}
+
+TEST_CASE("a cancel that lands while the series is built or written keeps whole rows up to a million values",
+          "[run][result_json][interrupt]") {
+    // Where it lands (building the rows or writing them) depends on timing; either way the
+    // series keeps whole rows, at most series_values_on_cancel values plus one row, and
+    // "omitted" counts every value left out.
+    const auto r = models::run(echo_scenario(60000, 0.5, 1), 1);
+    const std::size_t cols = 1 + r.replications.front().series.columns().size();
+    const std::size_t rows = r.replications[0].series.rows() + r.replications[1].series.rows();
+    models::run_control ctl;
+    std::thread canceller([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        ctl.cancel = true;
+    });
+    const auto parts = models::result_to_json_parts(r, &ctl);
+    canceller.join();
+    const ojson series = ojson::parse(parts.series), head = ojson::parse(parts.head);
+    const std::size_t kept = series["rows"].size();
+    CHECK(head["interrupted"] == true);
+    if (kept < rows) {
+        CHECK(kept * cols >= models::series_values_on_cancel);
+        CHECK(kept * cols < models::series_values_on_cancel + cols);
+        CHECK(head["omitted"].back() == ojson{{"path", "/series/rows"}, {"values", (rows - kept) * cols}});
+    } else {
+        WARN("the series was written before the cancel landed");
+    }
 }
