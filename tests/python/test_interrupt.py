@@ -406,3 +406,33 @@ def test_a_second_ctrl_c_while_waiting_for_the_run_thread_is_honoured(tmp_path):
         if proc.poll() is None:
             proc.kill()  # only the process this test started
             proc.communicate()
+
+
+def test_api_ctrl_c_while_the_request_records_are_converted_gives_the_result_without_them(tmp_path):
+    # 900 req/s x 1000 s x 2 replications: about 1.8 million records, a second or more to
+    # become Result.requests (columns in C++, polled; then pandas). SIGINT lands as the
+    # conversion starts ("converting"): the rest of the result is complete and kept.
+    script = (
+        "import sys, time, dbpoolsim\nfrom dbpoolsim.result import Result\n"
+        "attach = Result.attach_requests\n"
+        "def converting(self, columns):\n"
+        "    print('converting', flush=True)\n"
+        "    time.sleep(0.5)  # SIGINT lands here or in the conversion below\n"
+        "    return attach(self, columns)\n"
+        "Result.attach_requests = converting\n"
+        "s = dbpoolsim.with_overrides('standard-case', **{'run.horizon_s': 1000, 'run.replications': 2,\n"
+        "                                                 'run.record_requests': True})\n"
+        "print('ready', flush=True)\n"
+        "try:\n"
+        "    dbpoolsim.run(s, progress=False, threads=2)\n"
+        "except KeyboardInterrupt as exc:\n"
+        "    r = exc.result\n"
+        "    print(type(exc).__name__, r.interrupted, r.requests is None, r.omitted[-1]['path'],\n"
+        "          r.omitted[-1]['values'] > 1000000, all(p['stopped'] == '' for p in r.progress), flush=True)\n"
+        "    sys.exit(0)\n"
+        "sys.exit(3)\n"
+    )
+    outcome = interrupt(["-c", script], tmp_path, ready_line="ready", then_line="converting", prompt_s=PROMPT_S)
+    assert outcome is not None, f"still running {PROMPT_S} s after SIGINT"
+    code, out, err, _ = outcome
+    assert (code, out) == (0, "RunInterrupted True True /requests True True\n"), err
