@@ -73,9 +73,9 @@ def run(scenario: ScenarioLike, threads: Optional[int] = None, progress: Optiona
         except KeyboardInterrupt:
             job.cancel()
             if res is None:
-                # Cancelled while simulating or building the result: the core stops within
-                # milliseconds with what it has (models/run.hpp, result_json_parts). A second
-                # Ctrl-C while waiting for it raises a plain KeyboardInterrupt.
+                # Cancelled while simulating or building the result: the core stops within a
+                # second with what it has (models/run.hpp, result_json_parts; docs/limits.md).
+                # A second Ctrl-C while waiting for it raises a plain KeyboardInterrupt.
                 res = Result._from_parts(*job.result())
             else:  # while the request records were converted: the result without them
                 res.requests = None
