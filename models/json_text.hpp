@@ -12,6 +12,10 @@
 
 #include <nlohmann/json.hpp>
 
+namespace dbpoolsim::models {
+struct scenario;
+}
+
 namespace dbpoolsim::models::detail {
 
 inline constexpr int max_json_depth = 64;                        // nested objects/arrays
@@ -24,5 +28,9 @@ nlohmann::ordered_json parse_json_text(const std::string& text);
 /// `j.dump(indent)`, polling models/interrupt.hpp once per value written (a scenario with
 /// millions of empirical samples takes seconds to write).
 std::string dump_json_text(const nlohmann::ordered_json& j, int indent);
+
+/// The resolved scenario as a JSON tree: what scenario_to_json dumps (models/scenario_json.cpp).
+/// The result writer (models/run.cpp) dumps it once, without a dump-and-parse round trip.
+nlohmann::ordered_json scenario_json_tree(const scenario& s);
 
 }  // namespace dbpoolsim::models::detail

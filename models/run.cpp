@@ -13,6 +13,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "models/interrupt.hpp"
+#include "models/json_text.hpp"
 #include "models/world/world.hpp"
 
 namespace dbpoolsim::models {
@@ -131,9 +133,59 @@ json overload_json(const run_result& r) {
 
 }  // namespace
 
-std::string result_to_json(const run_result& r) {
+namespace {
+
+/// While a result is built on this thread: the run's cancel flag, read by cancel_check
+/// (installed as the models/interrupt.hpp check, so the scenario dump polls it too).
+thread_local const std::atomic<bool>* building_cancel = nullptr;
+
+bool cancel_requested() { return building_cancel != nullptr && building_cancel->load(std::memory_order_relaxed); }
+
+void cancel_check() {
+    if (cancel_requested()) throw cancelled();
+}
+
+std::string pointer_token(const std::string& key) {  // RFC 6901: "~" -> "~0", "/" -> "~1"
+    std::string out;
+    for (char c : key) {
+        if (c == '~' || c == '/') {
+            out.push_back('~');
+            out.push_back(c == '~' ? '0' : '1');
+        } else {
+            out.push_back(c);
+        }
+    }
+    return out;
+}
+
+/// Replaces each array of more than echo_array_limit values in `j` by a note ("(100000
+/// values omitted)"), keeping it in `saved` so that restore puts it back; `found` gets its
+/// JSON pointer (below `path`) and length.
+void abridge(json& j, const std::string& path, std::vector<std::pair<json*, json>>& saved,
+             std::vector<std::pair<std::string, std::size_t>>& found) {
+    if (j.is_array() && j.size() > echo_array_limit) {
+        found.emplace_back(path, j.size());
+        std::string text = std::to_string(j.size());
+        text.insert(0, 1, '(');
+        text.append(" values omitted)");
+        json note = std::move(text);
+        saved.emplace_back(&j, std::move(j));
+        j = std::move(note);
+    } else if (j.is_array()) {
+        for (std::size_t i = 0; i < j.size(); ++i) abridge(j[i], path + "/" + std::to_string(i), saved, found);
+    } else if (j.is_object()) {
+        for (auto it = j.begin(); it != j.end(); ++it) abridge(it.value(), path + "/" + pointer_token(it.key()), saved, found);
+    }
+}
+
+void restore(std::vector<std::pair<json*, json>>& saved) {
+    for (auto& [place, value] : saved) *place = std::move(value);
+    saved.clear();
+}
+
+/// Every member but "scenario" and "series", in result_to_json's order.
+json head_json(const run_result& r) {
     json j;
-    j["scenario"] = json::parse(scenario_to_json(r.resolved));
     j["wall_seconds"] = r.wall_seconds;
     j["threads"] = r.threads;
     // How far each replication got: "stopped" is "" (it ran to horizon_s), "interrupted" or
@@ -170,20 +222,6 @@ std::string result_to_json(const run_result& r) {
                    {"latency_p99_ms", latency.quantile(0.99) * 1e3},
                    {"latency_max_ms", latency.max() * 1e3},
                    {"histogram_relative_error", sim::stats::log_histogram::relative_error}};
-    json cols = json::array({"replication"});
-    json rows = json::array();
-    if (!r.replications.empty()) {
-        for (const auto& c : r.replications.front().series.columns()) cols.push_back(c);
-        for (const auto& rep : r.replications) {
-            const auto& ts = rep.series;
-            for (std::size_t i = 0; i < ts.rows(); ++i) {
-                json row = json::array({rep.replication});
-                for (std::size_t k = 0; k < ts.columns().size(); ++k) row.push_back(ts.at(i, k));
-                rows.push_back(std::move(row));
-            }
-        }
-    }
-    j["series"] = {{"columns", cols}, {"rows", rows}};
     if (r.resolved.run.record_requests) {
         // The records themselves cross to Python as arrays (python/src/request_columns.hpp).
         json recorded = json::array(), dropped = json::array();
@@ -194,7 +232,124 @@ std::string result_to_json(const run_result& r) {
         j["request_records"] = {{"max_per_replication", r.resolved.run.record_requests_max},
                                 {"recorded", recorded}, {"not_recorded", dropped}};
     }
-    return j.dump();
+    return j;
+}
+
+/// The series; once cancelled, rows stop after series_values_on_cancel values (`left_out`
+/// gets how many values were not written).
+json series_json(const run_result& r, std::size_t& left_out) {
+    json cols = json::array({"replication"});
+    json rows = json::array();
+    left_out = 0;
+    if (!r.replications.empty()) {
+        for (const auto& c : r.replications.front().series.columns()) cols.push_back(c);
+        std::size_t values = 0;
+        for (const auto& rep : r.replications) {
+            const auto& ts = rep.series;
+            for (std::size_t i = 0; i < ts.rows(); ++i) {
+                if (values >= series_values_on_cancel && cancel_requested()) {
+                    left_out += (ts.rows() - i) * cols.size();
+                    break;
+                }
+                json row = json::array({rep.replication});
+                for (std::size_t k = 0; k < ts.columns().size(); ++k) row.push_back(ts.at(i, k));
+                values += row.size();
+                rows.push_back(std::move(row));
+            }
+        }
+    }
+    return {{"columns", cols}, {"rows", rows}};
+}
+
+}  // namespace
+
+result_json_parts result_to_json_parts(const run_result& r, const run_control* ctl, int scenario_indent) {
+    // Ctrl-C while the result is built: ctl->cancel, polled by the dumps below (every 4,096
+    // values written, models/interrupt.hpp) and per series row; building the trees is not
+    // polled (no number formatting: the smaller part of the time).
+    const std::atomic<bool>* saved_cancel = building_cancel;
+    building_cancel = ctl != nullptr ? &ctl->cancel : nullptr;
+    struct reset {
+        const std::atomic<bool>* saved;
+        ~reset() { building_cancel = saved; }
+    } reset_cancel{saved_cancel};
+    interrupt_scope scope(ctl != nullptr ? &cancel_check : nullptr);
+
+    result_json_parts out;
+    std::vector<std::pair<std::string, std::size_t>> omitted;
+    std::size_t series_left_out = 0;
+    json series = series_json(r, series_left_out);
+    try {
+        out.series = cancel_requested() ? series.dump() : detail::dump_json_text(series, -1);  // polls
+    } catch (const cancelled&) {
+        // Cancelled while writing: keep the rows up to series_values_on_cancel values.
+        auto& rows = series["rows"];
+        std::size_t keep = 0, values = 0;
+        for (; keep < rows.size() && values < series_values_on_cancel; ++keep) values += rows[keep].size();
+        for (std::size_t i = keep; i < rows.size(); ++i) series_left_out += rows[i].size();
+        rows.erase(rows.begin() + static_cast<std::ptrdiff_t>(keep), rows.end());
+        out.series = series.dump();
+    }
+    if (series_left_out > 0) omitted.emplace_back("/series/rows", series_left_out);
+
+    json scenario = detail::scenario_json_tree(r.resolved);
+    std::vector<std::pair<json*, json>> saved;
+    std::vector<std::pair<std::string, std::size_t>> big;
+    abridge(scenario, "/scenario", saved, big);
+    out.scenario_brief = scenario.dump(scenario_indent);  // small: no polling needed
+    restore(saved);
+    if (big.empty()) {
+        out.scenario = out.scenario_brief;
+    } else {
+        try {
+            cancel_check();
+            out.scenario = detail::dump_json_text(scenario, scenario_indent);  // polls
+        } catch (const cancelled&) {
+            out.scenario = out.scenario_brief;
+            omitted.insert(omitted.begin(), big.begin(), big.end());
+        }
+    }
+
+    json head = head_json(r);
+    if (cancel_requested()) {
+        head["interrupted"] = true;
+        if (!omitted.empty()) {
+            json list = json::array();
+            for (const auto& [path, values] : omitted) list.push_back({{"path", path}, {"values", values}});
+            // After "interrupted": rebuild the head in order (a few keys).
+            json ordered;
+            for (auto it = head.begin(); it != head.end(); ++it) {
+                ordered[it.key()] = std::move(it.value());
+                if (it.key() == "interrupted") ordered["omitted"] = list;
+            }
+            head = std::move(ordered);
+        }
+    }
+    out.head = head.dump();
+    return out;
+}
+
+std::string result_to_json(const run_result& r, const run_control* ctl) {
+    // The parts, joined: {"scenario":..., <head up to "pooled">, "series":..., "request_records":...}.
+    // The scenario is dumped once from its tree (no dump-and-parse round trip).
+    const auto parts = result_to_json_parts(r, ctl);
+    std::string head = parts.head;
+    std::string records;
+    if (const auto at = head.rfind(",\"request_records\":"); r.resolved.run.record_requests && at != std::string::npos) {
+        records = head.substr(at, head.size() - 1 - at);
+        head.erase(at, head.size() - 1 - at);
+    }
+    std::string out;
+    out.reserve(parts.scenario.size() + head.size() + parts.series.size() + records.size() + 32);
+    out += "{\"scenario\":";
+    out += parts.scenario;
+    out += ',';
+    out.append(head, 1, head.size() - 2);
+    out += ",\"series\":";
+    out += parts.series;
+    out += records;
+    out += '}';
+    return out;
 }
 
 }  // namespace dbpoolsim::models

@@ -109,6 +109,30 @@ replication_result run_replication(const scenario& s, int replication, run_contr
 /// threads <= 0: one per hardware thread (at most one per replication).
 run_result run(const scenario& s, int threads = 0, run_control* ctl = nullptr);
 /// Result as JSON: resolved scenario, per-replication metrics, pooled percentiles, series.
-std::string result_to_json(const run_result& r);
+/// With `ctl`, its cancel flag (Ctrl-C) is honoured while the result is built, within a few
+/// milliseconds: see result_json_parts.
+std::string result_to_json(const run_result& r, const run_control* ctl = nullptr);
+
+/// Arrays in the scenario echo longer than this (empirical samples) are left out of
+/// result_json_parts::scenario_brief, and of `scenario` once the run is cancelled.
+inline constexpr std::size_t echo_array_limit = 1000;
+/// Time-series values a cancelled run still writes (the rows after them are left out).
+inline constexpr std::size_t series_values_on_cancel = 1'000'000;
+
+/// The result in the pieces result_to_json joins (each compact JSON), so that Python reads
+/// the small part at once and the big ones (the scenario echo, the series) only when asked.
+/// When `ctl` is cancelled before or while they are built (Ctrl-C; docs/limits.md):
+/// `scenario` is the brief one, the series keeps its first series_values_on_cancel values,
+/// and `head` has "interrupted": true and "omitted": [{"path", "values"}...] naming what was
+/// left out (JSON pointers into the result). Without a cancel, joining them gives
+/// result_to_json's text byte for byte.
+struct result_json_parts {
+    std::string head;            ///< every member but "scenario" and "series", in their order
+    std::string series;          ///< {"columns": [...], "rows": [[...], ...]}
+    std::string scenario;        ///< the resolved scenario, indented by `scenario_indent`
+    std::string scenario_brief;  ///< the same with each array of more than echo_array_limit values replaced by a note
+};
+result_json_parts result_to_json_parts(const run_result& r, const run_control* ctl = nullptr,
+                                       int scenario_indent = -1);
 
 }  // namespace dbpoolsim::models

@@ -285,7 +285,7 @@ scenario scenario_from_json(const std::string& text, const std::string& base_dir
     return s;
 }
 
-std::string scenario_to_json(const scenario& s, int indent) {
+json detail::scenario_json_tree(const scenario& s) {
     json j = fields_json(detail::scenario_fields(), s);
     j["run"] = fields_json(detail::run_fields(), s.run);
     j["workload"] = {{"arrivals", fields_json(detail::arrival_fields(), s.workload.arrivals)},
@@ -310,7 +310,11 @@ std::string scenario_to_json(const scenario& s, int indent) {
     j["network"] = fields_json(detail::network_fields(), s.network);
     j["faults"] = array_json(detail::fault_fields(), s.faults);
     j["fleet"] = array_json(detail::fleet_fields(), s.fleet);
-    return detail::dump_json_text(j, indent);  // polls for Ctrl-C (models/interrupt.hpp)
+    return j;
+}
+
+std::string scenario_to_json(const scenario& s, int indent) {
+    return detail::dump_json_text(detail::scenario_json_tree(s), indent);  // polls for Ctrl-C (models/interrupt.hpp)
 }
 
 std::vector<field_info> scenario_field_list() {

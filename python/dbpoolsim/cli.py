@@ -90,27 +90,35 @@ def folder_name(name: str) -> str:
 
 
 def _out_dir(result: Any, args: argparse.Namespace) -> Path:
-    return Path(args.out) if args.out else Path("results") / folder_name(result.scenario["name"])
+    return Path(args.out) if args.out else Path("results") / folder_name(result._brief["name"])
 
 
-def _interrupted(partial: Any, args: argparse.Namespace) -> int:
+def _interrupted(partial: Any, args: argparse.Namespace, saving: bool = False) -> int:
     """Ctrl-C during a run: save what was simulated (result.json says "interrupted": true and
-    how far each replication got), say where, exit 130."""
+    how far each replication got), say where, exit 130. With ``saving`` (Ctrl-C while the
+    finished run's files were written): only result.json and replications.csv (Result.save's
+    ``brief``), which take well under a second."""
     if partial is None or partial.replications.empty:
         print("dbpoolsim: interrupted", file=sys.stderr)
         return 130
     out = _out_dir(partial, args)
-    horizon = partial.scenario["run"]["horizon_s"]
+    horizon = partial._brief["run"]["horizon_s"]
     got = ", ".join(f"{p['replication']}: {p['simulated_s']:.6g} s" for p in partial.progress[:10])
     more = f", ... ({len(partial.progress)} replications)" if len(partial.progress) > 10 else ""
     try:
-        partial.save(out)
+        partial.save(out, brief=saving)
     except OSError as exc:
         print(f"dbpoolsim: interrupted; the partial result could not be written to {out}: "
               f"{exc.strerror or exc}", file=sys.stderr)
         return 130
+    left = [o.get("file") or o["path"] for o in partial.omitted]
+    left_out = f"; left out: {', '.join(left[:5])}{', ...' if len(left) > 5 else ''}" if left else ""
+    if saving:
+        print(f"dbpoolsim: interrupted while saving; wrote result.json (summary and metrics of the "
+              f"finished run) and replications.csv to {out}{left_out}", file=sys.stderr)
+        return 130
     print(f"dbpoolsim: interrupted; wrote the partial result to {out} (simulated of {horizon:g} s per "
-          f"replication: {got}{more})", file=sys.stderr)
+          f"replication: {got}{more}){left_out}", file=sys.stderr)
     return 130
 
 
@@ -118,14 +126,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         text = _load(args.scenario, args.set)
         base_dir = scenario_base_dir(args.scenario)
-        _core.resolve_scenario(text, base_dir)
     except (OSError, ValueError, TypeError) as exc:
         return _fail(args.scenario, _problems(exc))
-    try:
+    try:  # validates once, in run (a scenario of 50 MB takes seconds to read)
         result = run(text, threads=args.threads, progress=None if not args.quiet else False, base_dir=base_dir)
     except KeyboardInterrupt as exc:
         return _interrupted(getattr(exc, "result", None), args)
-    except ScenarioError as exc:  # bad --threads, or a scenario the run itself refuses
+    except (ValueError, TypeError) as exc:  # ScenarioError: the scenario, bad --threads
         return _fail(args.scenario, _problems(exc))
     # Save before printing, so the results exist even if stdout goes away (e.g. `| head`).
     out = _out_dir(result, args)
@@ -137,6 +144,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             paths["html"] = write_html(result, out / "report.html" if args.html == "" else Path(args.html))
     except OSError as exc:
         return _fail(str(out), [f"cannot write the results: {exc.strerror or exc}"])
+    except KeyboardInterrupt:  # the run finished: keep its summary and metrics
+        return _interrupted(result, args, saving=True)
     print(render_report(result))
     extra = "".join(f", {paths[k].name}" for k in ("requests", "replications_parquet", "timeseries_parquet",
                                                     "requests_parquet") if k in paths)

@@ -147,10 +147,16 @@ def health_verdict(summary: dict[str, float]) -> dict[str, Any]:
     return {"status": status, "findings": [t for _, t in findings], "recommendations": recs}
 
 
+def _scenario(result: Result) -> dict:
+    """The scenario's settings without its long arrays (Result._brief: no parsing of millions
+    of empirical samples to print a report)."""
+    return getattr(result, "_brief", None) or result.scenario
+
+
 def run_notes(result: Result) -> list[str]:
     """Lines on how the run ended and on overload (result.progress, result.overload)."""
     lines = []
-    horizon = result.scenario["run"]["horizon_s"]
+    horizon = _scenario(result)["run"]["horizon_s"]
 
     def upto(progress: list) -> str:
         return ", ".join(f"{p['simulated_s']:.6g}" for p in progress[:10]) + (", ..." if len(progress) > 10 else "")
@@ -161,7 +167,7 @@ def run_notes(result: Result) -> list[str]:
                      f"of {horizon:g} s")
     stopped = [p for p in result.progress if p.get("stopped") == "memory"]
     if stopped:
-        budget = result.scenario["run"].get("max_memory_mb")
+        budget = _scenario(result)["run"].get("max_memory_mb")
         lines.append(f"  STOPPED EARLY: {len(stopped)} replication(s) reached the memory budget "
                      f"(run.max_memory_mb {budget:g}) with requests piling up, at "
                      f"{upto(stopped)} of {horizon:g} s")
@@ -180,7 +186,7 @@ def run_notes(result: Result) -> list[str]:
 def render_report(result: Result) -> str:
     """The report printed by `dbpoolsim run`: key metrics with 95 % CIs, then the verdict."""
     s = result.summary
-    sc = result.scenario
+    sc = _scenario(result)
     n = len(result.replications)
     pool = sc.get("pool") or {"kind": " + ".join(f"{name}: {p['kind']}" for name, p in sc["pools"].items())}
     lines = [
@@ -194,7 +200,7 @@ def render_report(result: Result) -> str:
         f"  {'-' * 26} {'-' * 12} {'-' * 12}  ----",
     ]
     for key, label, unit, scale in _ROWS:
-        if key not in s or (key.startswith(("pooler_", "failed_pooler")) and not result.scenario.get("pooler")):
+        if key not in s or (key.startswith(("pooler_", "failed_pooler")) and not sc.get("pooler")):
             continue  # the PgBouncer rows only when there is a pooler tier
         if key == "p_wait_over_threshold":
             label = f"P(wait > {sc['run'].get('wait_threshold_s', 0.05) * 1e3:g} ms)"

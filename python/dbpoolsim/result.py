@@ -29,10 +29,17 @@ class Result:
     - ``progress``: per replication, ``simulated_s`` (how far it got) and ``stopped`` ("" when
       it ran to ``horizon_s``, "interrupted", or "memory": ``run.max_memory_mb`` was reached);
     - ``overload``: whether requests piled up without bound, and if so offered against
-      served per second, their ratio and the resource that saturates (docs/limits.md).
+      served per second, their ratio and the resource that saturates (docs/limits.md);
+    - ``omitted``: what an interrupted run left out to stop at once (docs/limits.md,
+      "Ctrl-C"): ``{"path": JSON pointer, "values": n}`` for the scenario echo's long arrays
+      (empirical samples) and the time series' rows after the first million values,
+      ``{"file": name}`` for files a Ctrl-C while saving did not write. Empty otherwise.
 
     The two DataFrames are built on first access (``summary`` needs no pandas), so a run
-    that only reads the summary never imports pandas (see _lazy.py).
+    that only reads the summary never imports pandas (see _lazy.py). From ``dbpoolsim.run``
+    the scenario and the series stay JSON text until first read: a scenario with millions of
+    empirical samples costs nothing until ``scenario`` is read, and ``save`` writes that text
+    as the core dumped it when ``scenario`` was never read or set.
     """
 
     scenario: dict[str, Any]
@@ -44,10 +51,16 @@ class Result:
     interrupted: bool = False
     progress: list[dict[str, Any]] = field(default_factory=list)
     overload: dict[str, Any] = field(default_factory=dict)
-    # What the DataFrames are built from: one dict per replication; the series' columns and rows.
+    omitted: list[dict[str, Any]] = field(default_factory=list)
+    # What the DataFrames are built from: one dict per replication; the series' columns and
+    # rows (or their JSON text, parsed on first use).
     _replication_rows: list[dict[str, Any]] = field(default_factory=list, repr=False)
-    _series: dict[str, Any] = field(default_factory=dict, repr=False)
+    _series: Any = field(default_factory=dict, repr=False)
     _frames: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    # From the core: the resolved scenario as JSON text (indented 2) until `scenario` is read
+    # or set, and the same with its long arrays replaced by a note (what reports need).
+    _scenario_json: Optional[str] = field(default=None, repr=False, compare=False)
+    _brief_json: Optional[str] = field(default=None, repr=False, compare=False)
 
     @property
     def replications(self) -> "pd.DataFrame":
@@ -61,6 +74,8 @@ class Result:
     @property
     def timeseries(self) -> "pd.DataFrame":
         if "timeseries" not in self._frames:
+            if isinstance(self._series, str):
+                self._series = json.loads(self._series)
             ts = pd.DataFrame(self._series.get("rows", []), columns=self._series.get("columns", []))
             if not ts.empty:
                 # NaN crosses as null: a column without any value (e.g. pooler_wait_p99_ms
@@ -72,7 +87,20 @@ class Result:
 
     @classmethod
     def from_json(cls, text: str) -> "Result":
+        """A Result from ``result_to_json``'s text (the core's whole result)."""
         data = json.loads(text)
+        return cls._from_data(data, data.pop("scenario"), data.pop("series"))
+
+    @classmethod
+    def _from_parts(cls, head: str, series: str, scenario: str, brief: str) -> "Result":
+        """A Result from the core's parts (models/run.hpp, ``result_json_parts``): only the
+        head is parsed here; the scenario and the series when first read."""
+        res = cls._from_data(json.loads(head), None, series)
+        res._scenario_json, res._brief_json = scenario, brief
+        return res
+
+    @classmethod
+    def _from_data(cls, data: dict[str, Any], scenario: Any, series: Any) -> "Result":
         rows = data["replications"]
         pooled = {k: (math.nan if v is None else float(v)) for k, v in data["pooled"].items()}
         # The mean and 95 % half-width of every metric over replications, as summarize()
@@ -84,28 +112,46 @@ class Result:
         summary.update({f"{m}_ci95": half for m, (_, half) in stats.items()})
         if rows:  # interrupted before any replication started: nothing to summarise
             summary.update({f"pooled_{k}": v for k, v in pooled.items()})
-        res = cls(scenario=data["scenario"], pooled=pooled, wall_seconds=float(data["wall_seconds"]),
+        res = cls(scenario=scenario, pooled=pooled, wall_seconds=float(data["wall_seconds"]),
                   threads=int(data["threads"]), summary=summary,
                   interrupted=bool(data.get("interrupted", False)), progress=list(data.get("progress", [])),
-                  overload=dict(data.get("overload", {})), _replication_rows=rows,
-                  _series=data["series"])
+                  overload=dict(data.get("overload", {})), omitted=list(data.get("omitted", [])),
+                  _replication_rows=rows, _series=series)
         records = data.get("request_records")
+        res._records = records
         if records and any(records["not_recorded"]):
             cap = records["max_per_replication"]
             worst = max(range(len(records["not_recorded"])), key=lambda i: records["not_recorded"][i])
             total = records["recorded"][worst] + records["not_recorded"][worst]
             warnings.warn(f"request records: run.record_requests_max is {cap}, so replication {worst} "
                           f"recorded the first {cap} of its {total} requests to end; raise "
-                          f"run.record_requests_max to record them all", RuntimeWarning, stacklevel=3)
+                          f"run.record_requests_max to record them all", RuntimeWarning, stacklevel=4)
         return res
+
+    @property
+    def _brief(self) -> dict[str, Any]:
+        """The scenario without its long arrays (each replaced by a note): name, run, pools...
+        for reports and folder names, without parsing millions of samples."""
+        if "brief" not in self._frames:
+            if self._brief_json is not None and self.__dict__.get("_scenario_value") is None:
+                self._frames["brief"] = json.loads(self._brief_json)
+            else:
+                self._frames["brief"] = self.scenario
+        return self._frames["brief"]
+
+    def _unread_scenario_json(self) -> Optional[str]:
+        """The core's scenario text while ``scenario`` was never read or set (then it is
+        exactly the scenario), else None."""
+        return self._scenario_json if self.__dict__.get("_scenario_value") is None else None
 
     def attach_requests(self, columns: dict[str, Any]) -> None:
         """Build ``requests`` from the core's record columns (python/src/request_columns.hpp):
         one row per counted request, sorted by replication and arrival order."""
         names = list(columns.pop("outcome_names"))
         frame = pd.DataFrame(columns)
-        classes = [c["name"] for c in self.scenario["workload"]["transactions"]]
-        pools = list(self.scenario["pools"]) if self.scenario.get("pools") else ["default"]
+        sc = self._brief
+        classes = [c["name"] for c in sc["workload"]["transactions"]]
+        pools = list(sc["pools"]) if sc.get("pools") else ["default"]
         codes = {i: n for i, n in enumerate(names)} | {255: "in_flight"}
         frame["class"] = pd.Categorical.from_codes(frame["class"], categories=classes)
         frame["pool"] = pd.Categorical.from_codes(frame["pool"], categories=pools)
@@ -116,9 +162,15 @@ class Result:
         """Mean, 95 % CI half-width, min and max of every metric over replications."""
         return summarize(self.replications)
 
-    def save(self, out_dir: str | Path, parquet: bool = False) -> dict[str, Path]:
+    def save(self, out_dir: str | Path, parquet: bool = False, brief: bool = False) -> dict[str, Path]:
         """Write result.json, scenario.resolved.json, replications.csv, timeseries.csv and, with
-        recorded requests, requests.csv; with ``parquet``, also a .parquet beside each CSV (pyarrow)."""
+        recorded requests, requests.csv; with ``parquet``, also a .parquet beside each CSV (pyarrow).
+
+        With ``brief`` (the CLI after a Ctrl-C while saving): only result.json, marked
+        interrupted, with the scenario's long arrays replaced by a note, and replications.csv,
+        which take well under a second whatever the scenario; the other files of a full save
+        are removed if present (they may be half written) and listed in ``omitted``.
+        scenario.resolved.json is not written when the scenario echo lost arrays (``omitted``)."""
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         paths = {
@@ -131,8 +183,16 @@ class Result:
         def clean(v: float) -> float | None:
             return None if isinstance(v, float) and math.isnan(v) else v
 
+        if brief:
+            others = [paths.pop("scenario"), paths.pop("timeseries"),
+                      *(out / f"{n}.{ext}" for n in ("requests", "replications", "timeseries")
+                        for ext in ("csv", "parquet") if (n, ext) != ("replications", "csv"))]
+            self.interrupted = True
+            for p in others:
+                if not any(o.get("file") == p.name for o in self.omitted):
+                    self.omitted.append({"file": p.name})
+                p.unlink(missing_ok=True)
         doc = {
-            "scenario": self.scenario,
             "summary": {k: clean(v) for k, v in self.summary.items()},
             "replications": [{k: clean(v) for k, v in row.items()}
                              for row in self.replications.to_dict(orient="records")],
@@ -142,9 +202,24 @@ class Result:
             "progress": self.progress,
             "overload": {k: clean(v) for k, v in self.overload.items()},
         }
-        paths["result"].write_text(json.dumps(doc, indent=2) + "\n")
-        paths["scenario"].write_text(json.dumps(self.scenario, indent=2) + "\n")
+        if self.omitted:
+            doc["omitted"] = self.omitted
+        # The scenario: the core's text as it is when `scenario` was never read (pretty-printing
+        # millions of samples in Python takes tens of seconds), else the dict.
+        text = self._brief_json if brief and self._brief_json is not None else self._unread_scenario_json()
+        if text is None:
+            sc = self._brief if brief else self.scenario
+            text = json.dumps(sc, indent=2)
+        body = json.dumps(doc, indent=2)
+        paths["result"].write_text('{\n  "scenario": ' + text.replace("\n", "\n  ") + ",\n" + body[2:] + "\n")
+        if "scenario" in paths:
+            if any(str(o.get("path", "")).startswith("/scenario") for o in self.omitted):
+                del paths["scenario"]  # a scenario with arrays left out is no scenario to run
+            else:
+                paths["scenario"].write_text(text + "\n")
         self.replications.to_csv(paths["replications"], index=False)
+        if brief:
+            return paths
         self.timeseries.to_csv(paths["timeseries"], index=False)
         if self.requests is not None:
             paths["requests"] = out / "requests.csv"
@@ -171,6 +246,23 @@ class Result:
 
     def __repr__(self) -> str:
         s = self.summary
-        return (f"<dbpoolsim.Result {self.scenario.get('name')!r}: {len(self._replication_rows)} replications, "
+        return (f"<dbpoolsim.Result {self._brief.get('name')!r}: {len(self._replication_rows)} replications, "
                 f"wait p99 {s.get('wait_time_p99_ms', math.nan):.3g} ms, "
                 f"timeout rate {s.get('timeout_rate', math.nan):.3g}>")
+
+
+# `scenario` is read from the core's JSON text on first access (Result._from_parts): a
+# property over the dataclass field, so Result(scenario=...) and `r.scenario = ...` still work.
+def _get_scenario(self: Result) -> Any:
+    value = self.__dict__.get("_scenario_value")
+    if value is None and self.__dict__.get("_scenario_json") is not None:
+        value = self.__dict__["_scenario_value"] = json.loads(self._scenario_json)
+    return value
+
+
+def _set_scenario(self: Result, value: Any) -> None:
+    self.__dict__["_scenario_value"] = value
+    self.__dict__.get("_frames", {}).pop("brief", None)
+
+
+Result.scenario = property(_get_scenario, _set_scenario)  # type: ignore[assignment]

@@ -36,7 +36,12 @@ def run(scenario: ScenarioLike, threads: Optional[int] = None, progress: Optiona
 
     The GIL is released while simulating. Ctrl-C cancels the run within a fraction of a
     second and raises :class:`RunInterrupted` (a KeyboardInterrupt) whose ``result`` holds
-    what was simulated. Invalid scenarios raise ScenarioError listing every
+    what was simulated, with ``interrupted`` True. That holds until this function returns:
+    a Ctrl-C while the result is built (C++) gives the finished replications' metrics with
+    the scenario echo's long arrays and the series beyond a million values left out
+    (``result.omitted`` lists them); one while the request records are converted gives
+    the result without ``requests``. A second Ctrl-C while the first is being honoured
+    raises a plain KeyboardInterrupt. Invalid scenarios raise ScenarioError listing every
     problem.
     """
     if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int)
@@ -50,24 +55,36 @@ def run(scenario: ScenarioLike, threads: Optional[int] = None, progress: Optiona
         progress = sys.stderr.isatty() and not os.environ.get("CI")
     job.start()
     bar = None
+    res: Optional[Result] = None
     try:
-        if progress:
-            from tqdm import tqdm
+        try:
+            if progress:
+                from tqdm import tqdm
 
-            bar = tqdm(total=100, unit="%", desc="simulating", leave=False,
-                       bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining}")
-        while not job.wait(0.1):
+                bar = tqdm(total=100, unit="%", desc="simulating", leave=False,
+                           bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining}")
+            while not job.wait(0.1):
+                if bar is not None:
+                    bar.n = round(100 * job.progress(), 1)
+                    bar.refresh()
+            res = Result._from_parts(*job.result())
+            if res._brief["run"].get("record_requests"):
+                res.attach_requests(job.requests())
+        except KeyboardInterrupt:
+            job.cancel()
+            if res is None:
+                # Cancelled while simulating or building the result: the core stops within a
+                # second with what it has (models/run.hpp, result_json_parts; docs/limits.md).
+                # A second Ctrl-C while waiting for it raises a plain KeyboardInterrupt.
+                res = Result._from_parts(*job.result())
+            else:  # while the request records were converted: the result without them
+                res.requests = None
+                res.omitted.append({"path": "/requests", "values": sum(res._records["recorded"])})
+            res.interrupted = True
+            raise RunInterrupted(res) from None
+        finally:
             if bar is not None:
-                bar.n = round(100 * job.progress(), 1)
-                bar.refresh()
-    except KeyboardInterrupt:
-        job.cancel()
-        # What was simulated, each replication up to where it stopped, is on the exception.
-        raise RunInterrupted(Result.from_json(job.result())) from None
+                bar.close()
     finally:
-        if bar is not None:
-            bar.close()
-    res = Result.from_json(job.result())
-    if res.scenario["run"].get("record_requests"):
-        res.attach_requests(job.requests())
+        job.close()  # cancels and joins the run's thread, if it still runs (milliseconds)
     return res

@@ -2,6 +2,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -13,28 +14,41 @@
 namespace dbpoolsim::python {
 namespace {
 
+class job;
+
+/// Jobs whose thread may still run: at interpreter exit (atexit, registered in register_run)
+/// each is cancelled and joined, so no run thread outlives the interpreter even when a job
+/// object is still referenced then (a traceback kept after a second Ctrl-C).
+std::mutex live_jobs_mu;
+std::set<job*> live_jobs;
+
 /// A run in a background C++ thread, so Python can show progress and honour Ctrl-C; after
-/// cancel(), result() is the partial result (marked "interrupted").
+/// cancel(), result() is the partial result (marked "interrupted"). The thread also builds
+/// the result (models::result_to_json_parts), honouring cancel() there too.
 class job {
 public:
     job(const std::string& scenario_json, int threads, const std::string& base_dir)
         : scenario_(read_scenario(scenario_json, base_dir)), threads_(threads) {
         ctl_.keep_partial = true;  // cancel() ends the run with what was simulated ("interrupted")
+        std::lock_guard lock(live_jobs_mu);
+        live_jobs.insert(this);
     }
     ~job() {
-        ctl_.cancel = true;
-        if (thread_.joinable()) thread_.join();
+        close();
+        std::lock_guard lock(live_jobs_mu);
+        live_jobs.erase(this);
     }
 
     void start() {
         if (thread_.joinable()) throw error("job already started");
         thread_ = std::thread([this] {
-            std::string out;
+            models::result_json_parts out;
             std::vector<std::vector<models::request_record>> records;
             std::exception_ptr err;
             try {
                 auto r = models::run(scenario_, threads_, &ctl_);
-                out = models::result_to_json(r);
+                // The scenario indented as scenario.resolved.json is written (dbpoolsim/result.py).
+                out = models::result_to_json_parts(r, &ctl_, 2);
                 for (auto& rep : r.replications) records.push_back(std::move(rep.requests));
             } catch (...) {
                 err = std::current_exception();
@@ -58,15 +72,40 @@ public:
         return std::min(1.0, ctl_.simulated_s.load() / total);
     }
     void cancel() { ctl_.cancel = true; }
-    std::string result() {
-        {
+    /// Cancel and join the thread (GIL released); the thread stops within milliseconds.
+    void close() {
+        ctl_.cancel = true;
+        if (!thread_.joinable()) return;
+        if (PyGILState_Check()) {
             py::gil_scoped_release nogil;
-            std::unique_lock lock(mu_);
-            cv_.wait(lock, [this] { return done_; });
+            thread_.join();
+        } else {
+            thread_.join();
         }
-        if (thread_.joinable()) thread_.join();
+    }
+    /// (head, series, scenario, scenario_brief): models::result_json_parts. Waits for the
+    /// thread in slices of wait_slice_s with the GIL released and runs Python's signal
+    /// handlers between them, so Ctrl-C here (a second one, after cancel()) raises
+    /// KeyboardInterrupt at once; the run is then cancelled and its thread joined later
+    /// (close(), the destructor or interpreter exit).
+    py::tuple result() {
+        for (;;) {
+            {
+                py::gil_scoped_release nogil;
+                std::unique_lock lock(mu_);
+                if (cv_.wait_for(lock, std::chrono::duration<double>(wait_slice_s), [this] { return done_; })) break;
+            }
+            if (PyErr_CheckSignals() != 0) {
+                ctl_.cancel = true;
+                throw py::error_already_set();
+            }
+        }
+        if (thread_.joinable()) {
+            py::gil_scoped_release nogil;
+            thread_.join();
+        }
         if (error_) std::rethrow_exception(error_);
-        return result_;
+        return py::make_tuple(result_.head, result_.series, result_.scenario, result_.scenario_brief);
     }
     /// The per-request records (run.record_requests) as columns; call after result().
     py::dict requests() {
@@ -76,6 +115,8 @@ public:
     }
 
 private:
+    static constexpr double wait_slice_s = 0.05;
+
     models::scenario scenario_;
     int threads_;
     models::run_control ctl_;
@@ -83,10 +124,21 @@ private:
     std::mutex mu_;
     std::condition_variable cv_;
     bool done_ = false;
-    std::string result_;
+    models::result_json_parts result_;
     std::vector<std::vector<models::request_record>> records_;
     std::exception_ptr error_;
 };
+
+/// atexit: cancel every live job, then join their threads.
+void close_live_jobs() {
+    std::vector<job*> jobs;
+    {
+        std::lock_guard lock(live_jobs_mu);
+        jobs.assign(live_jobs.begin(), live_jobs.end());
+    }
+    for (job* j : jobs) j->cancel();
+    for (job* j : jobs) j->close();
+}
 
 /// Units of (point, replication) over many scenarios, scheduled across threads so both
 /// cores stay busy even when a point has fewer replications than there are threads. Each
@@ -214,7 +266,8 @@ void register_run(py::module_& m) {
           },
           py::arg("scenario_json"), py::arg("threads") = 0, py::arg("base_dir") = "",
           "Run every replication (GIL released); returns the result as JSON text.");
-    py::class_<job>(m, "Job", "A run in a background thread: start(), wait(t), progress(), cancel(), result() "
+    py::class_<job>(m, "Job", "A run in a background thread: start(), wait(t), progress(), cancel(), close(), "
+                               "result() -> (head, series, scenario, scenario_brief) JSON texts "
                                "(after cancel(): what was simulated, marked interrupted).")
         .def(py::init<const std::string&, int, const std::string&>(), py::arg("scenario_json"),
              py::arg("threads") = 0, py::arg("base_dir") = "")
@@ -222,8 +275,10 @@ void register_run(py::module_& m) {
         .def("wait", &job::wait, py::arg("timeout_s"))
         .def("progress", &job::progress)
         .def("cancel", &job::cancel)
+        .def("close", &job::close)
         .def("result", &job::result)
         .def("requests", &job::requests);
+    py::module_::import("atexit").attr("register")(py::cpp_function(&close_live_jobs));
     py::class_<batch>(m, "Batch",
                       "(point, replication) units over several scenarios, across threads: "
                       "start(), wait(t), take(), progress(), cancel(), finish().")
