@@ -113,6 +113,9 @@ def test_cli_run_on_sigint_writes_the_partial_result_and_exits_130(tmp_path):
 def test_api_run_raises_keyboard_interrupt_with_the_partial_result(tmp_path):
     script = (
         "import sys, dbpoolsim\n"
+        # pandas (read below for .replications and .timeseries) is imported before the signal:
+        # its import took about 1 s of the bound at load 9.
+        "import pandas\n"
         "s = dbpoolsim.with_overrides('medium-application', **{'run.horizon_s': 100000, 'run.replications': 3})\n"
         "print('ready', flush=True)\n"
         "try:\n"
