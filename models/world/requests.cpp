@@ -209,12 +209,19 @@ void world::on_db_done(const sim::event& e) {
     if (!stopped(owner)) deliver_login(owner.pool, owner.conn);
 }
 
-void world::on_query_cpu_done(std::uint32_t id) {
+// Inline, with response and query_done (for speed, issue 9): without a round trip or app
+// work (the usual case, and the standard case's) a query's completion runs on_db_done ->
+// on_query_cpu_done -> response -> query_done, releasing the connection and ending the
+// request in one event; as one function it is about 70 instructions per request shorter
+// than as four calls (each reloading the request and the scenario). The events that enter
+// the chain halfway (ev_response, ev_app_done) call the same bodies through on_response and
+// after_query.
+[[gnu::always_inline]] inline void world::on_query_cpu_done(std::uint32_t id) {
     request& r = reqs_[id];
     if (track_) db_link(r).busy = npos32;
     if (s_.client.statement_timeout_s > 0) sim_.cancel(r.stmt);
     if (net_.rtt() > 0) sim_.schedule_after(net_.rtt(), ev_response, id);
-    else on_response(id);
+    else response(id);
 }
 
 void world::on_stmt_timeout(std::uint32_t id) {
@@ -245,7 +252,11 @@ void world::on_query_error(std::uint32_t id) {
     attempt_failed(id, r.err);
 }
 
-void world::on_response(std::uint32_t id) {
+void world::on_response(std::uint32_t id) { response(id); }
+
+void world::after_query(std::uint32_t id) { query_done(id); }
+
+[[gnu::always_inline]] inline void world::response(std::uint32_t id) {
     request& r = reqs_[id];
     const auto& tc = s_.workload.transactions[r.cls];
     if (track_) net_.at(r.pool, r.conn).last_used = sim_.now();
@@ -255,10 +266,10 @@ void world::on_response(std::uint32_t id) {
         sim_.schedule_after(tc.app_time->sample(eng), ev_app_done, id);
         return;
     }
-    after_query(id);
+    query_done(id);
 }
 
-void world::after_query(std::uint32_t id) {
+[[gnu::always_inline]] inline void world::query_done(std::uint32_t id) {
     request& r = reqs_[id];
     const auto& tc = s_.workload.transactions[r.cls];
     if (r.query_index < static_cast<std::uint32_t>(tc.queries)) {

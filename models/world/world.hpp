@@ -120,11 +120,16 @@ private:
     void query_error_after(std::uint32_t id, double delay, fail_reason why, std::uint8_t broken);
     void dead_use(std::uint32_t id, const link& l, std::uint8_t broken);
     void on_db_done(const sim::event& e);
-    void on_query_cpu_done(std::uint32_t id);
+    void on_query_cpu_done(std::uint32_t id);  // only from on_db_done: inline there
     void on_stmt_timeout(std::uint32_t id);
     void on_query_error(std::uint32_t id);
+    // A query's response and what follows: on_response and after_query are the entry points
+    // of ev_response and ev_app_done; response and query_done their bodies, inline into
+    // on_db_done (requests.cpp says why).
     void on_response(std::uint32_t id);
     void after_query(std::uint32_t id);
+    void response(std::uint32_t id);
+    void query_done(std::uint32_t id);
     // Three times per request: no integer division in the usual case of one pool per instance.
     std::uint32_t instance_of(const request& r) const { return per_instance_ == 1 ? r.pool : r.pool / per_instance_; }
 
