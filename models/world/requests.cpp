@@ -12,7 +12,20 @@ namespace dbpoolsim::models::world_parts {
 
 // ---- arrival, attempts, outcome -------------------------------------------------------------
 
-void world::arrive(std::uint32_t user, int cls, double duration) {
+// The arrival process's next arrival. Inline into it, with admit and start_attempt (for
+// speed, issue 9): an open arrival then costs one call into the pool's acquire instead of
+// three nested calls, each saving registers and reloading the request (about 30
+// instructions per request).
+void world::on_arrival() {
+    if (const trace_record* rec = arrival_proc_->record()) admit(npos32, rec->cls, rec->duration_s);
+    else admit(npos32, -1, NAN);
+    const double next = arrival_proc_->next();
+    if (std::isfinite(next)) sim_.schedule_fifo_at(arrival_lane, next, ev_arrival, 0);
+}
+
+void world::arrive(std::uint32_t user, int cls, double duration) { admit(user, cls, duration); }
+
+[[gnu::always_inline]] inline void world::admit(std::uint32_t user, int cls, double duration) {
     const double now = sim_.now();
     const std::uint32_t id = reqs_.add(now, user, cls, duration, m_.counting);
     request& r = reqs_[id];
@@ -26,7 +39,7 @@ void world::arrive(std::uint32_t user, int cls, double duration) {
     start_attempt(id);
 }
 
-void world::start_attempt(std::uint32_t id) {
+[[gnu::always_inline]] inline void world::start_attempt(std::uint32_t id) {
     request& r = reqs_[id];
     ++r.attempt;
     if (r.counted) ++m_.attempts;

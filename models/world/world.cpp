@@ -483,14 +483,7 @@ void world::deploy_step(std::uint32_t i) {
     if (more) sim_.schedule_after(e.interval_s, ev_deploy_step, i);
 }
 
-// ---- arrivals, warm-up, sampling ------------------------------------------------------------
-
-void world::on_arrival() {
-    if (const trace_record* rec = arrival_proc_->record()) arrive(npos32, rec->cls, rec->duration_s);
-    else arrive();
-    const double next = arrival_proc_->next();
-    if (std::isfinite(next)) sim_.schedule_fifo_at(arrival_lane, next, ev_arrival, 0);
-}
+// ---- arrivals (on_arrival: requests.cpp), warm-up, sampling --------------------------------
 
 void world::on_burst() {
     const auto& a = s_.workload.arrivals;

@@ -97,7 +97,10 @@ private:
     void handle(const sim::event& e);
 
     // ---- a request's path (requests.cpp) ------------------------------------------------
+    // A request arrives: arrive is the entry point of bursts and closed-loop users, admit its
+    // body, inline into on_arrival with start_attempt (requests.cpp says why).
     void arrive(std::uint32_t user = npos32, int cls = -1, double duration = NAN);
+    void admit(std::uint32_t user, int cls, double duration);
     void start_attempt(std::uint32_t id);
     void attempt_failed(std::uint32_t id, fail_reason why);
     void outcome_failed(std::uint32_t id, fail_reason why);
@@ -164,7 +167,7 @@ private:
     void instance_drain(std::uint32_t inst);
     void instance_stop(std::uint32_t inst);
     void on_burst();
-    void on_arrival();
+    void on_arrival();  // requests.cpp
     void end_warmup();
     void sample();
     world_view view() const;
