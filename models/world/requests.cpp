@@ -153,7 +153,10 @@ void world::schedule_user_next(std::uint32_t user) {
     sim_.schedule_after(s_.workload.arrivals.think_time.sample(think_.engine()), ev_user_next, user);
 }
 
-void world::free_slot(std::uint32_t id) {
+void world::free_slot(std::uint32_t id) { release_slot(id); }
+
+// Inline into query_done (for speed, issue 9: every request that completes ends there).
+[[gnu::always_inline]] inline void world::release_slot(std::uint32_t id) {
     const std::uint32_t inst = instance_of(reqs_[id]);
     m_.in_system.set(sim_.now(), static_cast<double>(reqs_.remove(id)));
     if (fleet_.request_ended(inst)) sim_.schedule_after(0, ev_instance_stop, inst);
@@ -194,7 +197,8 @@ void world::start_query(std::uint32_t id) {
             // SQLSTATE 25006: cannot execute in a read-only transaction.
             return query_error_after(id, net_.rtt(), fail_reason::read_only, 0);
     }
-    sim::keyed_engine eng(query_seed_ ^ sim::mix64(r.query_index), r.seqno);
+    // The first query's stream key is precomputed (speed: one mix64 less per request).
+    sim::keyed_engine eng(r.query_index == 0 ? first_query_seed_ : query_seed_ ^ sim::mix64(r.query_index), r.seqno);
     double work = std::isnan(r.duration) ? tc.query_time.sample(eng) : r.duration / tc.queries;
     work = faults_.query_work(sim_.now(), work);
     if (d) {
@@ -313,7 +317,7 @@ void world::after_query(std::uint32_t id) { query_done(id); }
         if (m_.recording) [[unlikely]] record(r, request_record::completed);
     }
     user_moves_on(r);
-    free_slot(id);
+    release_slot(id);
 }
 
 }  // namespace dbpoolsim::models::world_parts

@@ -20,6 +20,7 @@ world::world(const scenario& s, int rep, run_control* ctl, std::vector<trace_ent
       app_seed_(sim::stream_seed(s.run.seed, rep, "app_time")),
       leak_seed_(sim::stream_seed(s.run.seed, rep, "leaks")),
       patience_seed_(sim::stream_seed(s.run.seed, rep, "patience")),
+      first_query_seed_(query_seed_ ^ sim::mix64(0)),
       m_(s),
       reqs_(s, rep),
       retry_(s.client, s, rep),

@@ -114,6 +114,7 @@ private:
     void schedule_user_next(std::uint32_t user);
     void record(const request& r, std::uint8_t outcome);  // run.record_requests
     void free_slot(std::uint32_t id);
+    void release_slot(std::uint32_t id);  // free_slot's body, inline into query_done
     // Inline: once per attempt, and without a breaker (the usual case) nothing to do.
     void breaker_result(std::uint32_t inst, bool ok) {
         if (breakers_.enabled()) breaker_record(inst, ok);
@@ -180,6 +181,7 @@ private:
     sim::simulation sim_;
     sim::random_stream arrivals_, think_;
     std::uint64_t query_seed_, app_seed_, leak_seed_, patience_seed_;
+    std::uint64_t first_query_seed_;  // query_seed_ ^ mix64(0): a transaction's first query
     std::optional<arrival_process> arrival_proc_;  // poisson (with a profile), mmpp, trace
     static constexpr std::uint32_t deadline_lane = 1000;  // FIFO timer lane (pools use 0..255)
     static constexpr std::uint32_t arrival_lane = 1001;   // FIFO lane of the open arrival process
