@@ -513,7 +513,8 @@ void world::sample() {
 
 // ---- events ---------------------------------------------------------------------------------
 
-void world::handle(const sim::event& e) {
+// Forced inline into run's event loop (speed, issue 9: one call less per event).
+[[gnu::always_inline]] inline void world::handle(const sim::event& e) {
     const std::uint32_t x = e.target;
     const conn_ref c = conn_ref::of(x);  // for the events whose target is a connection
     if (trace_) [[unlikely]] {
