@@ -40,14 +40,14 @@ public:
     /// receives event (done_kind, id) if cores == 0, else (done_kind, npos) and the caller
     /// must call `complete()` to learn which job finished.
     void submit(std::uint32_t id, double work) {
-        advance();
         ++n_;
         if (cores_) busy_.set(sim_.now(), busy_now());
         active_.set(sim_.now(), n_);
-        if (!heap_) {
+        if (!heap_) {  // no virtual time to advance: nothing reads it (speed, issue 9)
             sim_.schedule_after(work, done_kind_, id);
             return;
         }
+        advance();
         jobs_.push(job{v_ + work, seq_++, id, ++gen(id)});
         reschedule();
     }

@@ -97,7 +97,10 @@ private:
     void handle(const sim::event& e);
 
     // ---- a request's path (requests.cpp) ------------------------------------------------
+    // A request arrives: arrive is the entry point of bursts and closed-loop users, admit its
+    // body, inline into on_arrival with start_attempt (requests.cpp says why).
     void arrive(std::uint32_t user = npos32, int cls = -1, double duration = NAN);
+    void admit(std::uint32_t user, int cls, double duration);
     void start_attempt(std::uint32_t id);
     void attempt_failed(std::uint32_t id, fail_reason why);
     void outcome_failed(std::uint32_t id, fail_reason why);
@@ -111,6 +114,7 @@ private:
     void schedule_user_next(std::uint32_t user);
     void record(const request& r, std::uint8_t outcome);  // run.record_requests
     void free_slot(std::uint32_t id);
+    void release_slot(std::uint32_t id);  // free_slot's body, inline into query_done
     // Inline: once per attempt, and without a breaker (the usual case) nothing to do.
     void breaker_result(std::uint32_t inst, bool ok) {
         if (breakers_.enabled()) breaker_record(inst, ok);
@@ -120,11 +124,16 @@ private:
     void query_error_after(std::uint32_t id, double delay, fail_reason why, std::uint8_t broken);
     void dead_use(std::uint32_t id, const link& l, std::uint8_t broken);
     void on_db_done(const sim::event& e);
-    void on_query_cpu_done(std::uint32_t id);
+    void on_query_cpu_done(std::uint32_t id);  // only from on_db_done: inline there
     void on_stmt_timeout(std::uint32_t id);
     void on_query_error(std::uint32_t id);
+    // A query's response and what follows: on_response and after_query are the entry points
+    // of ev_response and ev_app_done; response and query_done their bodies, inline into
+    // on_db_done (requests.cpp says why).
     void on_response(std::uint32_t id);
     void after_query(std::uint32_t id);
+    void response(std::uint32_t id);
+    void query_done(std::uint32_t id);
     // Three times per request: no integer division in the usual case of one pool per instance.
     std::uint32_t instance_of(const request& r) const { return per_instance_ == 1 ? r.pool : r.pool / per_instance_; }
 
@@ -159,7 +168,7 @@ private:
     void instance_drain(std::uint32_t inst);
     void instance_stop(std::uint32_t inst);
     void on_burst();
-    void on_arrival();
+    void on_arrival();  // requests.cpp
     void end_warmup();
     void sample();
     world_view view() const;
@@ -172,6 +181,7 @@ private:
     sim::simulation sim_;
     sim::random_stream arrivals_, think_;
     std::uint64_t query_seed_, app_seed_, leak_seed_, patience_seed_;
+    std::uint64_t first_query_seed_;  // query_seed_ ^ mix64(0): a transaction's first query
     std::optional<arrival_process> arrival_proc_;  // poisson (with a profile), mmpp, trace
     static constexpr std::uint32_t deadline_lane = 1000;  // FIFO timer lane (pools use 0..255)
     static constexpr std::uint32_t arrival_lane = 1001;   // FIFO lane of the open arrival process

@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "models/usl.hpp"
+#include "sim/random.hpp"
 #include "support/scenarios.hpp"
 
 using namespace dbpoolsim;
@@ -648,4 +649,28 @@ TEST_CASE("a rolling deploy behind PgBouncer gives back the exiting instances' c
     CHECK(r.metric("pooler_peak_clients") == 20);
     CHECK(r.metric("pooler_rejected_clients") == 0);
     CHECK(r.metric("failed") == 0);
+}
+
+TEST_CASE("query times are keyed draws: stream query_time, the query's index and the request's sequence number",
+          "[world][random]") {
+    // Common random numbers: query k of request n draws from keyed_engine(stream ^ mix64(k), n),
+    // whatever else happens. world::start_query precomputes the key of query 0 (speed); this
+    // pins both keys. One request at 0.5 s, two exponential queries, connections open before
+    // traffic, no CPU contention and no round trip: its queries end at 0.5 + q0 and + q1.
+    const auto s = models::scenario_from_json(
+        R"({"run": {"horizon_s": 2, "warmup_s": 0, "replications": 1, "seed": 7, "sample_interval_s": 1, "pool_start_s": -1},
+            "workload": {"arrivals": {"kind": "burst", "count": 1, "at_s": 0.5},
+                         "transactions": [{"queries": 2, "query_time": {"kind": "exponential", "mean_s": 0.01}}]},
+            "pool": {"kind": "generic", "min_connections": 1, "max_connections": 1, "acquisition_timeout": 1,
+                     "idle_timeout": 0, "max_lifetime": 0, "health_check_interval": 0},
+            "database": {"cores": 0, "connect_time": {"kind": "constant", "value_s": 0}, "network_rtt_s": 0}})");
+    std::vector<models::trace_entry> events;
+    models::run_replication(s, 0, nullptr, &events);
+    const std::uint64_t stream = sim::stream_seed(7, 0, "query_time");
+    auto draw = [&](std::uint64_t k) {
+        sim::keyed_engine eng(stream ^ sim::mix64(k), 0);  // request sequence number 0
+        return boost::random::exponential_distribution<double>(1.0)(eng) * 0.01;
+    };
+    const double end0 = 0.5 + draw(0), end1 = end0 + draw(1);
+    CHECK(test::timeline(events, {"db_done"}) == std::vector<test::step>{{end0, "db_done", 0}, {end1, "db_done", 0}});
 }
