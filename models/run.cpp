@@ -235,6 +235,15 @@ json head_json(const run_result& r) {
     return j;
 }
 
+/// Drops the rows after the first series_values_on_cancel values (whole rows: the row that
+/// reaches the limit stays), adding the values dropped to `left_out`.
+void keep_first_values(json& rows, std::size_t& left_out) {
+    std::size_t keep = 0, values = 0;
+    for (; keep < rows.size() && values < series_values_on_cancel; ++keep) values += rows[keep].size();
+    for (std::size_t i = keep; i < rows.size(); ++i) left_out += rows[i].size();
+    rows.erase(rows.begin() + static_cast<std::ptrdiff_t>(keep), rows.end());
+}
+
 /// The series; once cancelled, rows stop after series_values_on_cancel values (`left_out`
 /// gets how many values were not written).
 json series_json(const run_result& r, std::size_t& left_out) {
@@ -248,7 +257,9 @@ json series_json(const run_result& r, std::size_t& left_out) {
             const auto& ts = rep.series;
             for (std::size_t i = 0; i < ts.rows(); ++i) {
                 if (values >= series_values_on_cancel && cancel_requested()) {
+                    // The cancel may be seen well past the limit: keep the first values only.
                     left_out += (ts.rows() - i) * cols.size();
+                    keep_first_values(rows, left_out);
                     break;
                 }
                 json row = json::array({rep.replication});
@@ -283,11 +294,7 @@ result_json_parts result_to_json_parts(const run_result& r, const run_control* c
         out.series = cancel_requested() ? series.dump() : detail::dump_json_text(series, -1);  // polls
     } catch (const cancelled&) {
         // Cancelled while writing: keep the rows up to series_values_on_cancel values.
-        auto& rows = series["rows"];
-        std::size_t keep = 0, values = 0;
-        for (; keep < rows.size() && values < series_values_on_cancel; ++keep) values += rows[keep].size();
-        for (std::size_t i = keep; i < rows.size(); ++i) series_left_out += rows[i].size();
-        rows.erase(rows.begin() + static_cast<std::ptrdiff_t>(keep), rows.end());
+        keep_first_values(series["rows"], series_left_out);
         out.series = series.dump();
     }
     if (series_left_out > 0) omitted.emplace_back("/series/rows", series_left_out);
