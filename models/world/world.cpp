@@ -350,15 +350,10 @@ void world::on_server_closed(std::uint32_t p, std::uint32_t c) {
     pools_[p]->on_server_closed(c);
 }
 
-void world::on_round_trip_done(std::uint32_t p, std::uint32_t c) {
-    // Speed: last_used (the NAT's and the orphan reaper's clock) and the idle-session timer
-    // only matter with faults, a NAT or idle sessions (track_).
-    if (track_) {
-        link& l = net_.at(p, c);
-        l.last_used = sim_.now();
-        if (!l.held) arm_idle_session(p, c);
-    }
-    pools_[p]->on_round_trip_done(c, true);
+void world::round_trip_traffic(std::uint32_t p, std::uint32_t c) {
+    link& l = net_.at(p, c);
+    l.last_used = sim_.now();
+    if (!l.held) arm_idle_session(p, c);
 }
 
 void world::on_idle_session(std::uint32_t p, std::uint32_t c) {
