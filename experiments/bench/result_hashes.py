@@ -8,8 +8,10 @@ BINARY is `dbpoolsim_profile` (experiments/bench/profile.cpp) of the build to ch
 `--json` mode prints `result_to_json` with every wall time set to 0. The cases: bench.py's
 standard case (100 s) under every pool policy of `POLICIES`; a busier variant (2 cores, a
 0.5 ms round trip, a request deadline, retries, warm-up, two query classes with app time);
-and every scenario file under experiments/scenarios and python/dbpoolsim/scenarios with the
-horizon cut to 60 s and at most 2 replications (faults, fleets, poolers, named pools...).
+sqlx, asyncpg and node-postgres at 400 requests/s with their own timers short enough to
+fire (idle, lifetime, inactivity, max_queries), with and without 2 cores and a 0.5 ms round
+trip; and every scenario file under experiments/scenarios and python/dbpoolsim/scenarios with
+the horizon cut to 60 s and at most 2 replications (faults, fleets, poolers, named pools...).
 Only the standard library is needed.
 """
 from __future__ import annotations
@@ -46,6 +48,22 @@ def cases() -> list[tuple[str, dict, Path]]:
          "app_time": {"kind": "exponential", "mean_s": 0.001}},
     ]
     out.append(("busy/generic", busy, HERE))
+    # The policies' own timers short enough to fire, and the round trips with a network
+    # delay, so that a change to the pool-host path (round trips, pool timers) shows.
+    timers = {
+        "sqlx": {**bench.POLICIES["sqlx"], "min_connections": 2, "idle_timeout": 0.01,
+                 "max_lifetime": 0.5},
+        "asyncpg": {**bench.POLICIES["asyncpg"], "min_size": 2,
+                    "max_inactive_connection_lifetime": 0.02, "max_queries": 50},
+        "node_postgres": {**bench.POLICIES["node_postgres"], "idleTimeoutMillis": 20,
+                          "maxLifetimeSeconds": 1},
+    }
+    for name, pool in timers.items():
+        for variant in ("timers", "timers_rtt"):
+            s = bench.scenario(400.0, bench.CONNS, 30.0, variant, pool)  # idle enough to close
+            if variant == "timers_rtt":
+                s["database"].update({"cores": 2, "network_rtt_s": 0.0005})
+            out.append((f"{variant}/{name}", s, HERE))
     for f in sorted([*ROOT.glob("experiments/scenarios/**/*.json"),
                      *ROOT.glob("python/dbpoolsim/scenarios/*.json")]):
         s = json.loads(f.read_text())

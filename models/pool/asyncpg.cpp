@@ -172,7 +172,7 @@ public:
             request_deadline(arg);
             return;
         }
-        pool_base::on_timer(kind, arg);
+        on_policy_timer(kind, arg);  // what pool_base::on_timer does for kind != 0; direct: the class is final
     }
 
     double acquire_timeout() const override { return timeout_; }

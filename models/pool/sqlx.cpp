@@ -243,9 +243,14 @@ private:
         std::uint32_t id = 0;
     };
 
+    // Inline (speed: several calls per request); the table grows out of line, rarely.
     acquirer& acq(std::uint32_t id) {
+        if (id < reqs_.size()) [[likely]] return reqs_[id];
+        return acq_slow(id);
+    }
+    [[gnu::noinline]] acquirer& acq_slow(std::uint32_t id) {
         if (id == startup_id) return startup_;
-        if (id >= reqs_.size()) reqs_.resize(std::max<std::size_t>(id + 1, reqs_.size() * 2));
+        reqs_.resize(std::max<std::size_t>(id + 1, reqs_.size() * 2));
         return reqs_[id];
     }
 

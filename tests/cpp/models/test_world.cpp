@@ -349,6 +349,24 @@ TEST_CASE("idle_session_timeout: the server closes an idle backend; the next use
     CHECK(r.metric("completed") == 1);
 }
 
+TEST_CASE("idle_session_timeout restarts after a pool's round trip on an idle connection", "[world][network]") {
+    // sqlx pings the connection after its return: the ping is the backend's last traffic, so
+    // the server's 10 s idle_session_timeout runs from the ping's answer (about 5.05 s), and
+    // the backend closes at about 15.05 s. (A round trip cancels the timer at its start and
+    // re-arms it at its answer: without the re-arm the backend would never close.)
+    world_spec w;
+    w.horizon_s = 30;
+    w.arrivals = R"({"kind": "burst", "count": 1, "at_s": 5, "every_s": 100})";
+    w.pool = R"({"kind": "sqlx", "max_connections": 1, "min_connections": 1, "acquire_timeout": 5})";
+    w.database = R"({"cores": 0, "max_connections": 1000, "connect_time": {"kind": "constant", "value_s": 0.01},
+                     "network_rtt_s": 0.001, "idle_session_timeout_s": 10})";
+    const auto r = run(w);
+    CHECK(r.metric("completed") == 1);
+    CHECK(at(r, "db_backends", 15) == 1);
+    CHECK(at(r, "db_backends", 16) == 0);
+    CHECK(r.metric("idle_session_closes") == 1);
+}
+
 // ---- client: statement timeout, leaks -------------------------------------------------------
 
 TEST_CASE("statement_timeout cancels a long query; the connection stays in the pool", "[world][client]") {
