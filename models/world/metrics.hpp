@@ -43,6 +43,15 @@ inline constexpr const char* column_names[] = {
     "pooler_wait_p99_ms"};
 static_assert(std::size(column_names) == static_cast<std::size_t>(column::count_));
 
+/// An enum of the names in an X-macro LIST (plus count_) and the table of their spellings,
+/// in the same order: one list, so the two cannot drift apart.
+#define DBPOOLSIM_NAME_ENUM_ITEM(name) name,
+#define DBPOOLSIM_NAME_STRING_ITEM(name) #name,
+#define DBPOOLSIM_NAME_TABLE(type, names, LIST)                                            \
+    enum class type : std::uint8_t { LIST(DBPOOLSIM_NAME_ENUM_ITEM) count_ };               \
+    inline constexpr const char* names[] = {LIST(DBPOOLSIM_NAME_STRING_ITEM)};              \
+    static_assert(std::size(names) == static_cast<std::size_t>(type::count_))
+
 /// The summary metrics with fixed names, in the order `collect` writes them (names in
 /// `metric_names`, the one table; docs/scenario.md "Metrics" documents each, and
 /// tests/python/test_docs.py checks it). Three families are named from other tables where
@@ -72,18 +81,7 @@ static_assert(std::size(column_names) == static_cast<std::size_t>(column::count_
     X(pooler_servers_closed_idle) X(pooler_servers_closed_lifetime) \
     X(pooler_server_checks) X(pooler_peak_clients) X(pooler_rejected_clients) \
     X(requests_in_system_avg) X(sojourn_avg_ms) X(measured_s) X(events) X(wall_seconds)
-enum class metric : std::uint8_t {
-#define DBPOOLSIM_METRIC_ENUM(name) name,
-    DBPOOLSIM_METRICS(DBPOOLSIM_METRIC_ENUM)
-#undef DBPOOLSIM_METRIC_ENUM
-    count_
-};
-inline constexpr const char* metric_names[] = {
-#define DBPOOLSIM_METRIC_NAME(name) #name,
-    DBPOOLSIM_METRICS(DBPOOLSIM_METRIC_NAME)
-#undef DBPOOLSIM_METRIC_NAME
-};
-static_assert(std::size(metric_names) == static_cast<std::size_t>(metric::count_));
+DBPOOLSIM_NAME_TABLE(metric, metric_names, DBPOOLSIM_METRICS);
 
 /// The metrics of each named pool (only with "pools"), written as pool_<name>_<metric> in this
 /// order after the fleet totals; docs/scenario.md ("pools") lists them and
@@ -92,18 +90,7 @@ static_assert(std::size(metric_names) == static_cast<std::size_t>(metric::count_
     X(total_connections) X(active_connections) X(idle_connections) X(utilization_percent) \
     X(peak_connections) X(waiters_avg) X(wait_time_avg_ms) X(wait_time_p99_ms) X(timeouts) \
     X(connections_created) X(connection_errors)
-enum class pool_metric : std::uint8_t {
-#define DBPOOLSIM_METRIC_ENUM(name) name,
-    DBPOOLSIM_NAMED_POOL_METRICS(DBPOOLSIM_METRIC_ENUM)
-#undef DBPOOLSIM_METRIC_ENUM
-    count_
-};
-inline constexpr const char* pool_metric_names[] = {
-#define DBPOOLSIM_METRIC_NAME(name) #name,
-    DBPOOLSIM_NAMED_POOL_METRICS(DBPOOLSIM_METRIC_NAME)
-#undef DBPOOLSIM_METRIC_NAME
-};
-static_assert(std::size(pool_metric_names) == static_cast<std::size_t>(pool_metric::count_));
+DBPOOLSIM_NAME_TABLE(pool_metric, pool_metric_names, DBPOOLSIM_NAMED_POOL_METRICS);
 
 /// The prefixes of the two families named from reason tables: failed_<fail_reason_names>
 /// and connections_closed_<close_reason_names>.
