@@ -11,6 +11,13 @@
 //     is in the queue). A login in flight is a slot in state `creating`;
 //   - a woken getter runs "later in the same instant": put_nowait schedules its wake-up as a
 //     zero-delay event, so any acquire already scheduled for that instant runs first and barges;
+//   - version "0.32" (asyncpg 0.32.0 asyncpg/pool.py): the queue is a
+//     _PoolConnectionHolderQueue, whose _get takes the topmost CONNECTED holder and an empty one
+//     only when none is connected; and Pool._maintain_min_size, a background task started by
+//     _schedule_min_size_maintenance (after create_pool, whenever a holder's connection closes:
+//     _release_on_close, and when an acquire fails) while get_size() < min_size, takes the topmost
+//     empty holder out of the queue (get_disconnected_nowait), connects it and puts it back, one at
+//     a time; after a failed login it sleeps 1 s, doubling to 60 s;
 //   - the optional acquire timeout is the pool's kind-0 timer (FIFO lane: constant delay); it
 //     covers the wait and the inline connect (compat.wait_for around _acquire_impl), so this
 //     policy handles kind 0 itself.
@@ -94,6 +101,7 @@ public:
             close(c, close_reason::lifetime);
             H.conn = npos32;
             put_nowait(h);
+            schedule_maintenance();
             return;
         }
         // Otherwise Connection.reset(): one simple query (1 round trip, counted as a query)
@@ -107,6 +115,7 @@ public:
         const slot s = slot_of(c);
         switch (s.who) {
             case owner::init: init_done(s.holder, c, ok); return;
+            case owner::maint: maintenance_done(s.holder, c, ok); return;
             case owner::acquirer: {
                 acquirer& a = acq(s.req);
                 a.conn = npos32;
@@ -123,6 +132,7 @@ public:
                 a.ph = phase::none;
                 sim_.cancel(a.deadline_timer);
                 put_nowait(s.holder);
+                schedule_maintenance();
                 fail(s.req, fail_reason::connect_error);
                 return;
             }
@@ -144,6 +154,7 @@ public:
         close(c, close_reason::broken);
         holders_[h].conn = npos32;
         put_nowait(h);
+        schedule_maintenance();
     }
 
     /// The server closed an idle holder's connection: asyncio reads the socket, so
@@ -156,6 +167,7 @@ public:
         disarm_inactive(h);
         close(c, close_reason::broken);
         holders_[h].conn = npos32;
+        schedule_maintenance();
     }
 
     void on_broken_in_use(std::uint32_t c) override {
@@ -164,6 +176,7 @@ public:
         close(c, close_reason::broken);
         holders_[h].conn = npos32;
         put_nowait(h);
+        schedule_maintenance();
     }
 
     /// Kind 0 is the acquire timeout (armed only when `timeout` is given).
@@ -179,11 +192,11 @@ public:
     double max_size() const override { return p_.max_size; }
 
 private:
-    static constexpr std::uint32_t timer_wake = 1, timer_inactive = 2;
+    static constexpr std::uint32_t timer_wake = 1, timer_inactive = 2, timer_maintain = 3;
     static constexpr std::uint32_t tag_reset = 1;
 
     enum class phase : std::uint8_t { none, waiting, woken, connecting };
-    enum class owner : std::uint8_t { acquirer, init };
+    enum class owner : std::uint8_t { acquirer, init, maint };
 
     struct holder {
         std::uint32_t conn = npos32;  // PoolConnectionHolder._con (npos32 = None)
@@ -243,10 +256,19 @@ private:
         take_top(req);
     }
 
-    /// get_nowait (LIFO: the most recently put holder), then PoolConnectionHolder.acquire.
+    /// get_nowait (LIFO: the most recently put holder; in 0.32 the topmost connected one, an
+    /// empty one only if none is: _PoolConnectionHolderQueue._get), then
+    /// PoolConnectionHolder.acquire.
     void take_top(std::uint32_t req) {
-        const std::uint32_t h = stack_.back();
-        stack_.pop_back();
+        std::size_t pos = stack_.size() - 1;
+        if (floor_)
+            for (std::size_t i = stack_.size(); i-- > 0;)
+                if (holders_[stack_[i]].conn != npos32) {
+                    pos = i;
+                    break;
+                }
+        const std::uint32_t h = stack_[pos];
+        stack_.erase(stack_.begin() + static_cast<std::ptrdiff_t>(pos));
         holder& H = holders_[h];
         acquirer& a = acq(req);
         if (H.conn == npos32) {
@@ -300,9 +322,61 @@ private:
         DBPOOLSIM_ASSERT(c != npos32 && conn(c).state == conn_state::idle,
                          "asyncpg: inactivity timer of a holder that is not idle");
         holders_[h].inactive = {};
-        if (floor_ && counts().total - counts().creating <= static_cast<std::uint32_t>(p_.min_size)) return;
+        if (floor_ && connected() <= static_cast<std::uint32_t>(p_.min_size)) return;
         close(c, close_reason::idle);
         holders_[h].conn = npos32;
+        schedule_maintenance();
+    }
+
+    /// get_size(): the holders whose connection is open (a login in flight is not one yet).
+    std::uint32_t connected() const { return counts().total - counts().creating; }
+
+    // ---- 0.32: Pool._maintain_min_size ------------------------------------------------------
+    /// _schedule_min_size_maintenance: start the task (create_task: it runs later in the same
+    /// instant) if the pool is initialized, min_size > 0, no task runs and get_size() < min_size.
+    void schedule_maintenance() {
+        if (!floor_ || !initialized_ || p_.min_size == 0 || maintaining_) return;
+        if (connected() >= static_cast<std::uint32_t>(p_.min_size)) return;
+        maintaining_ = true;
+        retry_delay_ = 1.0;  // a new task's retry_delay
+        host_.pool_timer(index_, now(), timer_maintain, 0);
+    }
+
+    /// One turn of the task's loop: while get_size() < min_size, take the topmost empty holder
+    /// out of the queue (get_disconnected_nowait; none: the acquirers are connecting them, the
+    /// task ends) and connect it.
+    void maintain() {
+        if (connected() >= static_cast<std::uint32_t>(p_.min_size)) {
+            maintaining_ = false;
+            return;
+        }
+        for (std::size_t i = stack_.size(); i-- > 0;) {
+            const std::uint32_t h = stack_[i];
+            if (holders_[h].conn != npos32) continue;
+            stack_.erase(stack_.begin() + static_cast<std::ptrdiff_t>(i));
+            const std::uint32_t c = open_connection(connect_bounds_);
+            slot_of(c) = slot{owner::maint, 0, h};
+            return;
+        }
+        maintaining_ = false;
+    }
+
+    /// holder.connect() done (it arms the inactivity timer); `finally: put_nowait(holder)`.
+    /// Success: the loop goes on at once with the delay back at 1 s; failure: sleep, then double.
+    void maintenance_done(std::uint32_t h, std::uint32_t c, bool ok) {
+        if (ok) {
+            connection_opened(c);
+            attach(h, c);
+            arm_inactive(h);
+            put_nowait(h);
+            retry_delay_ = 1.0;
+            maintain();
+            return;
+        }
+        connection_failed(c);
+        put_nowait(h);
+        host_.pool_timer(index_, now() + retry_delay_, timer_maintain, 0);
+        retry_delay_ = std::min(retry_delay_ * 2, 60.0);
     }
 
     // ---- initialization (Pool._initialize) -------------------------------------------------
@@ -343,6 +417,7 @@ private:
             if (req == npos32) break;
             take_top(req);
         }
+        schedule_maintenance();
     }
 
     // ---- acquire timeout ----------------------------------------------------------------------
@@ -385,6 +460,7 @@ private:
                 a.ph = phase::none;
                 if (timed_out) fail(req, fail_reason::acquire_timeout);
                 put_nowait(h);
+                schedule_maintenance();
                 return;
             }
             case phase::none: DBPOOLSIM_ASSERT(false, "asyncpg: deadline of an acquire that is not running");
@@ -395,6 +471,7 @@ private:
         switch (kind) {
             case timer_wake: on_wake(arg); break;
             case timer_inactive: on_inactive(arg); break;
+            case timer_maintain: maintain(); break;
             default: DBPOOLSIM_ASSERT(false, "asyncpg: unknown timer kind");
         }
     }
@@ -404,7 +481,7 @@ private:
     double inactive_;
     std::uint64_t max_queries_;
     login_bounds connect_bounds_;  // connect(timeout=...): the whole connect, TCP included
-    const bool floor_;             // version "0.32": min_size is a floor for the inactivity timer
+    const bool floor_;             // version "0.32": min_size is a floor (inactivity timer, maintenance)
     std::vector<holder> holders_;
     std::vector<std::uint32_t> stack_;  // the LifoQueue: back() is the top
     std::vector<acquirer> reqs_;
@@ -412,6 +489,8 @@ private:
     bool initialized_ = false;
     bool init_first_ = false;
     std::uint32_t init_pending_ = 0;
+    bool maintaining_ = false;  // 0.32: Pool._maintenance_task is not None
+    double retry_delay_ = 1.0;  // 0.32: _maintain_min_size's retry_delay
 };
 
 // ---- registry entry ---------------------------------------------------------------------------

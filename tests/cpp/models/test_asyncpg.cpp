@@ -385,3 +385,63 @@ TEST_CASE("asyncpg abandons a login after connect()'s 60 s timeout", "[pool][asy
     CHECK(r.metric("failed_connect_error") == 1);
     CHECK(r.metric("completed") == 1);
 }
+
+// ---- asyncpg 0.32: the connection floor is restored in the background; live holders first ------
+
+TEST_CASE("asyncpg 0.32 restores min_size after a restart in the background, retrying after 1 s, 2 s", "[pool][asyncpg][faults]") {
+    // min_size 2, max_size 4, logins 100 ms, no requests; PostgreSQL restarts at 1.0 for 1.5 s.
+    // Both idle connections are lost at 1.0 (_release_on_close -> _schedule_min_size_maintenance).
+    // 0.32's _maintain_min_size: its login at 1.0 is refused, sleep 1 s; at 2.0 refused again,
+    // sleep 2 s; at 4.0 the database is up: one holder 4.0 -> 4.1, then the next 4.1 -> 4.2.
+    // 0.30 reconnects nothing until a request comes.
+    auto run = [](const std::string& version) {
+        auto s = asyncpg_scenario(no_requests,
+                                  R"({"kind": "asyncpg", "min_size": 2, "max_size": 4, "version": ")" + version + "\"}",
+                                  db(0.1, 0), 0.1, 5.0, 0.05);
+        s.faults = models::scenario_from_json(
+                       R"({"run": {"horizon_s": 5, "warmup_s": 0}, "workload": {"arrivals": {"kind": "poisson", "rate_per_s": 1},
+                           "transactions": [{"query_time": {"kind": "constant", "value_s": 0.1}}]},
+                           "pool": {"kind": "asyncpg"}, "database": {},
+                           "faults": [{"kind": "restart", "at_s": 1.0, "duration_s": 1.5}]})")
+                       .faults;
+        return models::run_replication(s, 0);
+    };
+    const auto v30 = run("0.30");
+    CHECK(at(v30, "total_connections", 0.95) == 2);
+    CHECK(at(v30, "total_connections", 4.95) == 0);
+    const auto v32 = run("0.32");
+    CHECK(at(v32, "idle_connections", 1.95) == 0);
+    CHECK(at(v32, "idle_connections", 3.95) == 0);  // the second retry waits 2 s, not 1
+    CHECK(at(v32, "idle_connections", 4.15) == 1);  // one at a time
+    CHECK(at(v32, "idle_connections", 4.25) == 2);
+    CHECK(at(v32, "idle_connections", 4.95) == 2);
+    CHECK(v32.metric("connection_errors") == 2);  // the logins at 1.0 and 2.0
+    CHECK(v32.metric("connections_created") == 4);
+}
+
+TEST_CASE("asyncpg 0.32 hands out a connected holder before an empty one above it", "[pool][asyncpg]") {
+    // min_size 1, max_size 3, max_queries 3, logins 100 ms, queries 100 ms, rtt 0. Holder H2
+    // (top) connected at creation. 1.0: R1 takes H2, R2 pops the empty H1 and logs in (1.0 ->
+    // 1.1). Releases: H2 at 1.1 (1 query + reset = 2), H1 at 1.2 (2), H1 on top. 1.5: R3 takes
+    // H1; at 1.6 its count is 3 >= 3: closed, H1 back on top EMPTY above the connected H2 (one
+    // connected: no maintenance). 2.0: R4. 0.30's LifoQueue pops H1 and logs in (100 ms, a third
+    // login); 0.32's _PoolConnectionHolderQueue._get takes H2 at once (whose count reaches 3 at
+    // its release at 2.1: closed, and then, none connected, the maintenance task logs one in).
+    // Waits: 0, 100, 0, 100 (0.30) against 0, 100, 0, 0 (0.32).
+    const std::string trace = test::temp_file("asyncpg_live_first.csv", "t_s\n1.0\n1.0\n1.5\n2.0\n");
+    auto run = [&trace](const std::string& version) {
+        return models::run_replication(
+            asyncpg_scenario(R"({"kind": "trace", "file": ")" + trace + "\"}",
+                             R"({"kind": "asyncpg", "min_size": 1, "max_size": 3, "max_queries": 3, "version": ")" +
+                                 version + "\"}",
+                             db(0.1, 0), 0.1, 3.0, 0.05),
+            0);
+    };
+    const auto v30 = run("0.30");
+    CHECK(v30.metric("wait_time_avg_ms") == Approx(50));
+    CHECK(v30.metric("connections_closed_lifetime") == 1);
+    const auto v32 = run("0.32");
+    CHECK(v32.metric("wait_time_avg_ms") == Approx(25));
+    CHECK(v32.metric("connections_closed_lifetime") == 2);
+    CHECK(v32.metric("completed") == 4);
+}
