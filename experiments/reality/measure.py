@@ -179,6 +179,7 @@ def summarise(rows: list[dict], meta: dict, sessions_opened: int | None,
         "wait_time_avg_ms": sum(waits) / len(waits) if waits else math.nan,
         "wait_time_p95_ms": percentile(waits, 0.95),
         "wait_time_max_ms": max(waits, default=math.nan),
+        "waits_ms": waits,
         "latency_avg_ms": sum(lat) / len(lat) if lat else math.nan,
         "latency_p95_ms": percentile(lat, 0.95),
         "timeout_rate": counts["acquire_timeout"] / n if n else math.nan,
@@ -210,7 +211,32 @@ def summarise(rows: list[dict], meta: dict, sessions_opened: int | None,
         m["time_to_recover_s"] = time_to_recover(rows, restart["at_s"])
         m["restart_down_s"] = restart["down_s"]
         m["restart_up_by_s"] = up_by(rows, restart, meta["connect_times_s"])
+        m["restart_lost_by_s"] = lost_by(rows, restart)
     return m
+
+
+def percentile_rank(xs: list[float], x: float) -> float:
+    """Where x falls among xs, in percent: the share below it, ties counted half (NaN when
+    xs is empty or x is NaN). A replayed p95 at rank 95 is the measured p95 itself."""
+    if not xs or math.isnan(x):
+        return math.nan
+    s = sorted(xs)
+    below, upto = bisect.bisect_left(s, x), bisect.bisect_right(s, x)
+    return 100.0 * (below + 0.5 * (upto - below)) / len(s)
+
+
+def lost_by(rows: list[dict], restart: dict) -> float:
+    """When the restart reached the pool's connections, in s after it (the harness's `at_s`
+    is when it called `pg_ctl stop -m fast`): the first query error of a request that held
+    its connection before `at_s`. The client saw its query fail only then (16-81 ms after the
+    stop in the full run, at load averages of 20: the postmaster signals the backends, they
+    exit, the client's socket read returns), and a pool that reconnects in the background
+    starts its first attempt, and its backoff, from that moment. NaN when no request was in
+    flight."""
+    at = restart["at_s"]
+    t = [r["ended_s"] - at for r in rows
+         if r["outcome"] == "query_error" and r["acquired_s"] < at and not math.isnan(r["ended_s"])]
+    return max(0.0, min(t)) if t else math.nan
 
 
 def up_by(rows: list[dict], restart: dict, connect_times_s: list[float]) -> float:

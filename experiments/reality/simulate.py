@@ -11,8 +11,9 @@ The replay takes from the measurement:
               mean (median behind PgBouncer) per-request overhead;
   connect     the measured connect times of this run (less the first), as an empirical
               distribution;
-  faults      a PostgreSQL restart at its measured time, lasting its measured down time
-              (less, if a login after it shows PostgreSQL up sooner: measure.up_by);
+  faults      a PostgreSQL restart at the time the running queries failed (measure.lost_by),
+              lasting until its measured end (pg_ctl start returned, or sooner if a login
+              after it shows PostgreSQL up: measure.up_by);
   pooler      PgBouncer, in the case's pool_mode (transaction or session), where the case
               puts one in front of the database.
 The network round trip is 0: every round trip the library makes while holding a connection
@@ -52,6 +53,14 @@ def _connect_dist(connect_times_s: list[float]) -> dict:
     return {"kind": "empirical", "samples_s": [round(x, 6) for x in xs]}
 
 
+def restart_shift_s(m: dict) -> float:
+    """How much later than the harness's `at_s` the simulated restart starts (measure.lost_by;
+    0 without one). dbpoolsim's time_to_recover_s counts from the fault: add this to compare
+    it with the measured one, which counts from `at_s`."""
+    lost = m.get("restart_lost_by_s", math.nan) if m.get("restart") else math.nan
+    return 0.0 if math.isnan(lost) else lost
+
+
 def base_scenario(name: str, lib: str, params: dict, m: dict, horizon_s: float,
                   pgbouncer: dict | None, replications: int) -> dict:
     s = {
@@ -63,11 +72,14 @@ def base_scenario(name: str, lib: str, params: dict, m: dict, horizon_s: float,
                      "connect_time": _connect_dist(m["db_connect_times_s"] if pgbouncer else m["connect_times_s"])},
     }
     if m.get("restart"):
-        # Down until pg_ctl returned, or until the first login after it that the records
-        # show, if that came first (measure.up_by).
+        # From when the running queries failed (measure.lost_by: pg_ctl's fast shutdown
+        # reached the backends 16-81 ms after the stop), down until pg_ctl returned, or until
+        # the first login after it that the records show, if that came first (measure.up_by).
         up = m.get("restart_up_by_s", math.nan)
         down = m["restart"]["down_s"] if math.isnan(up) else min(m["restart"]["down_s"], up)
-        s["faults"] = [{"kind": "restart", "at_s": LEAD_S + m["restart"]["at_s"], "duration_s": down}]
+        lost = restart_shift_s(m)
+        s["faults"] = [{"kind": "restart", "at_s": LEAD_S + m["restart"]["at_s"] + lost,
+                        "duration_s": max(1e-3, down - lost)}]
     if pgbouncer is not None:
         # PgBouncer as configured (servers.PgBouncer): the case's pool_mode and
         # default_pool_size, max_client_conn 500, and PgBouncer's defaults for the rest, which
@@ -94,11 +106,12 @@ def replay(name: str, lib: str, params: dict, requests: list[dict], m: dict, out
         return r["hold_s"] + m["overhead_s"]
 
     order = replay_order(requests)
+    durations = [round(hold(r), 6) for r in order]
     with open(trace, "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["t_s", "duration_s"])
-        for r in order:
-            w.writerow([f"{LEAD_S + replay_start(r):.6f}", f"{hold(r):.6f}"])
+        for r, d in zip(order, durations):
+            w.writerow([f"{LEAD_S + replay_start(r):.6f}", f"{d:.6f}"])
     s = base_scenario(name, lib, params, m, LEAD_S + replay_start(order[-1]) + TAIL_S, pgbouncer, 1)
     s["run"]["sample_interval_s"] = SAMPLE_S
     s["run"]["record_requests"] = True
@@ -111,7 +124,21 @@ def replay(name: str, lib: str, params: dict, requests: list[dict], m: dict, out
     ts = res.timeseries[["t_s", "total_connections", "active_connections", "waiters"]].copy()
     ts["t_s"] -= LEAD_S
     ts[ts["t_s"] >= -SAMPLE_S].to_csv(out / "replay_timeseries.csv", index=False)
-    return res.summary, res.requests.to_dict("records")
+    records = res.requests.to_dict("records")
+    # Each record's hold as the trace gave it (records are numbered in trace order), so that
+    # latency_s - duration_s is the request's whole wait: the pool's and PgBouncer's queue.
+    for rec in records:
+        rec["duration_s"] = durations[int(rec["request"])]
+    return res.summary, records
+
+
+def waits_with_pooler_ms(records: list[dict]) -> list[float]:
+    """Behind PgBouncer in transaction mode, each completed request's acquire wait plus its
+    time queued in PgBouncer (ms): its latency less its hold (the network round trip is 0 and
+    the database has no CPU model, so nothing else is in it). dbpoolsim reports the two
+    waits apart (wait_s, pooler_wait_*); their sum per request is the measured wait's
+    definition there (measure.summarise)."""
+    return [1e3 * (r["latency_s"] - r["duration_s"]) for r in records if r["outcome"] == "completed"]
 
 
 def fitted_hold(holds: list[float]) -> dict:

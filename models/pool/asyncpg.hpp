@@ -21,7 +21,11 @@
 //     inactivity timer is armed (PoolConnectionHolder.release);
 //   - a per-holder timer of max_inactive_connection_lifetime, armed on connect and on release,
 //     cancelled on acquire, terminates the idle connection, ignoring min_size (with `version`
-//     "0.32": not while at most min_size connections are open).
+//     "0.32": not while at most min_size connections are open);
+//   - `version` "0.32" only: acquire takes the topmost connected holder before an empty one
+//     (_PoolConnectionHolderQueue._get), and a background task reconnects empty holders one at a
+//     time while fewer than min_size are connected, retrying after 1 s, doubling to 60 s
+//     (Pool._maintain_min_size).
 // Deviations forced by the world are listed in asyncpg.cpp's header comment.
 #pragma once
 
@@ -43,7 +47,8 @@ struct asyncpg_pool_params : pool_params {
     /// arguments: each login, inline or at creation, is abandoned after it.
     double connect_timeout = 60.0;
     /// dbpoolsim's: "0.30", or "0.32" (min_size is a floor: the inactivity timer spares the
-    /// connections while at most min_size are connected; _deactivate_inactive_connection).
+    /// connections while at most min_size are connected, _deactivate_inactive_connection, and
+    /// Pool._maintain_min_size restores it in the background; connected holders are taken first).
     std::string version = "0.30";
 };
 

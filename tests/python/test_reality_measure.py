@@ -112,3 +112,54 @@ def test_postgresql_was_up_by_the_first_login_after_the_restart():
     rows = [_req(0, 0.5, 0.1, 0.1), _req(1, 1.2, 0.1, 0.1, start=1.1), _req(2, 1.37, 0.1, 0.1, pid="2", start=1.3)]
     assert measure.up_by(rows, restart, [1.6, 0.01, 0.02]) == pytest.approx(0.36)
     assert math.isnan(measure.up_by(rows[:2], restart, [0.01]))
+
+
+# ---- the restart: the replay's fault starts when the running queries failed -----------------
+
+def _failed(i, start, ended, acquired=None):
+    r = _req(i, start if acquired is None else acquired, 0.0, 0.2, pid="", start=start)
+    r.update(outcome="query_error", released_s=ended, ended_s=ended, query_done_s=math.nan)
+    return r
+
+
+def test_the_restart_reaches_the_connections_when_the_queries_in_flight_fail():
+    """pg_ctl stop at 1.0; two requests held connections before it and saw their queries fail
+    at 1.03 and 1.05; one acquired after it failed at once (1.021): not a query in flight."""
+    restart = {"at_s": 1.0, "down_s": 0.4}
+    rows = [_req(0, 0.2, 0.2, 0.2), _failed(1, 0.8, 1.05), _failed(2, 0.9, 1.03), _failed(3, 1.02, 1.021)]
+    assert measure.lost_by(rows, restart) == pytest.approx(0.03)
+    assert math.isnan(measure.lost_by([rows[0], rows[3]], restart))
+    import simulate
+    m = {"restart": restart, "restart_up_by_s": math.nan, "restart_lost_by_s": 0.03,
+         "connect_times_s": [0.01], "db_connect_times_s": [0.01]}
+    s = simulate.base_scenario("t", "psycopg_pool", {"min_size": 1, "max_size": 1}, m, 10.0, None, 1)
+    # The fault starts 30 ms after the stop and ends where it did (1.4 s after t0).
+    assert s["faults"] == [{"kind": "restart", "at_s": pytest.approx(simulate.LEAD_S + 1.03),
+                            "duration_s": pytest.approx(0.37)}]
+    assert simulate.restart_shift_s(m) == pytest.approx(0.03)
+
+
+def test_percentile_rank_counts_ties_half():
+    xs = [0.0, 1.0, 2.0, 3.0]
+    assert measure.percentile_rank(xs, 2.0) == pytest.approx(62.5)
+    assert measure.percentile_rank(xs, 10.0) == pytest.approx(100.0)
+    assert math.isnan(measure.percentile_rank([], 1.0))
+
+
+# ---- PgBouncer in transaction mode: the replay's wait includes PgBouncer's queue ------------
+
+def test_the_replayed_wait_behind_pgbouncer_includes_its_queue(tmp_path):
+    """One PgBouncer server (default_pool_size 1) behind a client pool of 2, logins 10 ms:
+    requests at 0, 0.05 and 1.0 s with 0.1 s of pg_sleep (overhead 1 ms). The first waits for
+    PgBouncer's server login (10 ms) and holds the server until 0.111; the second gets its
+    client connection at once and queues in PgBouncer until then: 61 ms. Only the request
+    records give these (dbpoolsim reports the pool's wait, 0 here, and PgBouncer's apart)."""
+    import simulate
+    rows = [_req(0, 0.0, 0.101, 0.1), _req(1, 0.05, 0.152, 0.1), _req(2, 1.0, 0.101, 0.1)]
+    m = {"restart": None, "overhead_s": 0.001, "connect_times_s": [0.5, 0.01], "db_connect_times_s": [0.5, 0.01]}
+    pgb = {"pool_mode": "transaction", "default_pool_size": 1}
+    summ, recs = simulate.replay("t", "psycopg_pool", {"min_size": 2, "max_size": 2}, rows, m, tmp_path, pgb,
+                                 per_request_holds=False)
+    waits = simulate.waits_with_pooler_ms(recs)
+    assert sorted(waits) == pytest.approx([0.0, 10.0, 61.0], abs=1e-3)
+    assert summ["wait_time_p95_ms"] == pytest.approx(0.0, abs=1e-6)  # the pool's own wait alone
