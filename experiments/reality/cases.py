@@ -61,6 +61,9 @@ class Case:
         return out
 
 
+HIKARI_WORKERS = 256   # loadgen/HikariLoad.java WORKERS: the executor's threads
+
+
 def sim_policy(lib: str, params: dict) -> tuple[str, dict]:
     """dbpoolsim's policy for a library and its parameters in the policy's names: the
     library's own, or for a library without a policy yet the closest one (CLOSEST).
@@ -69,10 +72,13 @@ def sim_policy(lib: str, params: dict) -> tuple[str, dict]:
     (1.19) hands a return to the first key of a range over a map: `waiter_order` "map".
     node-postgres's options are the node_postgres kind's own names. HikariCP is Debian's
     2.7.9 (libhikaricp-java): the hikaricp kind's `version` "2.7.9" (its connection adder
-    does not pause 30 ms after each connection as 6.0.0's does). asyncpg is PyPI's 0.32.0:
-    the asyncpg kind's `version` "0.32" (min_size is a floor the inactivity timer spares)."""
+    does not pause 30 ms after each connection as 6.0.0's does), and its load generator runs
+    each request on a ThreadPoolExecutor of 256 prestarted threads (loadgen/HikariLoad.java,
+    WORKERS): `threads` 256, so that each borrow tries its thread's list first. asyncpg is
+    PyPI's 0.32.0: the asyncpg kind's `version` "0.32" (min_size is a floor the inactivity
+    timer spares and a background task restores; connected holders are taken first)."""
     if lib == "hikaricp":
-        return "hikaricp", {**params, "version": "2.7.9"}
+        return "hikaricp", {**params, "version": "2.7.9", "threads": HIKARI_WORKERS}
     if lib == "asyncpg":
         return "asyncpg", {**params, "version": "0.32"}
     if lib == "go_database_sql":

@@ -20,11 +20,11 @@
 //   the entry stays in the shared list, where a new borrower's scan can take it; the waiter's
 //   compareAndSet(NOT_IN_USE, IN_USE) then fails and it polls again, at the tail of the fair
 //   queue, with what is left of its timeout (borrow's do/while, > 10 µs).
-// * The thread-local list (§1.3 step 2.1) has no equivalent: the world's requests carry no
-//   thread identity, so every borrow is the shared-list scan in creation order. In a real
-//   application a thread that borrows again takes the connection it returned last (when no
-//   one waited at its return); here it takes the oldest-created idle connection. Both
-//   concentrate use on a subset and leave the rest idle; which subset differs.
+// * The thread-local list (§1.3 step 2.1): the world's requests carry no thread identity. By
+//   default (`threads` 0) every borrow is the shared-list scan in creation order: it takes the
+//   oldest-created idle connection, where a real thread that borrows again takes the one it
+//   returned last (when no one waited at its return). With `threads` N the requests run on a
+//   fixed pool of N application threads, each with its own list (hikaricp_threads.hpp).
 // * The connection adder (HikariPool constructor, PoolEntryCreator): one thread, a task queue
 //   bounded at maximumPoolSize (extra submits discarded). `adder_busy_` is the thread,
 //   `queued_` the queue length. A task loops while shouldContinueCreating(); each success adds
@@ -58,6 +58,7 @@
 #include <vector>
 
 #include "models/json_reader.hpp"
+#include "models/pool/hikaricp_threads.hpp"
 #include "models/pool/registry.hpp"
 
 namespace dbpoolsim::models {
@@ -76,6 +77,7 @@ public:
           timeout_s_(static_cast<double>(p.connectionTimeout) * ms),
           bounds_(hikaricp_login_bounds(p)),
           v2_(p.version == "2.7.9"),
+          threads_(static_cast<std::uint32_t>(p.threads), p.version != "2.7.9"),
           validation_latency_(!(p.validation_latency.is_constant() && p.validation_latency.mean() == 0)) {}
 
     // §1.4 "Startup" (HikariPool constructor → checkFailFast). The constructor is synchronous:
@@ -91,6 +93,7 @@ public:
     }
 
     void acquire(std::uint32_t req) override {
+        threads_.start(req);  // the application thread that runs the request
         switch (state_) {
             case pool_state::constructing: enqueue_waiter(req, sim::infinity); return;
             case pool_state::failed: fail(req, fail_reason::connect_error); return;
@@ -104,6 +107,7 @@ public:
     // §1.5 (ProxyConnection.close → PoolEntry.recycle → HikariPool.recycle → requite).
     void release(std::uint32_t c) override {
         connection& k = conn(c);
+        const std::uint32_t req = k.holder;
         // PoolEntry.recycle: 6.0.0 sets lastAccessed = now; 2.7.9's recycle(lastAccess) takes
         // the proxy's lastAccess (ProxyConnection.close), which is getConnection's `now` and
         // moves to the start of each statement in auto-commit mode (markCommitStateDirty).
@@ -112,9 +116,11 @@ public:
         if (k.evict) {
             // 6.0.0 (#2157): an entry marked evicted while in use is closed at return.
             close_conn(c, close_reason::lifetime);
+            threads_.end(req);
             return;
         }
-        make_available(c);
+        make_available(c, req);
+        threads_.end(req);  // the request is done: its thread goes back to the executor
     }
 
     void on_connect_done(std::uint32_t c, login_outcome how) override {
@@ -182,7 +188,16 @@ public:
     }
 
     // §1.5 step 6: a connection that breaks in use is closed at once (removed from the bag).
-    void on_broken_in_use(std::uint32_t c) override { close_conn(c, close_reason::broken); }
+    void on_broken_in_use(std::uint32_t c) override {
+        threads_.end(conn(c).holder);  // the request fails with its query
+        close_conn(c, close_reason::broken);
+    }
+
+    bool cancel_acquire(std::uint32_t req) override {
+        if (!pool_base::cancel_acquire(req)) return false;
+        threads_.end(req);
+        return true;
+    }
 
     double acquire_timeout() const override { return timeout_s_; }
     double max_size() const override { return p_.maximumPoolSize; }
@@ -253,8 +268,27 @@ private:
 
     // ---- checkout (§1.3) -------------------------------------------------------------------
 
-    /// ConcurrentBag.borrow (after the thread-local step, which has no equivalent here).
+    /// A request that fails ends on its thread too.
+    void fail(std::uint32_t req, fail_reason why) {
+        threads_.end(req);
+        pool_base::fail(req, why);
+    }
+    void on_waiter_timeout(std::uint32_t req) override { fail(req, fail_reason::acquire_timeout); }
+
+    /// ConcurrentBag.borrow.
     void borrow(std::uint32_t req) {
+        if (auto* list = threads_.list_of(req)) {
+            // "Try the thread-local list first": newest first, removing every entry passed; an
+            // entry closed meanwhile (its slot reused or gone from idle_) fails compareAndSet.
+            while (!list->empty()) {
+                const auto [c, seq] = list->back();
+                list->pop_back();
+                if (seq_[c] == seq && idle_.erase(key(c)) == 1) {
+                    hand_out(req, c);
+                    return;
+                }
+            }
+        }
         // waiters.incrementAndGet(): the threads in borrow, woken ones included.
         const std::uint32_t waiting = waiter_count() + waking_ + 1;
         if (!idle_.empty()) {
@@ -300,7 +334,9 @@ private:
 
     /// A connection became NOT_IN_USE (requite, add, unreserve): the longest-waiting blocked
     /// borrower gets it (fair SynchronousQueue); with nobody waiting it stays in the bag.
-    void make_available(std::uint32_t c) {
+    /// `returner`: the request whose thread returned c (requite), which keeps it in its
+    /// thread's list when nobody waits.
+    void make_available(std::uint32_t c, std::uint32_t returner = npos32) {
         const std::uint32_t req = pop_waiter();
         if (req != npos32 && p_.wakeup_latency_s <= 0) {
             hand_out(req, c);
@@ -308,7 +344,10 @@ private:
         }
         push_idle_back(c);
         idle_.insert(key(c));
-        if (req == npos32) return;
+        if (req == npos32) {
+            if (returner != npos32) threads_.keep(returner, {c, seq_[c]});
+            return;
+        }
         // handoffQueue.offer: the waiter runs later; the entry stays NOT_IN_USE meanwhile.
         if (req >= offered_.size()) offered_.resize(req + 1);
         offered_[req] = {c, seq_[c]};
@@ -518,6 +557,7 @@ private:
     std::uint32_t adder_conn_ = npos32;
     long long backoff_ms_ = 10;
     const bool v2_;  // version "2.7.9"
+    hikaricp_detail::thread_lists threads_;  // `threads`: the application's threads and their lists
     const bool validation_latency_;  // validation_latency is not constant 0
 
     // waiting threads offered a connection, not yet running (wakeup_latency_s)
@@ -623,6 +663,7 @@ const field_table<P>& hikaricp_fields() {
         make_field<&P::version>("version").one_of({"6.0.0", "2.7.9"}),
         make_field<&P::wakeup_latency_s>("wakeup_latency_s", at_least(0)),
         make_field<&P::validation_latency>("validation_latency"),
+        make_field<&P::threads>("threads", between(0, 1 << 20)),
     };
     return t;
 }

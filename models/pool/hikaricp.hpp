@@ -41,6 +41,9 @@
 //                                  takeable by new borrowers until that thread runs
 //   validation_latency    0        distribution (s); a successful isValid() returns that much
 //                                  after its round trip's answer (the driver, the thread's wake-up)
+//   threads               0        the application's fixed thread pool that runs the requests
+//                                  (longest-idle thread first), whose per-thread lists borrow
+//                                  tries first (ConcurrentBag threadList); 0 = no such list
 #pragma once
 
 #include <string>
@@ -68,6 +71,7 @@ struct hikaricp_params : pool_params {
     std::string version = "6.0.0";            // dbpoolsim's: "6.0.0" or "2.7.9" (the adder's pauses)
     double wakeup_latency_s = 0;              // dbpoolsim's: offer to a waiter -> it runs (barging window)
     distribution validation_latency;          // dbpoolsim's: isValid() beyond the round trip (0)
+    int threads = 0;                          // dbpoolsim's: the application's threads (0: no thread-local list)
 };
 
 /// The bounds of each login attempt that HikariCP and pgJDBC together apply (PoolBase

@@ -136,6 +136,69 @@ TEST_CASE("a borrower takes the oldest-created idle connection (the shared-list 
     CHECK(w.grants[3].conn == 0);
 }
 
+TEST_CASE("with `threads` a borrower first takes what its own thread returned (ConcurrentBag threadList)",
+          "[pool][hikaricp]") {
+    // Fixed pool of 2, instant logins: connections 0 and 1 idle by 0.2 s. Application threads
+    // T0, T1, each request on the longest-idle one. Request 0 (1.0 s, T0) takes connection 0
+    // and request 1 (1.05 s, T1) connection 1 (shared-list scan); they return them at 1.1 and
+    // 1.15 s with nobody waiting: T0's list holds 0, T1's holds 1, and the idle threads are
+    // T0 then T1. Request 2 (2.0 s) runs on T0 and takes 0 from its list; then T1 is the
+    // longest idle: request 3 (3.0 s) runs on it and takes 1. Without threads (0) every borrow
+    // scans the shared list in creation order: request 3 takes connection 0; with the most
+    // recently idle thread first (LIFO) it would run on T0 and take 0 too.
+    auto run = [](int threads) {
+        auto p = fixed(2);
+        p.threads = threads;
+        fake_world w(p, 0, 0);
+        w.hold = [](std::uint32_t) { return 0.1; };
+        w.start();
+        w.arrive_at(1.0, 0);
+        w.arrive_at(1.05, 1);
+        w.arrive_at(2.0, 2);
+        w.arrive_at(3.0, 3);
+        w.run_until(4.0);
+        REQUIRE(w.grants.size() == 4);
+        return w.grants;
+    };
+    const auto with = run(2);
+    CHECK(with[0].conn == 0);
+    CHECK(with[1].conn == 1);
+    CHECK(with[2].conn == 0);
+    CHECK(with[3].conn == 1);
+    const auto without = run(0);
+    CHECK(without[3].conn == 0);
+}
+
+TEST_CASE("a connection handed to a waiter at its return stays out of the returning thread's list",
+          "[pool][hikaricp]") {
+    // Fixed pool of 2, threads 3. Request 0 (1.0 s, T0) holds connection 0 until 3.0 s;
+    // request 1 (1.1 s, T1) holds connection 1 until 1.5 s; request 2 (1.2 s, T2) waits and
+    // gets connection 1 from T1's return (requite's hand-off: T1 keeps nothing) and returns it
+    // at 1.6 s (T2 keeps 1). At 3.0 s T0 keeps 0. Idle threads: T1, T2, T0. Request 3 (4.0 s)
+    // runs on T1, whose list is empty: the shared scan gives connection 0 (had T1 kept 1, it
+    // would take 1).
+    auto p = fixed(2);
+    p.threads = 3;
+    fake_world w(p, 0, 0);
+    w.hold = [](std::uint32_t req) { return std::vector<double>{2.0, 0.4, 0.1, 0.1}[req]; };
+    w.start();
+    w.arrive_at(1.0, 0);
+    w.arrive_at(1.1, 1);
+    w.arrive_at(1.2, 2);
+    w.arrive_at(4.0, 3);
+    w.run_until(5.0);
+    REQUIRE(w.grants.size() == 4);
+    CHECK(w.grants[2].t == Approx(1.5));
+    CHECK(w.grants[2].conn == 1);
+    CHECK(w.grants[3].conn == 0);
+}
+
+TEST_CASE("hikaricp threads: an integer from 0", "[pool][hikaricp][scenario]") {
+    CHECK_THROWS_WITH(models::scenario_from_json(
+                          R"({"pool": {"kind": "hikaricp", "threads": -1}, "database": {}, "workload": {}})"),
+                      Catch::Contains("/pool/threads") && Catch::Contains("-1"));
+}
+
 // ---- §1.9 item 3: validation on borrow ---------------------------------------------------------
 
 TEST_CASE("a borrow pays an isValid round trip only if the connection was idle more than 500 ms", "[pool][hikaricp]") {
