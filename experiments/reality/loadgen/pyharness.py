@@ -25,6 +25,7 @@ from __future__ import annotations
 import csv
 import gc
 import json
+import logging
 import os
 import resource
 import threading
@@ -36,6 +37,19 @@ RECORD_COLUMNS = ["id", "arrival_s", "start_s", "acquire_start_s", "acquired_s",
                   "query_done_s", "released_s", "ended_s", "outcome", "backend_pid"]
 SAMPLE_COLUMNS = ["t_s", "total", "idle", "in_use", "waiting"]
 QUERY = "SELECT pg_backend_pid() FROM pg_sleep({})"
+
+
+class _SinceT0(logging.Formatter):
+    """A log record as `[<s from t0> s] <message>` (tracebacks as the default formatter)."""
+
+    def __init__(self, harness: "Harness") -> None:
+        super().__init__("%(message)s")
+        self.harness = harness
+
+    def format(self, record: logging.LogRecord) -> str:
+        return f"[{self.harness.now():.3f} s] " + super().format(record)
+
+
 START_DELAY_S = 0.5          # t0 is this long after the pool is ready
 
 
@@ -102,6 +116,13 @@ class Harness:
         self._cpu0 = resource.getrusage(resource.RUSAGE_SELF)
         self._t0_epoch = t0_epoch
         (self.out / "t0").write_text(f"{t0_epoch:.6f}\n")
+        # The libraries' warnings (psycopg_pool's "error connecting", asyncpg's "Failed to
+        # restore the pool connection floor") go to loadgen.log as before, stamped with the
+        # time from t0, so a refused login's moment is on record.
+        handler = logging.StreamHandler()
+        handler.setFormatter(_SinceT0(self))
+        logging.getLogger().addHandler(handler)
+        logging.getLogger().setLevel(logging.WARNING)
 
     def connected(self, seconds: float) -> None:
         with self.lock:
