@@ -11,7 +11,8 @@ stored runs in results/runs (no servers):
   replay serves at once (the library's own borrow cost);
 - validations: HikariCP's borrows that paid an isValid() check, measured, against the
   replay's checks;
-- restart: HikariCP's requests around the restart, measured against replayed.
+- restart: HikariCP's requests around the restart, measured against replayed;
+- up_sensitivity: psycopg_pool's replay against the time PostgreSQL accepts logins again.
 """
 
 from __future__ import annotations
@@ -36,8 +37,8 @@ RUNS = HERE / "results" / "runs"
 LIBS = ["psycopg_pool", "sqlalchemy_queuepool", "asyncpg", "hikaricp", "go_database_sql", "node_postgres"]
 
 
-def load(case: str, lib: str):
-    d = RUNS / case / lib
+def load(case: str, lib: str, runs: Path | None = None):
+    d = (runs or RUNS) / case / lib
     saved = json.loads((d / "measured.json").read_text())
     rows = read_requests(d, d.parent / "trace.csv")
     meta = read_meta(d)
@@ -144,6 +145,31 @@ def restart() -> None:
                       f"{1e3 * b['wait_s']:6.1f} ms {b['outcome']}")
 
 
+def up_sensitivity() -> None:
+    """psycopg_pool after the restart: the replay's mean and p95 wait against the time
+    PostgreSQL accepts logins again (the replay's restart ends there), in the stored run and
+    in a re-run whose loadgen.log stamps each refused login (results/reruns: `run.py --cases
+    restart --libs psycopg_pool --out <dir>` at a load average of 6, after pyharness's log
+    stamps)."""
+    c = CASES["restart"]
+    print("psycopg_pool after the restart: the replay against the time PostgreSQL is up again "
+          "(s after the stop): mean / p95 wait, ms")
+    for name, runs, ups in [("stored run", RUNS, [0.4, 0.3]),
+                            ("re-run", HERE / "results" / "reruns", [0.25, 0.245])]:
+        if not (runs / "restart" / "psycopg_pool" / "measured.json").exists():
+            continue
+        rows, m = load("restart", "psycopg_pool", runs)
+        out = []
+        for up in ups:
+            m["restart_up_by_s"] = up
+            with tempfile.TemporaryDirectory() as t:
+                s, _ = simulate.replay("restart", "psycopg_pool", replay_params(
+                    "psycopg_pool", c.params()["psycopg_pool"], m), rows, m, Path(t))
+            out.append(f"up {up:.3f}: {s['wait_time_avg_ms']:.1f} / {s['wait_time_p95_ms']:.1f}")
+        print(f"  {name}: measured {m['wait_time_avg_ms']:.1f} / {m['wait_time_p95_ms']:.1f}; "
+              f"pg_ctl returned {m['restart']['down_s']:.3f}; replay " + ", ".join(out))
+
+
 if __name__ == "__main__":
     overhead()
     barging()
@@ -151,3 +177,4 @@ if __name__ == "__main__":
     validations()
     recovery()
     restart()
+    up_sensitivity()
