@@ -10,8 +10,9 @@ standard case (100 s) under every pool policy of `POLICIES`; a busier variant (2
 0.5 ms round trip, a request deadline, retries, warm-up, two query classes with app time);
 sqlx, asyncpg and node-postgres at 400 requests/s with their own timers short enough to
 fire (idle, lifetime, inactivity, max_queries), with and without 2 cores and a 0.5 ms round
-trip; and every scenario file under experiments/scenarios and python/dbpoolsim/scenarios with
-the horizon cut to 60 s and at most 2 replications (faults, fleets, poolers, named pools...).
+trip, and (2 cores, 0.5 ms) with a database restart and behind PgBouncer; and every scenario
+file under experiments/scenarios and python/dbpoolsim/scenarios with the horizon cut to 60 s
+and at most 2 replications (faults, fleets, poolers, named pools...).
 Only the standard library is needed.
 """
 from __future__ import annotations
@@ -59,10 +60,16 @@ def cases() -> list[tuple[str, dict, Path]]:
                           "maxLifetimeSeconds": 1},
     }
     for name, pool in timers.items():
-        for variant in ("timers", "timers_rtt"):
+        for variant in ("timers", "timers_rtt", "restart", "pooler"):
             s = bench.scenario(400.0, bench.CONNS, 30.0, variant, pool)  # idle enough to close
-            if variant == "timers_rtt":
+            if variant != "timers":
                 s["database"].update({"cores": 2, "network_rtt_s": 0.0005})
+            # A restart breaks connections (pings fail, acquires reconnect: the policies'
+            # deadlines can fire); a pooler between the pool and the database.
+            if variant == "restart":
+                s["faults"] = [{"kind": "restart", "at_s": 10, "duration_s": 2}]
+            if variant == "pooler":
+                s["pooler"] = {"kind": "pgbouncer", "pool_mode": "transaction", "default_pool_size": 8}
             out.append((f"{variant}/{name}", s, HERE))
     for f in sorted([*ROOT.glob("experiments/scenarios/**/*.json"),
                      *ROOT.glob("python/dbpoolsim/scenarios/*.json")]):

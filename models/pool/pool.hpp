@@ -98,6 +98,15 @@ public:
     /// whichever is shorter (the library's own check timeout, e.g. HikariCP's validationTimeout).
     virtual void round_trip(std::uint32_t pool, std::uint32_t conn,
                             double timeout_s = std::numeric_limits<double>::infinity()) = 0;
+    /// The time the answer to a round trip started now on `conn` arrives, when it is sure to
+    /// be a success (nothing can break the connection before it); infinity when it is not
+    /// sure. For speed only (sqlx arms no acquire deadline its ping is sure to beat); the
+    /// default, never sure, is always correct.
+    virtual double round_trip_answer_at(std::uint32_t pool, std::uint32_t conn) {
+        (void)pool;
+        (void)conn;
+        return std::numeric_limits<double>::infinity();
+    }
     /// The connection is gone: the database frees its backend.
     virtual void close_connection(std::uint32_t pool, std::uint32_t conn) = 0;
     /// Schedule pool timer `kind` (< 32) with argument `arg` (< 2^24).

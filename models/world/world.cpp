@@ -189,6 +189,13 @@ void world::round_trip(std::uint32_t pool, std::uint32_t conn, double timeout_s)
     sim_.schedule_after(net_.rtt(), ev_round_trip_done, conn_ref{pool, conn}.target());
 }
 
+double world::round_trip_answer_at(std::uint32_t pool, std::uint32_t conn) {
+    // Without faults, a NAT or idle sessions (track_) and without a pooler, nothing breaks a
+    // live link: round_trip answers it after exactly one rtt (the same sum as schedule_after).
+    if (track_ || pooler_ || stopped_[pool] || net_.at(pool, conn).dead) return sim::infinity;
+    return sim_.now() + net_.rtt();
+}
+
 void world::close_connection(std::uint32_t pool, std::uint32_t conn) {
     if (stopped_[pool]) return;
     link& l = net_.at(pool, conn);

@@ -90,6 +90,7 @@ public:
     void open_connection(std::uint32_t pool, std::uint32_t conn, login_bounds b) override;
     void abandon_login(std::uint32_t pool, std::uint32_t conn) override;
     void round_trip(std::uint32_t pool, std::uint32_t conn, double timeout_s) override;
+    double round_trip_answer_at(std::uint32_t pool, std::uint32_t conn) override;
     void close_connection(std::uint32_t pool, std::uint32_t conn) override;
     sim::timer_handle pool_timer(std::uint32_t pool, double at, std::uint32_t kind, std::uint32_t arg) override;
 

@@ -155,6 +155,32 @@ TEST_CASE("sqlx pings on every acquire and on every release: two round trips per
     }
 }
 
+TEST_CASE("sqlx: an acquire ping answered exactly at the acquire deadline loses to it", "[pool][sqlx]") {
+    // Lazy pool, max 1, rtt 50 ms, logins instant, queries 10 ms; a request at t = 1 and one
+    // at t = 2. R1 opens the connection itself (no ping) and is served; its release ping
+    // leaves the connection idle at about 1.11. R2 pings it: the answer comes at
+    // 2 + rtt. With acquire_timeout = rtt the deadline is at the same instant and, scheduled
+    // first, fires first: PoolTimedOut, and the ping's late answer closes the connection
+    // (a dropped check). With a slightly longer timeout R2 is served. (The deadline timer is
+    // left out only when the ping is sure to answer strictly before it: sqlx.cpp
+    // ends_before_deadline.)
+    const std::string arrivals = R"({"kind": "burst", "count": 1, "at_s": 1, "every_s": 1})";
+    const auto tie = models::run_replication(
+        sqlx_scenario(arrivals, R"({"kind": "sqlx", "max_connections": 1, "connect_lazy": true, "acquire_timeout": 0.05})",
+                      db(0, 0.05), 0.01, 2.5, 0.1),
+        0);
+    CHECK(tie.metric("completed") == 1);
+    CHECK(tie.metric("failed_acquire_timeout") == 1);
+    CHECK(tie.metric("connections_closed_broken") == 1);
+    const auto longer = models::run_replication(
+        sqlx_scenario(arrivals, R"({"kind": "sqlx", "max_connections": 1, "connect_lazy": true, "acquire_timeout": 0.0501})",
+                      db(0, 0.05), 0.01, 2.5, 0.1),
+        0);
+    CHECK(longer.metric("completed") == 2);
+    CHECK(longer.metric("failed_acquire_timeout") == 0);
+    CHECK(longer.metric("connections_closed_broken") == 0);
+}
+
 // ---- 5.7 item 4: connect retries only for 53300 with 10 ms x2 backoff capped at remaining/5 -----
 
 TEST_CASE("sqlx retries too_many_connections logins with backoff until the acquire deadline", "[pool][sqlx]") {
