@@ -165,17 +165,15 @@ TEST_CASE("sqlx: an acquire ping answered exactly at the acquire deadline loses 
     // left out only when the ping is sure to answer strictly before it: sqlx.cpp
     // ends_before_deadline.)
     const std::string arrivals = R"({"kind": "burst", "count": 1, "at_s": 1, "every_s": 1})";
-    const auto tie = models::run_replication(
-        sqlx_scenario(arrivals, R"({"kind": "sqlx", "max_connections": 1, "connect_lazy": true, "acquire_timeout": 0.05})",
-                      db(0, 0.05), 0.01, 2.5, 0.1),
-        0);
+    const auto with_timeout = [&](const char* timeout) {
+        const std::string pool = std::string(R"({"kind": "sqlx", "max_connections": 1, "connect_lazy": true, "acquire_timeout": )") + timeout + "}";
+        return models::run_replication(sqlx_scenario(arrivals, pool, db(0, 0.05), 0.01, 2.5, 0.1), 0);
+    };
+    const auto tie = with_timeout("0.05");
     CHECK(tie.metric("completed") == 1);
     CHECK(tie.metric("failed_acquire_timeout") == 1);
     CHECK(tie.metric("connections_closed_broken") == 1);
-    const auto longer = models::run_replication(
-        sqlx_scenario(arrivals, R"({"kind": "sqlx", "max_connections": 1, "connect_lazy": true, "acquire_timeout": 0.0501})",
-                      db(0, 0.05), 0.01, 2.5, 0.1),
-        0);
+    const auto longer = with_timeout("0.0501");
     CHECK(longer.metric("completed") == 2);
     CHECK(longer.metric("failed_acquire_timeout") == 0);
     CHECK(longer.metric("connections_closed_broken") == 0);
