@@ -182,6 +182,9 @@ distribution distribution::mixture(std::vector<std::pair<double, distribution>> 
         const double w = components[i].first;
         if (!(w > 0.0) || std::isinf(w))
             bad("components/" + std::to_string(i) + "/weight", "> 0 and finite", w);
+        if (components[i].second.is_sequence())
+            throw error("components/" + std::to_string(i) +
+                        "/dist: must not be a sequence (a mixture's draws are not counted), got sequence");
         total += w;
     }
     distribution d;
@@ -201,6 +204,21 @@ distribution distribution::mixture(std::vector<std::pair<double, distribution>> 
     return d;
 }
 
+distribution distribution::sequence(std::vector<double> values_s, const distribution* then) {
+    if (values_s.empty()) throw error("values_s: must hold at least one value, got none");
+    if (values_s.size() > max_empirical_samples)
+        throw error("values_s: must hold at most " + std::to_string(max_empirical_samples) +
+                    " values (docs/limits.md), got " + std::to_string(values_s.size()));
+    for (std::size_t i = 0; i < values_s.size(); ++i)
+        if (!(values_s[i] >= 0.0) || std::isinf(values_s[i]))
+            require_non_negative(("values_s/" + std::to_string(i)).c_str(), values_s[i]);
+    // The values' own mean and variance (the long run when it cycles; the first draws with `then`).
+    distribution d = empirical(values_s);
+    d.kind_ = dist_kind::sequence;
+    if (then) d.components_.emplace_back(1.0, *then);
+    return d;
+}
+
 const char* distribution::kind_name() const noexcept {
     switch (kind_) {
         case dist_kind::constant: return "constant";
@@ -212,6 +230,7 @@ const char* distribution::kind_name() const noexcept {
         case dist_kind::uniform: return "uniform";
         case dist_kind::empirical: return "empirical";
         case dist_kind::mixture: return "mixture";
+        case dist_kind::sequence: return "sequence";
     }
     return "?";
 }
@@ -221,6 +240,9 @@ std::string distribution::describe() const {
     s += '(';
     if (kind_ == dist_kind::empirical) {
         s += std::to_string(samples_.size()) + " samples";
+    } else if (kind_ == dist_kind::sequence) {
+        s += std::to_string(samples_.size()) + " values in order, then " +
+             (then() ? then()->describe() : std::string("again"));
     } else if (kind_ == dist_kind::mixture) {
         for (std::size_t i = 0; i < components_.size(); ++i) {
             if (i) s += ", ";

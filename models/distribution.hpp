@@ -30,7 +30,8 @@ enum class dist_kind : std::uint8_t {
     pareto,
     uniform,
     empirical,
-    mixture
+    mixture,
+    sequence
 };
 
 /// The most values an empirical distribution holds (docs/limits.md): the resolved scenario
@@ -55,6 +56,11 @@ public:
     static distribution uniform(double low_s, double high_s);
     static distribution empirical(std::vector<double> samples_s);
     static distribution mixture(std::vector<std::pair<double, distribution>> components);
+    /// The given values in the order of the draws (sample_nth): draw k is values_s[k]; past
+    /// the end, `then` (drawn with the engine, its own draws counted from 0) or, without it,
+    /// values_s again from the start. A mixture component cannot be one (nothing counts its
+    /// draws); only a field that counts its draws takes one (field_table.hpp, `in_order`).
+    static distribution sequence(std::vector<double> values_s, const distribution* then = nullptr);
 
     dist_kind kind() const noexcept { return kind_; }
     const char* kind_name() const noexcept;
@@ -71,6 +77,23 @@ public:
     std::string describe() const;
     /// True when every draw returns the same value (lets callers skip the engine).
     bool is_constant() const noexcept { return kind_ == dist_kind::constant; }
+    /// True when this is a sequence: its draws depend on how many came before (sample_nth).
+    bool is_sequence() const noexcept { return kind_ == dist_kind::sequence; }
+    /// A sequence's fallback after its values (null: it cycles).
+    const distribution* then() const noexcept {
+        return kind_ == dist_kind::sequence && !components_.empty() ? &components_[0].second : nullptr;
+    }
+
+    /// Draw number k (from 0) of a consumer that counts its draws: a sequence's k-th value
+    /// (no engine draw while it has one); any other kind ignores k and draws as sample().
+    template <class Engine>
+    double sample_nth(std::uint64_t k, Engine& eng) const {
+        if (kind_ != dist_kind::sequence) return sample(eng);
+        const std::uint64_t n = samples_.size();
+        if (k < n) return samples_[static_cast<std::size_t>(k)];
+        if (components_.empty()) return samples_[static_cast<std::size_t>(k % n)];
+        return components_[0].second.sample_nth(k - n, eng);
+    }
 
     template <class Engine>
     double sample(Engine& eng) const {
@@ -104,6 +127,9 @@ public:
                 while (i + 1 < cumulative_.size() && u >= cumulative_[i]) ++i;
                 return components_[i].second.sample(eng);
             }
+            case dist_kind::sequence:
+                // Uncounted: the first value (validation keeps sequences where draws are counted).
+                return samples_[0];
         }
         return 0.0;
     }

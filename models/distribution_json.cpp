@@ -12,7 +12,32 @@ namespace dbpoolsim::models::detail {
 namespace {
 const std::vector<std::string> dist_kinds = {"constant", "exponential", "lognormal", "gamma",
                                              "weibull",  "pareto",      "uniform",   "empirical",
-                                             "mixture"};
+                                             "mixture",  "sequence"};
+
+/// An array of numbers at `key` (each a number, else a problem naming its index).
+bool read_numbers(object_reader& r, const char* key, const std::string& kind, std::vector<double>& xs,
+                  problems& out) {
+    const json* s = r.raw(key);
+    if (!s) {
+        out.add(r.at(key), "missing (required for " + kind + ")");
+        return false;
+    }
+    if (!s->is_array()) {
+        out.add(r.at(key), "must be an array of numbers, got " + show(*s));
+        return false;
+    }
+    bool ok = true;
+    for (std::size_t i = 0; i < s->size(); ++i) {
+        poll_interrupt();  // Ctrl-C (models/interrupt.hpp)
+        if (!(*s)[i].is_number()) {
+            out.add(r.at(key) + "/" + std::to_string(i), "must be a number, got " + show((*s)[i]));
+            ok = false;
+        } else {
+            xs.push_back((*s)[i].get<double>());
+        }
+    }
+    return ok;
+}
 
 }  // namespace
 
@@ -23,7 +48,7 @@ std::optional<distribution> parse_distribution_at(const json& j, const std::stri
     std::string kind;
     if (!r.has("kind")) {
         out.add(r.at("kind"), "missing (one of constant, exponential, lognormal, gamma, weibull, "
-                              "pareto, uniform, empirical, mixture)");
+                              "pareto, uniform, empirical, mixture, sequence)");
         r.know({"kind"});
         r.finish();
         return std::nullopt;
@@ -90,23 +115,15 @@ std::optional<distribution> parse_distribution_at(const json& j, const std::stri
             const double lo = num("low_s", true), hi = num("high_s", true);
             if (out.list.size() == mark) d = distribution::uniform(lo, hi);
         } else if (kind == "empirical") {
-            const json* s = r.raw("samples_s");
-            if (!s) {
-                out.add(r.at("samples_s"), "missing (required for empirical)");
-            } else if (!s->is_array()) {
-                out.add(r.at("samples_s"), "must be an array of numbers, got " + show(*s));
-            } else {
-                std::vector<double> xs;
-                for (std::size_t i = 0; i < s->size(); ++i) {
-                    poll_interrupt();  // Ctrl-C (models/interrupt.hpp)
-                    if (!(*s)[i].is_number())
-                        out.add(r.at("samples_s") + "/" + std::to_string(i),
-                                "must be a number, got " + show((*s)[i]));
-                    else
-                        xs.push_back((*s)[i].get<double>());
-                }
-                if (out.list.size() == mark) d = distribution::empirical(std::move(xs));
-            }
+            std::vector<double> xs;
+            if (read_numbers(r, "samples_s", kind, xs, out) && out.list.size() == mark)
+                d = distribution::empirical(std::move(xs));
+        } else if (kind == "sequence") {
+            std::vector<double> xs;
+            const bool got = read_numbers(r, "values_s", kind, xs, out);
+            std::optional<distribution> then;
+            if (const json* t = r.raw("then")) then = parse_distribution_at(*t, r.at("then"), out);
+            if (got && out.list.size() == mark) d = distribution::sequence(std::move(xs), then ? &*then : nullptr);
         } else if (kind == "mixture") {
             const json* s = r.raw("components");
             if (!s) {
@@ -149,6 +166,9 @@ json distribution_to_json(const distribution& d) {
     o["kind"] = d.kind_name();
     if (d.kind() == dist_kind::empirical) {
         o["samples_s"] = d.samples();
+    } else if (d.kind() == dist_kind::sequence) {
+        o["values_s"] = d.samples();
+        if (d.then()) o["then"] = distribution_to_json(*d.then());
     } else if (d.kind() == dist_kind::mixture) {
         json arr = json::array();
         for (const auto& [w, c] : d.components()) arr.push_back(json{{"weight", w}, {"dist", distribution_to_json(c)}});

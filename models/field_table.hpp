@@ -69,12 +69,15 @@ struct rule {
     double min = -1e300;
     bool min_inclusive = true;
     double max = 1e300;
-    constexpr rule at_most(double m) const { return {min, min_inclusive, m}; }
+    bool in_order = false;  // a distribution field that counts its draws: takes a `sequence`
+    constexpr rule at_most(double m) const { return {min, min_inclusive, m, in_order}; }
 };
 constexpr rule at_least(double m) { return {m, true}; }
 constexpr rule above(double m) { return {m, false}; }
 constexpr rule between(double lo, double hi) { return {lo, true, hi}; }
 inline constexpr rule any_int{-2147483648.0, true, 2147483647.0};
+/// A distribution whose consumer numbers its draws (distribution::sample_nth): `sequence` allowed.
+inline constexpr rule counted_draws{-1e300, true, 1e300, true};
 
 // ---- fields ----------------------------------------------------------------------------------
 
@@ -157,6 +160,13 @@ inline long long bound(double x) {
     return static_cast<long long>(x);
 }
 
+/// A `sequence` where the field does not count its draws: the problem, else "".
+inline std::string sequence_misplaced(const rule& l, const distribution& d) {
+    if (!d.is_sequence() || l.in_order) return "";
+    return "must not be sequence here: only database.connect_time counts its draws (docs/scenario.md, "
+           "\"Distributions\"), got sequence";
+}
+
 template <class V>
 void read_value(object_reader& r, const std::string& key, const rule& l,
                 const std::vector<std::string>& allowed, V& v) {
@@ -178,12 +188,18 @@ void read_value(object_reader& r, const std::string& key, const rule& l,
         if (auto e = enum_value<V>(name)) v = *e;
     } else if constexpr (std::is_same_v<V, distribution>) {
         if (const json* j = r.raw(key))
-            if (auto d = parse_distribution_at(*j, r.at(key), r.sink())) v = *d;
+            if (auto d = parse_distribution_at(*j, r.at(key), r.sink())) {
+                if (auto b = sequence_misplaced(l, *d); !b.empty()) r.sink().add(r.at(key) + "/kind", b);
+                else v = *d;
+            }
     } else if constexpr (is_optional<V>::value) {  // JSON null = none
         const json* j = r.raw(key);
         if (!j || j->is_null()) return;
         if constexpr (std::is_same_v<V, std::optional<distribution>>) {
-            if (auto d = parse_distribution_at(*j, r.at(key), r.sink())) v = *d;
+            if (auto d = parse_distribution_at(*j, r.at(key), r.sink())) {
+                if (auto b = sequence_misplaced(l, *d); !b.empty()) r.sink().add(r.at(key) + "/kind", b);
+                else v = *d;
+            }
         } else {
             typename V::value_type x{};
             const std::size_t before = r.sink().list.size();
@@ -224,6 +240,10 @@ std::string check_value(const rule& l, const std::vector<std::string>& allowed, 
                std::to_string(static_cast<long long>(v));
     } else if constexpr (is_optional<V>::value && !std::is_same_v<V, std::optional<distribution>>) {
         return v ? check_value(l, allowed, *v) : std::string();
+    } else if constexpr (std::is_same_v<V, distribution>) {
+        return sequence_misplaced(l, v);
+    } else if constexpr (std::is_same_v<V, std::optional<distribution>>) {
+        return v ? sequence_misplaced(l, *v) : std::string();
     } else {
         return "";  // booleans, seeds; distributions are checked when they are made
     }

@@ -315,7 +315,7 @@ const field_table<database_settings>& database_fields() {
     static const field_table<D> t = {
         make_field<&D::cores>("cores", between(0, 1 << 20)),
         make_field<&D::max_connections>("max_connections", between(1, 1 << 24)),
-        make_field<&D::connect_time>("connect_time"),
+        make_field<&D::connect_time>("connect_time", counted_draws),
         make_field<&D::network_rtt_s>("network_rtt_s", at_least(0)),
         make_field<&D::connect_cpu_s>("connect_cpu_s", at_least(0)),
         make_field<&D::accept_rate_per_s>("accept_rate_per_s", at_least(0)),

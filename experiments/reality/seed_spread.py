@@ -3,7 +3,9 @@
     python experiments/reality/seed_spread.py pgbouncer_session go_database_sql --seeds 10
     python experiments/reality/seed_spread.py pgbouncer_session go_database_sql --without-pooler
 
-The replay is exact but for the draws (Go's random waiter, the empirical connect times): its
+The replay is exact but for the draws (Go's random waiter, the connect times past the measured
+ones, HikariCP's validation latency; `--independent-connects`: every login drawn from the
+measured ones independently of its order, as before connect_time's `sequence`): its
 mean and p95 wait over seeds 1..N, as mean ± sample standard deviation, next to the measured
 ones. `--without-pooler` replays a PgBouncer case against the database alone, as the harness
 did for session mode before dbpoolsim modelled it.
@@ -33,6 +35,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("library")
     ap.add_argument("--seeds", type=int, default=10)
     ap.add_argument("--without-pooler", action="store_true")
+    ap.add_argument("--independent-connects", action="store_true",
+                    help="draw each login from the measured connects independently of its order "
+                         "(the replay before connect_time's `sequence`)")
     ap.add_argument("--out", default=str(HERE / "results"))
     a = ap.parse_args(argv)
     case = CASES[a.case]
@@ -53,7 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for seed in range(1, a.seeds + 1):
             summ, recs = simulate.replay(case.name, a.library, replay_params(a.library, case.params()[a.library], m), rows, m,
-                                         Path(tmp), pgbouncer, per_request_holds=not pooler_queue, seed=seed)
+                                         Path(tmp), pgbouncer, per_request_holds=not pooler_queue, seed=seed,
+                                         connects_in_order=not a.independent_connects)
             if pooler_queue:
                 # Behind PgBouncer in transaction mode the wait includes its queue (run.compare).
                 both = simulate.waits_with_pooler_ms(recs)
@@ -63,7 +69,8 @@ def main(argv: list[str] | None = None) -> int:
                 means.append(summ["wait_time_avg_ms"])
                 p95s.append(summ["wait_time_p95_ms"])
     sd = (lambda xs: statistics.stdev(xs) if len(xs) > 1 else 0.0)
-    print(f"{case.name} / {a.library}{' without PgBouncer' if a.without_pooler else ''}, seeds 1-{a.seeds}: "
+    how = (" without PgBouncer" if a.without_pooler else "") + (" independent connects" if a.independent_connects else "")
+    print(f"{case.name} / {a.library}{how}, seeds 1-{a.seeds}: "
           f"mean wait {statistics.fmean(means):.3g} ± {sd(means):.2g} ms (measured {m['wait_time_avg_ms']:.3g}), "
           f"p95 {statistics.fmean(p95s):.3g} ± {sd(p95s):.2g} ms (measured {m['wait_time_p95_ms']:.3g}; "
           f"replays {min(p95s):.3g} to {max(p95s):.3g})")

@@ -9,8 +9,14 @@ The replay takes from the measurement:
               for a failed request, and behind PgBouncer in transaction mode (where the
               measured hold includes PgBouncer's queue), its pg_sleep time plus the run's
               mean (median behind PgBouncer) per-request overhead;
-  connect     the measured connect times of this run (less the first), as an empirical
-              distribution;
+  connect     the measured connect times of this run in the order the load generator recorded
+              them (as each finished), as a `sequence`: the replay's k-th login to the
+              database takes the k-th measured one, so logins that slowed each other down in
+              a spike stay the late ones, and the short logins after a restart stay after it;
+              past the last, or in the statistical model, an empirical distribution of them
+              (less the first, which pays the driver's start-up). Behind PgBouncer the
+              database's logins are PgBouncer's (fresh psycopg connects, not in the run), so
+              they stay empirical;
   faults      a PostgreSQL restart at the time the running queries failed (measure.lost_by),
               lasting until its measured end (pg_ctl start returned, or sooner if a login
               after it shows PostgreSQL up: measure.up_by);
@@ -43,14 +49,19 @@ def pool_scenario(lib: str, params: dict) -> dict:
     return {"kind": kind, **p}
 
 
-def _connect_dist(connect_times_s: list[float]) -> dict:
+def _connect_dist(connect_times_s: list[float], in_order: bool = False) -> dict:
     """The measured connects as an empirical distribution, less the first one when there are
-    others: it pays the driver's own start-up (class loading on the JVM: 1.6 s once)."""
+    others: it pays the driver's own start-up (class loading on the JVM: 1.6 s once).
+    `in_order`: all of them as a `sequence` in the order recorded (the k-th login drawn
+    takes the k-th one, the first included), then that empirical distribution."""
     xs = [x for x in connect_times_s if x > 0]
-    xs = xs[1:] if len(xs) > 1 else xs
     if not xs:
         return {"kind": "constant", "value_s": 0.005}
-    return {"kind": "empirical", "samples_s": [round(x, 6) for x in xs]}
+    rest = xs[1:] if len(xs) > 1 else xs
+    emp = {"kind": "empirical", "samples_s": [round(x, 6) for x in rest]}
+    if not in_order:
+        return emp
+    return {"kind": "sequence", "values_s": [round(x, 6) for x in xs], "then": emp}
 
 
 def restart_shift_s(m: dict) -> float:
@@ -62,14 +73,15 @@ def restart_shift_s(m: dict) -> float:
 
 
 def base_scenario(name: str, lib: str, params: dict, m: dict, horizon_s: float,
-                  pgbouncer: dict | None, replications: int) -> dict:
+                  pgbouncer: dict | None, replications: int, connects_in_order: bool = False) -> dict:
     s = {
         "name": name,
         "run": {"horizon_s": horizon_s, "warmup_s": 0, "replications": replications, "seed": 13,
                 "sample_interval_s": 1.0},
         "pool": pool_scenario(lib, params),
         "database": {"cores": 0, "max_connections": 300, "network_rtt_s": 0.0,
-                     "connect_time": _connect_dist(m["db_connect_times_s"] if pgbouncer else m["connect_times_s"])},
+                     "connect_time": (_connect_dist(m["db_connect_times_s"]) if pgbouncer else
+                                      _connect_dist(m["connect_times_s"], connects_in_order))},
     }
     if m.get("restart"):
         # From when the running queries failed (measure.lost_by: pg_ctl's fast shutdown
@@ -93,11 +105,13 @@ def base_scenario(name: str, lib: str, params: dict, m: dict, horizon_s: float,
 
 def replay(name: str, lib: str, params: dict, requests: list[dict], m: dict, out: Path,
            pgbouncer: dict | None = None, per_request_holds: bool = True,
-           seed: int = 13) -> tuple[dict, list[dict]]:
+           seed: int = 13, connects_in_order: bool = True) -> tuple[dict, list[dict]]:
     """One replication: the measured acquire starts and hold times, exactly. Returns the
     summary and the replay's request records (one per measured request, numbered in the
     order of per_request.replay_order: per_request.match pairs them). `seed` matters only
-    where the policy or the connect times draw (Go's random waiter, empirical connects)."""
+    where the policy or the connect times draw (Go's random waiter, empirical connects).
+    `connects_in_order` False draws every login from the measured ones independently of
+    its order (the replay before the `sequence`: seed_spread.py --independent-connects)."""
     trace = out / "replay_trace.csv"
 
     def hold(r: dict) -> float:
@@ -112,7 +126,8 @@ def replay(name: str, lib: str, params: dict, requests: list[dict], m: dict, out
         w.writerow(["t_s", "duration_s"])
         for r, d in zip(order, durations):
             w.writerow([f"{LEAD_S + replay_start(r):.6f}", f"{d:.6f}"])
-    s = base_scenario(name, lib, params, m, LEAD_S + replay_start(order[-1]) + TAIL_S, pgbouncer, 1)
+    s = base_scenario(name, lib, params, m, LEAD_S + replay_start(order[-1]) + TAIL_S, pgbouncer, 1,
+                      connects_in_order)
     s["run"]["sample_interval_s"] = SAMPLE_S
     s["run"]["record_requests"] = True
     s["run"]["seed"] = seed

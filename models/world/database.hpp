@@ -71,7 +71,8 @@ public:
         }
         a.ok = a.backend = true;
         set_backends(t, backends_ + 1);
-        a.delay = s_.connect_time.sample(connect_.engine());
+        // The k-th login that reaches the server takes draw k (a `sequence` gives values in order).
+        a.delay = s_.connect_time.sample_nth(logins_++, connect_.engine());
         faults.login(t, a.delay, a.ok);
         if (!a.ok) a.kind = login_outcome::server_error;  // a connect_errors fault
         if (s_.accept_rate_per_s > 0) {
@@ -136,6 +137,7 @@ private:
 
     const database_settings& s_;
     sim::random_stream connect_;
+    std::uint64_t logins_ = 0;  // logins that reached the server (connect_time's draw number)
     std::uint32_t backends_ = 0;
     sim::stats::time_average backends_avg_;
     std::uint32_t epoch_ = 0, node_ = 0;

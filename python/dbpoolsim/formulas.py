@@ -85,6 +85,9 @@ def _mean_s(dist: Optional[Mapping[str, Any]], where: str) -> float:
     if kind == "empirical":
         xs = dist["samples_s"]
         return sum(xs) / len(xs)
+    if kind == "sequence":  # the values' mean, as models/distribution.cpp gives it
+        xs = dist["values_s"]
+        return sum(xs) / len(xs)
     if kind == "mixture":
         comps = dist["components"]
         total = sum(float(c.get("weight", 1)) for c in comps)

@@ -163,3 +163,20 @@ def test_the_replayed_wait_behind_pgbouncer_includes_its_queue(tmp_path):
     waits = simulate.waits_with_pooler_ms(recs)
     assert sorted(waits) == pytest.approx([0.0, 10.0, 61.0], abs=1e-3)
     assert summ["wait_time_p95_ms"] == pytest.approx(0.0, abs=1e-6)  # the pool's own wait alone
+
+
+def test_the_replay_hands_back_the_measured_logins_in_their_order(tmp_path):
+    """node-postgres opens a client inline when none is idle. Three requests at 0, 1 and 2 s
+    each hold theirs 5 s, so each waits for its own login: measured 0.3, 0.1 and 0.2 s in
+    that order. The replay's connect_time is a `sequence` of them (docs/scenario.md), so the
+    k-th login takes the k-th; drawn independently (the replay before), the first could not
+    take 0.3 s (the empirical leaves out the first connect) and the order would be a draw."""
+    import simulate
+    rows = [_req(i, float(i), 5.0, 5.0) for i in range(3)]
+    m = {"restart": None, "overhead_s": 0.0, "connect_times_s": [0.3, 0.1, 0.2], "db_connect_times_s": [0.01]}
+    params = {"max": 3, "idleTimeoutMillis": 60000}
+    _, recs = simulate.replay("t", "node_postgres", params, rows, m, tmp_path)
+    waits = [r["wait_s"] for r in sorted(recs, key=lambda r: r["request"])]
+    assert waits == pytest.approx([0.3, 0.1, 0.2], abs=1e-9)
+    _, recs = simulate.replay("t", "node_postgres", params, rows, m, tmp_path, connects_in_order=False)
+    assert sorted(recs, key=lambda r: r["request"])[0]["wait_s"] in (pytest.approx(0.1), pytest.approx(0.2))

@@ -310,8 +310,11 @@ def with_query_time(dist) -> dict:
      f"{QTIME}: lognormal takes either mean_s and sd_s, or median_s and p99_s, not both"),
     (with_query_time({"kind": "normal"}),
      f"{QTIME}/kind: must be one of constant, exponential, lognormal, gamma, weibull, pareto, "
-     'uniform, empirical, mixture, got "normal"'),
+     'uniform, empirical, mixture, sequence, got "normal"'),
     (with_query_time({"kind": "exponential"}), f"{QTIME}/mean_s: missing (required for exponential)"),
+    (with_query_time({"kind": "sequence", "values_s": [0.1]}),
+     f"{QTIME}/kind: must not be sequence here: only database.connect_time counts its draws "
+     '(docs/scenario.md, "Distributions"), got sequence'),
     (with_query_time({"kind": "constant", "value_s": -0.5}),
      f"{QTIME}/value_s: must be >= 0 and finite, got -0.5"),
     (with_query_time({"kind": "uniform", "low_s": 2, "high_s": 1}),

@@ -65,7 +65,7 @@ TEST_CASE("scenario errors name the offending value", "[scenario]") {
     CHECK(problems_of(R"({"database": {"connect_time": {"kind": "lognormal", "median_s": 0.04, "p99_s": 0.004}}})") ==
           std::vector<std::string>{"/database/connect_time/p99_s: must be > median_s (0.04), got 0.004"});
     CHECK(problems_of(R"({"database": {"connect_time": {"kind": "gaussian"}}})") ==
-          std::vector<std::string>{"/database/connect_time/kind: must be one of constant, exponential, lognormal, gamma, weibull, pareto, uniform, empirical, mixture, got \"gaussian\""});
+          std::vector<std::string>{"/database/connect_time/kind: must be one of constant, exponential, lognormal, gamma, weibull, pareto, uniform, empirical, mixture, sequence, got \"gaussian\""});
     CHECK(problems_of(R"({"database": {"connect_time": {"kind": "uniform", "low_s": 1}}})") ==
           std::vector<std::string>{"/database/connect_time/high_s: missing (required for uniform)"});
     CHECK(problems_of(R"([1, 2])") == std::vector<std::string>{"/: must be an object, got an array [1,2]"});
