@@ -55,7 +55,9 @@ public final class HikariLoad {
      *  metricsTracker.recordConnectionCreated after setupConnection, success or failure);
      *  PoolEntryCreator.call then adds the entry to the bag (connectionBag.add). */
     static final class Attempt {
-        double start, connected = Double.NaN, created = Double.NaN;
+        // System.nanoTime() (0 = not reached): the pool's first connects come before t0 is set,
+        // so the times from t0 are taken when attempts.csv is written (negative before t0).
+        long start, connected, created;
         String outcome = "ok", error = ""; long pid = -1; String thread;
     }
 
@@ -63,7 +65,7 @@ public final class HikariLoad {
     static final class CreatedTracker implements com.zaxxer.hikari.metrics.IMetricsTracker {
         @Override public void recordConnectionCreatedMillis(long ms) {
             Attempt a = lastAttempt.get();
-            if (a != null && Double.isNaN(a.created)) a.created = now();
+            if (a != null && a.created == 0) a.created = System.nanoTime();
         }
     }
 
@@ -85,18 +87,18 @@ public final class HikariLoad {
             lastAttempt.set(at);
             attempts.add(at);
             long s = System.nanoTime();
-            at.start = (s - t0) / 1e9;
+            at.start = s;
             Connection real;
             try {
                 real = DriverManager.getConnection(url);
             } catch (SQLException e) {
-                at.connected = now();
+                at.connected = System.nanoTime();
                 at.outcome = "failed";
                 at.error = (e.getSQLState() + " " + e.getMessage()).replaceAll("[,\\r\\n]", " ");
                 throw e;
             }
             long done = System.nanoTime();
-            at.connected = (done - t0) / 1e9;
+            at.connected = done;
             // The driver's connect alone (unchanged meaning: successful logins only).
             connectTimes.add((done - s) / 1e9);
             connects.incrementAndGet();
@@ -112,6 +114,8 @@ public final class HikariLoad {
         }
         @Override public Connection getConnection(String u, String p) throws SQLException { return getConnection(); }
     }
+
+    static String ts(long nanos) { return nanos == 0 ? "" : t((nanos - t0) / 1e9); }
 
     static String t(double x) { return Double.isNaN(x) ? "" : String.format(Locale.ROOT, "%.6f", x); }
 
@@ -200,7 +204,7 @@ public final class HikariLoad {
         try (PrintWriter w = new PrintWriter(Files.newBufferedWriter(out.resolve("attempts.csv")))) {
             w.println("start_s,connected_s,created_s,outcome,backend_pid,thread,error");
             for (Attempt a : attempts)
-                w.println(t(a.start) + "," + t(a.connected) + "," + t(a.created) + "," + a.outcome + ","
+                w.println(ts(a.start) + "," + ts(a.connected) + "," + ts(a.created) + "," + a.outcome + ","
                         + (a.pid < 0 ? "" : Long.toString(a.pid)) + "," + a.thread.replace(',', ' ') + "," + a.error);
         }
         try (PrintWriter w = new PrintWriter(Files.newBufferedWriter(out.resolve("samples.csv")))) {
