@@ -12,12 +12,15 @@ stored runs in results/runs (no servers):
 - validations: HikariCP's borrows that paid an isValid() check, measured, against the
   replay's checks;
 - restart: HikariCP's requests around the restart, measured against replayed;
-- up_sensitivity: psycopg_pool's replay against the time PostgreSQL accepts logins again.
+- up_sensitivity: psycopg_pool's replay against the time PostgreSQL accepts logins again;
+- hikari_attempts: HikariCP's connection attempts around the restart, from the re-run's
+  attempts.csv (results/reruns/restart/hikaricp; the stored run predates that log).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import sys
 import tempfile
 from collections import defaultdict
@@ -170,6 +173,44 @@ def up_sensitivity() -> None:
               f"pg_ctl returned {m['restart']['down_s']:.3f}; replay " + ", ".join(out))
 
 
+def read_attempts(d: Path) -> list[dict]:
+    """HikariLoad's attempts.csv: each physical connection attempt, times from t0."""
+    import csv
+    with open(d / "attempts.csv", newline="") as f:
+        return [{k: (float(v) if k.endswith("_s") and v else (math.nan if k.endswith("_s") else v))
+                 for k, v in r.items()} for r in csv.DictReader(f)]
+
+
+def hikari_attempts(runs: Path = HERE / "results" / "reruns") -> None:
+    """After the restart, per attempt: refused ones (start after the stop, the driver's time to
+    fail), successful ones (the driver's connect; HikariCP's own time from the driver returning
+    to newConnection returning: setupConnection; from one success's newConnection returning to
+    the adder's next attempt; from newConnection returning to the first request served on it)."""
+    d = runs / "restart" / "hikaricp"
+    if not (d / "attempts.csv").exists():
+        return
+    rows, m = load("restart", "hikaricp", runs)
+    at = m["restart"]["at_s"]
+    served = {}
+    for r in sorted((r for r in rows if r["outcome"] == "ok"), key=lambda r: r["acquired_s"]):
+        served.setdefault(r["backend_pid"], r)
+    att = sorted((a for a in read_attempts(d) if a["start_s"] > at), key=lambda a: a["start_s"])
+    print(f"HikariCP's attempts after the restart (re-run; stop at {at:.3f} s, pg_ctl returned "
+          f"+{m['restart']['down_s']:.3f} s, load average {read_meta(d)['noise']['loadavg_1m_end']:.1f}): "
+          "start after the stop, driver ms, setup ms (driver returned to newConnection returned), "
+          "ms since the previous attempt's end, ms to the first request served on it")
+    prev = math.nan
+    for a in att:
+        drv = 1e3 * (a["connected_s"] - a["start_s"])
+        setup = 1e3 * (a["created_s"] - a["connected_s"])
+        gap = 1e3 * (a["start_s"] - prev)
+        first = served.get(a["backend_pid"])
+        use = f"{1e3 * (first['acquired_s'] - a['created_s']):7.2f}" if first else "      -"
+        print(f"  {a['start_s'] - at:7.3f} s {a['outcome']:<7} {drv:7.2f} {setup:6.2f} {gap:7.2f} {use}"
+              f"  {a['thread'][:24]:<24} {a['error'][:40]}")
+        prev = a["created_s"] if not math.isnan(a["created_s"]) else a["connected_s"]
+
+
 if __name__ == "__main__":
     overhead()
     barging()
@@ -178,3 +219,4 @@ if __name__ == "__main__":
     recovery()
     restart()
     up_sensitivity()
+    hikari_attempts()

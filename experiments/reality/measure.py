@@ -206,6 +206,7 @@ def summarise(rows: list[dict], meta: dict, sessions_opened: int | None,
         "handoffs": len(hand),
         "dispatch_lag_p99_ms": percentile(lag, 0.99),
         **{f"noise_{k}": v for k, v in meta["noise"].items()},
+        **{k: meta[k] for k in ("adder_setup_s", "adder_failed_attempt_s", "adder_costs_from") if k in meta},
     }
     if restart:
         m["time_to_recover_s"] = time_to_recover(rows, restart["at_s"])
@@ -283,15 +284,50 @@ def replay_params(lib: str, params: dict, m: dict) -> dict:
     offers to a waiter, which runs that much later; a request arriving in between takes the
     connection) is the run's mean hand-off latency (handoffs_ms: 0.1-0.7 ms; 0 when nobody
     waited). HikariCP's `validation_latency` is the waits of the borrows that paid an isValid()
-    check (validation_waits_ms), as an empirical distribution (none when fewer than 5)."""
+    check (validation_waits_ms), as an empirical distribution (none when fewer than 5), and its
+    `setup_s` and `failed_attempt_s` the adder's own time per attempt (adder_costs)."""
     if lib in ("sqlalchemy_queuepool", "hikaricp"):
         mean = m.get("handoff_mean_ms", math.nan)
         params = {**params, "wakeup_latency_s": 0.0 if math.isnan(mean) else round(mean / 1e3, 7)}
     if lib == "hikaricp" and len(m.get("validation_waits_ms", [])) >= 5:
         params["validation_latency"] = {"kind": "empirical",
                                         "samples_s": [round(x / 1e3, 7) for x in m["validation_waits_ms"]]}
+    if lib == "hikaricp" and "adder_setup_s" in m:
+        params = {**params, "setup_s": round(m["adder_setup_s"], 7),
+                  "failed_attempt_s": round(m["adder_failed_attempt_s"], 7)}
     return params
 
 
+RERUN_HIKARICP = Path(__file__).resolve().parent / "results" / "reruns" / "restart" / "hikaricp"
+
+
+def adder_costs(out: Path) -> dict:
+    """HikariCP's connection adder's own time per attempt, from HikariLoad's attempts.csv (the
+    hikaricp kind's `setup_s` and `failed_attempt_s`): `adder_setup_s`, the mean time from the
+    driver's connect returning to PoolBase.newConnection returning (setupConnection) over the
+    adder's successful attempts; `adder_failed_attempt_s`, the mean time from a failed
+    attempt's start to newConnection returning (the driver's refused connect and the catch
+    path). A run without the log, or without a failed attempt, takes the figure from the
+    restart re-run in results/reruns (every run stored before the log existed does);
+    `adder_costs_from` says which."""
+    def read(d: Path) -> tuple[list[float], list[float]]:
+        if not (d / "attempts.csv").exists():
+            return [], []
+        with open(d / "attempts.csv", newline="") as f:
+            rows = [r for r in csv.DictReader(f) if "adder" in r["thread"] and r["created_s"]]
+        ok = [_f(r["created_s"]) - _f(r["connected_s"]) for r in rows if r["outcome"] == "ok"]
+        bad = [_f(r["created_s"]) - _f(r["start_s"]) for r in rows if r["outcome"] != "ok"]
+        return ok, bad
+    own_ok, own_bad = read(out)
+    re_ok, re_bad = read(RERUN_HIKARICP)
+    ok, bad = own_ok or re_ok, own_bad or re_bad
+    return {"adder_setup_s": sum(ok) / len(ok) if ok else 0.0,
+            "adder_failed_attempt_s": sum(bad) / len(bad) if bad else 0.0,
+            "adder_costs_from": f"{'run' if own_ok else 'rerun'}/{'run' if own_bad else 'rerun'}"}
+
+
 def read_meta(out: Path) -> dict:
-    return json.loads((out / "meta.json").read_text())
+    meta = json.loads((out / "meta.json").read_text())
+    if meta.get("library") == "hikaricp":
+        meta.update(adder_costs(out))
+    return meta

@@ -135,14 +135,26 @@ public:
         if (!ok) {
             // PoolEntryCreator.call: createPoolEntry returned null → sleep backoffMs and loop;
             // backoffMs starts at 10 and doubles up to 5 s (≥ 5.0.0, §1.4).
+            // `failed_attempt_s`: the driver's failed connect and newConnection's catch path
+            // (PoolBase.newConnection) run before the sleep starts.
             connection_failed(c);
-            host_.pool_timer(index_, now() + static_cast<double>(backoff_ms_) * ms,
+            host_.pool_timer(index_, now() + p_.failed_attempt_s + static_cast<double>(backoff_ms_) * ms,
                              timer_adder_backoff, 0);
             backoff_ms_ = v2_ ? std::min<long long>(std::min<long long>(10000, p_.connectionTimeout),
                                                     static_cast<long long>(static_cast<double>(backoff_ms_) * 1.5))
                               : std::min<long long>(5000, backoff_ms_ * 2);
             return;
         }
+        // `setup_s`: PoolBase.newConnection's setupConnection after the driver's connect, then
+        // createPoolEntry, on the adder thread; the connection reaches the bag after it.
+        if (p_.setup_s > 0) {
+            host_.pool_timer(index_, now() + p_.setup_s, timer_setup_done, c);
+            return;
+        }
+        setup_done(c);
+    }
+
+    void setup_done(std::uint32_t c) {
         created(c);
         make_available(c);  // ConcurrentBag.add: offered to waiters, else NOT_IN_USE
         // ... then quietlySleep(30 ms) and the task ends (one connection per task, §1.4);
@@ -207,7 +219,8 @@ private:
     static constexpr std::uint32_t timer_housekeeper = 1, timer_adder_pause = 2,
                                    timer_adder_backoff = 3, timer_lifetime = 4,
                                    timer_keepalive = 5, timer_closer_fill = 6,
-                                   timer_init_retry = 7, timer_wakeup = 8, timer_validated = 9;
+                                   timer_init_retry = 7, timer_wakeup = 8, timer_validated = 9,
+                                   timer_setup_done = 10;
     static constexpr std::uint32_t tag_validate = 1, tag_keepalive = 2;
 
     /// elapsedMillis(since, now): whole milliseconds (the epsilon absorbs binary rounding of
@@ -495,6 +508,7 @@ private:
             case timer_init_retry: init_retry(); break;
             case timer_wakeup: woken(arg); break;
             case timer_validated: validated(arg); break;
+            case timer_setup_done: setup_done(arg); break;
             default: DBPOOLSIM_ASSERT(false, "unknown HikariCP timer");
         }
     }
@@ -664,6 +678,8 @@ const field_table<P>& hikaricp_fields() {
         make_field<&P::wakeup_latency_s>("wakeup_latency_s", at_least(0)),
         make_field<&P::validation_latency>("validation_latency"),
         make_field<&P::threads>("threads", between(0, 1 << 20)),
+        make_field<&P::setup_s>("setup_s", at_least(0)),
+        make_field<&P::failed_attempt_s>("failed_attempt_s", at_least(0)),
     };
     return t;
 }

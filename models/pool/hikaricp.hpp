@@ -44,6 +44,12 @@
 //   threads               0        the application's fixed thread pool that runs the requests
 //                                  (longest-idle thread first), whose per-thread lists borrow
 //                                  tries first (ConcurrentBag threadList); 0 = no such list
+//   setup_s               0        s; the adder thread's time from a successful login to the bag
+//                                  (PoolBase.newConnection's setupConnection, createPoolEntry):
+//                                  the connection is borrowable, and the next attempt starts, then
+//   failed_attempt_s      0        s; a failed attempt's time in the driver and newConnection's
+//                                  catch path beyond the database's refusal, before the backoff
+//                                  sleep starts (the adder's attempts only, not the start-up's)
 #pragma once
 
 #include <string>
@@ -72,6 +78,8 @@ struct hikaricp_params : pool_params {
     double wakeup_latency_s = 0;              // dbpoolsim's: offer to a waiter -> it runs (barging window)
     distribution validation_latency;          // dbpoolsim's: isValid() beyond the round trip (0)
     int threads = 0;                          // dbpoolsim's: the application's threads (0: no thread-local list)
+    double setup_s = 0;                       // dbpoolsim's: the adder's login -> the bag (setupConnection)
+    double failed_attempt_s = 0;              // dbpoolsim's: a failed attempt's own time before the backoff
 };
 
 /// The bounds of each login attempt that HikariCP and pgJDBC together apply (PoolBase

@@ -180,3 +180,37 @@ def test_the_replay_hands_back_the_measured_logins_in_their_order(tmp_path):
     assert waits == pytest.approx([0.3, 0.1, 0.2], abs=1e-9)
     _, recs = simulate.replay("t", "node_postgres", params, rows, m, tmp_path, connects_in_order=False)
     assert sorted(recs, key=lambda r: r["request"])[0]["wait_s"] in (pytest.approx(0.1), pytest.approx(0.2))
+
+
+def test_hikaricps_adder_costs_come_from_its_attempts_log_else_from_the_rerun(tmp_path, monkeypatch):
+    # HikariLoad's attempts.csv: the start-up connection (thread main: not the adder's), two
+    # adder logins whose newConnection returned 1 and 3 ms after the driver's connect, and a
+    # refused attempt that took 6 ms from its start to newConnection returning.
+    (tmp_path / "meta.json").write_text('{"library": "hikaricp", "connections_opened_library": 3, '
+                                        '"connections_closed_library": 0, "connect_times_s": [], "noise": {}}')
+    (tmp_path / "attempts.csv").write_text(
+        "start_s,connected_s,created_s,outcome,backend_pid,thread,error\n"
+        "-1.0,-0.5,,ok,10,main,\n"
+        "1.000,1.020,1.021,ok,11,reality connection adder,\n"
+        "2.000,2.001,2.006,failed,,reality connection adder,08001 refused\n"
+        "3.000,3.020,3.023,ok,12,reality connection adder,\n")
+    m = measure.summarise([_req(0, 0.0, 0.101, 0.1)], measure.read_meta(tmp_path), None, None)
+    assert m["adder_setup_s"] == pytest.approx(0.002)
+    assert m["adder_failed_attempt_s"] == pytest.approx(0.006)
+    assert m["adder_costs_from"] == "run/run"
+    p = measure.replay_params("hikaricp", {}, m)
+    assert p["setup_s"] == pytest.approx(0.002) and p["failed_attempt_s"] == pytest.approx(0.006)
+    assert "setup_s" not in measure.replay_params("sqlalchemy_queuepool", {}, m)
+    # A run without the log (every run stored before it) takes the re-run's figures.
+    rerun = tmp_path / "rerun"
+    rerun.mkdir()
+    (rerun / "attempts.csv").write_text(
+        "start_s,connected_s,created_s,outcome,backend_pid,thread,error\n"
+        "1.000,1.020,1.0205,ok,11,reality connection adder,\n"
+        "2.000,2.002,2.004,failed,,reality connection adder,08001 refused\n")
+    monkeypatch.setattr(measure, "RERUN_HIKARICP", rerun)
+    (tmp_path / "attempts.csv").unlink()
+    meta = measure.read_meta(tmp_path)
+    assert meta["adder_setup_s"] == pytest.approx(0.0005)
+    assert meta["adder_failed_attempt_s"] == pytest.approx(0.004)
+    assert meta["adder_costs_from"] == "rerun/rerun"

@@ -8,7 +8,9 @@
 // minimumIdle, connectionTimeout, idleTimeout, ...), set through HikariConfig(Properties).
 // Each request does what a servlet does: try (Connection c = ds.getConnection()) { query }.
 // Connections are counted by a wrapping DataSource (each physical connect timed, each
-// physical close counted).
+// physical close counted). The same wrapper logs every connection attempt the pool makes to
+// attempts.csv (start, the driver's connect returning or failing, and HikariCP's own
+// newConnection returning, from its metrics tracker; times from t0, like requests.csv).
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
@@ -45,6 +47,27 @@ public final class HikariLoad {
     static final AtomicInteger connects = new AtomicInteger();
     static final AtomicInteger closes = new AtomicInteger();
     static final ConcurrentLinkedQueue<Double> connectTimes = new ConcurrentLinkedQueue<>();
+    static final ConcurrentLinkedQueue<Attempt> attempts = new ConcurrentLinkedQueue<>();
+    static final ThreadLocal<Attempt> lastAttempt = new ThreadLocal<>();
+
+    /** One physical connection attempt: the driver's connect timed by CountingDataSource, and
+     *  `created` when HikariCP 2.7.9's PoolBase.newConnection returned (its finally block calls
+     *  metricsTracker.recordConnectionCreated after setupConnection, success or failure);
+     *  PoolEntryCreator.call then adds the entry to the bag (connectionBag.add). */
+    static final class Attempt {
+        // System.nanoTime() (0 = not reached): the pool's first connects come before t0 is set,
+        // so the times from t0 are taken when attempts.csv is written (negative before t0).
+        long start, connected, created;
+        String outcome = "ok", error = ""; long pid = -1; String thread;
+    }
+
+    /** HikariCP's metrics hook: the moment newConnection returned, on the creating thread. */
+    static final class CreatedTracker implements com.zaxxer.hikari.metrics.IMetricsTracker {
+        @Override public void recordConnectionCreatedMillis(long ms) {
+            Attempt a = lastAttempt.get();
+            if (a != null && a.created == 0) a.created = System.nanoTime();
+        }
+    }
 
     static double now() { return (System.nanoTime() - t0) / 1e9; }
 
@@ -59,10 +82,28 @@ public final class HikariLoad {
         final String url;
         CountingDataSource(String url) { this.url = url; }
         @Override public Connection getConnection() throws SQLException {
+            Attempt at = new Attempt();
+            at.thread = Thread.currentThread().getName();
+            lastAttempt.set(at);
+            attempts.add(at);
             long s = System.nanoTime();
-            Connection real = DriverManager.getConnection(url);
-            connectTimes.add((System.nanoTime() - s) / 1e9);
+            at.start = s;
+            Connection real;
+            try {
+                real = DriverManager.getConnection(url);
+            } catch (SQLException e) {
+                at.connected = System.nanoTime();
+                at.outcome = "failed";
+                at.error = (e.getSQLState() + " " + e.getMessage()).replaceAll("[,\\r\\n]", " ");
+                throw e;
+            }
+            long done = System.nanoTime();
+            at.connected = done;
+            // The driver's connect alone (unchanged meaning: successful logins only).
+            connectTimes.add((done - s) / 1e9);
             connects.incrementAndGet();
+            try { at.pid = real.unwrap(org.postgresql.PGConnection.class).getBackendPID(); }
+            catch (SQLException ignored) { }
             boolean[] closed = {false};
             return (Connection) Proxy.newProxyInstance(Connection.class.getClassLoader(),
                 new Class<?>[] {Connection.class}, (p, m, a) -> {
@@ -73,6 +114,8 @@ public final class HikariLoad {
         }
         @Override public Connection getConnection(String u, String p) throws SQLException { return getConnection(); }
     }
+
+    static String ts(long nanos) { return nanos == 0 ? "" : t((nanos - t0) / 1e9); }
 
     static String t(double x) { return Double.isNaN(x) ? "" : String.format(Locale.ROOT, "%.6f", x); }
 
@@ -98,6 +141,7 @@ public final class HikariLoad {
         cfg.setDataSource(new CountingDataSource(url));
         cfg.setPoolName("reality");
         cfg.setAutoCommit(true);
+        cfg.setMetricsTrackerFactory((name, stats) -> new CreatedTracker());
         HikariDataSource ds = new HikariDataSource(cfg);
         HikariPoolMXBean mx = ds.getHikariPoolMXBean();
 
@@ -156,6 +200,12 @@ public final class HikariLoad {
                 w.println(r.id + "," + t(r.arrival) + "," + t(r.start) + "," + t(r.acqStart) + "," + t(r.acquired)
                         + "," + t(r.queryDone) + "," + t(r.released) + "," + t(r.ended) + "," + r.outcome + ","
                         + (r.pid < 0 ? "" : Long.toString(r.pid)));
+        }
+        try (PrintWriter w = new PrintWriter(Files.newBufferedWriter(out.resolve("attempts.csv")))) {
+            w.println("start_s,connected_s,created_s,outcome,backend_pid,thread,error");
+            for (Attempt a : attempts)
+                w.println(ts(a.start) + "," + ts(a.connected) + "," + ts(a.created) + "," + a.outcome + ","
+                        + (a.pid < 0 ? "" : Long.toString(a.pid)) + "," + a.thread.replace(',', ' ') + "," + a.error);
         }
         try (PrintWriter w = new PrintWriter(Files.newBufferedWriter(out.resolve("samples.csv")))) {
             w.println("t_s,total,idle,in_use,waiting");

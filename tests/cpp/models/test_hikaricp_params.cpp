@@ -99,6 +99,9 @@ TEST_CASE("HikariCP parameters the library rejects are errors naming the path an
           V{"/pool/version: must be one of 6.0.0, 2.7.9, got \"5.1\""});
     CHECK(problems_of(R"({"kind": "hikaricp", "wakeup_latency_s": -1})") ==
           V{"/pool/wakeup_latency_s: must be >= 0, got -1"});
+    CHECK(problems_of(R"({"kind": "hikaricp", "setup_s": -0.001})") ==
+          V{"/pool/setup_s: must be >= 0, got -0.001"});
+    CHECK(problems_of(R"({"kind": "hikaricp", "failed_attempt_s": "x"})").size() == 1);
     const auto unknown = problems_of(R"({"kind": "hikaricp", "maximumPoolsize": 5})");
     REQUIRE(unknown.size() == 1);
     CHECK(unknown[0].find("/pool/maximumPoolsize: unknown key") == 0);

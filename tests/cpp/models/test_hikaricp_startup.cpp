@@ -274,3 +274,40 @@ TEST_CASE("HikariCP 2.7.9's failed logins back off 250 ms, 1.5 times longer each
         0);
     CHECK(r2.metric("connection_errors") == 11);  // the 12th starts at 39.307 s
 }
+
+TEST_CASE("HikariCP's setup_s delays each added connection and the adder's next login", "[pool][hikaricp]") {
+    // The 2.7.9 adder timeline above with setup_s 10 ms (PoolBase.newConnection's
+    // setupConnection and createPoolEntry run on the adder thread after the driver's connect;
+    // PoolEntryCreator.call adds the entry to the bag after them). The start-up connection
+    // serves the first request at 1.0 s; the adder's logins end at 1.1, 1.21, 1.32, 1.43 and
+    // the connections reach the bag 10 ms later: grants at 1.11, 1.22, 1.33, 1.44 s, waits 0,
+    // 110, 220, 330, 440 ms (400 without the field).
+    const auto r = models::run_replication(
+        scenario(R"({"kind": "burst", "count": 5, "at_s": 1.0})",
+                 R"({"kind": "hikaricp", "minimumIdle": 1, "maximumPoolSize": 5, "version": "2.7.9", "setup_s": 0.01})",
+                 db(0.1, 0), 10.0, 2.0),
+        0);
+    CHECK(r.metric("wait_time_max_ms") == Approx(440).margin(1e-6));
+    CHECK(r.metric("wait_time_avg_ms") == Approx((0 + 110 + 220 + 330 + 440) / 5.0).margin(1e-6));
+    CHECK(r.metric("connections_created") == 5);
+}
+
+TEST_CASE("HikariCP's failed_attempt_s comes before each failure's backoff sleep", "[pool][hikaricp]") {
+    // The 2.7.9 backoff set-up above with failed_attempt_s 100 ms (the driver's failed connect
+    // and newConnection's catch path, before quietlySleep): refusals end at 1.001 s, then the
+    // next login starts at 1.001 + 0.1 + 0.25 = 1.351 s (1.251 without the field) and is
+    // refused at 1.352 s, the third at 1.352 + 0.1 + 0.375 = 1.827 s.
+    auto errors_by = [](double horizon) {
+        return models::run_replication(
+                   scenario(R"({"kind": "burst", "count": 2, "at_s": 1.0})",
+                            R"({"kind": "hikaricp", "minimumIdle": 1, "maximumPoolSize": 2, "version": "2.7.9",
+                                "failed_attempt_s": 0.1})",
+                            db(0.1, 0.001, 1), 100.0, horizon, 0.5),
+                   0)
+            .metric("connection_errors");
+    };
+    CHECK(errors_by(1.34) == 1);
+    CHECK(errors_by(1.36) == 2);
+    CHECK(errors_by(1.82) == 2);
+    CHECK(errors_by(1.84) == 3);
+}
