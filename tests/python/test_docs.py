@@ -50,7 +50,9 @@ def test_every_json_example_is_valid():
     for block in json_blocks():
         for line_group in _objects(block):
             obj = json.loads(line_group)
-            if "kind" in obj and "arrivals" not in obj:  # a distribution
+            if obj.get("kind") == "sequence":  # only database.connect_time takes one
+                dbpoolsim.resolve_scenario({"database": {"connect_time": obj}})
+            elif "kind" in obj and "arrivals" not in obj:  # a distribution
                 dbpoolsim.resolve_scenario({"workload": {"transactions": [{"query_time": obj}]}})
             elif "arrivals" in obj:  # a workload fragment
                 dbpoolsim.resolve_scenario({"workload": obj})
