@@ -8,7 +8,7 @@
 // (com.zaxxer.hikari.aliveBypassWindowMs).
 //
 // Values are stored *after* HikariCP's own validation (HikariConfig setters, which throw, and
-// HikariConfig.validateNumerics, which silently resets); the parser in hikaricp.cpp applies
+// HikariConfig.validateNumerics, which silently resets); the parser in hikaricp_fields.cpp applies
 // both, so the resolved scenario shows what the pool really runs with:
 //   maximumPoolSize       10       setter rejects < 1
 //   minimumIdle           = max    setter rejects < 0; > maximumPoolSize is reset to it
