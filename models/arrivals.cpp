@@ -388,7 +388,7 @@ arrival_process::arrival_process(const arrival_settings& a, sim::random_stream& 
     }
 }
 
-double arrival_process::next() {
+double arrival_process::next_varying() {
     switch (mode_) {
         case mode::constant: return t_ += rng_->exponential(mean_gap_);
         case mode::profile: return next_profile();

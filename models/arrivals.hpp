@@ -130,7 +130,11 @@ public:
     /// give equal times (as its file does). +infinity when no arrival remains: a
     /// non-looping trace is exhausted, or a profile ends with rate 0 and is past its last
     /// positive rate. Once infinity, always infinity.
-    double next();
+    /// The constant rate inline (speed: a call and a switch less per arrival).
+    double next() {
+        if (mode_ == mode::constant) [[likely]] return t_ += rng_->exponential(mean_gap_);
+        return next_varying();
+    }
 
     /// For a trace: the record of the arrival just returned by next() (class index or -1,
     /// duration_s or NaN); nullptr for other kinds, before the first next() and after the
@@ -148,6 +152,7 @@ private:
     };
     enum class mode : std::uint8_t { constant, profile, mmpp, trace };
 
+    double next_varying();
     double next_profile();
     double next_mmpp();
     double next_trace();

@@ -21,6 +21,11 @@
 //   `push_fifo` puts a plain (non-cancellable) event in a lane: an arrival process, whose
 //   next event is always the latest, costs no heap operation at all. `pop` visits only the
 //   lanes ever used, whatever their numbers.
+// - Cached lane fronts (why: speed): each used lane's front entry is copied into `fronts_`,
+//   and a cached front is always live: cancelling or disarming a lane's front moves the front
+//   on at once, past any cancelled entries behind it (a granted waiter's acquire timeout is
+//   usually its lane's front). So `pop` compares the heap top with contiguous cached keys,
+//   with no stale test and no walk into the lanes' buffers.
 // - Deferred pop (why it is fast): popping the heap's top only marks it taken; the next push
 //   puts its entry in the top's place and sifts it down once (a "replace top"), instead of a
 //   sift-down for the pop and a sift-up for the push. Handlers usually schedule an event right
@@ -136,6 +141,7 @@ public:
         }
         z.state = lazy_state::parked;
         ++slot_gen_[h.slot - 1];  // the handle and the entry now look cancelled
+        unfront(h.slot);
         --live_;
         const std::size_t held = heap_.size() - top_taken_;
         if (held > compact_threshold && held > 2 * live_) compact();
@@ -181,7 +187,7 @@ public:
         if (!top || top->time > t || (!inclusive && top->time == t)) return false;
         out = event{top->time, top->seq, top->kind, top->target};
         if (top->slot != 0) release_slot(top->slot);
-        if (from_lane_) ++lanes_[lane_index_].head;
+        if (from_lane_) next_front(front_index_);
         else top_taken_ = true;  // removed at the next push or read (see the header comment)
         --live_;
         return true;
@@ -201,6 +207,7 @@ public:
         top_taken_ = false;
         lanes_.clear();
         used_lanes_.clear();
+        fronts_.clear();
         free_slots_.clear();
         lazy_.clear();
         for (std::uint32_t i = 0; i < slot_gen_.size(); ++i) {
@@ -223,13 +230,17 @@ private:
         std::vector<entry> buf;
         std::size_t head = 0;
         bool used = false;
+        std::uint32_t front = 0;  // this lane's index in fronts_ and used_lanes_
     };
+    /// An empty lane's front (and the heap's, when it is empty): after every real entry.
+    static constexpr entry no_entry{infinity, UINT64_MAX, 0, 0, 0, 0};
     static bool before(const entry& a, const entry& b) noexcept {
         return a.time < b.time || (a.time == b.time && a.seq < b.seq);
     }
     [[gnu::noinline]] void cancel_pending(std::uint32_t slot) noexcept {
         release_slot(slot);
         forget_lazy(slot);
+        unfront(slot);
         --live_;
         const std::size_t held = heap_.size() - top_taken_;
         if (held > compact_threshold && held > 2 * live_) compact();
@@ -281,22 +292,39 @@ private:
         z.entry_time = e.time;
         return revived::moved;
     }
-    /// The next live entry among the heap top and the lane fronts (sets from_lane_/lane_index_).
+    /// The next live entry among the heap top and the lane fronts (sets from_lane_ and
+    /// front_index_). The fronts are cached copies, always live (see next_front), so this is
+    /// one (time, seq) comparison per lane in use: no stale test, no walk into the lane.
     const entry* peek_entry() {
         settle();
         drop_stale();
-        const entry* best = heap_.empty() ? nullptr : &heap_.front();
+        const entry* best = heap_.empty() ? &no_entry : &heap_.front();
         from_lane_ = false;
-        for (const std::uint32_t i : used_lanes_) {
-            fifo& f = lanes_[i];
-            while (f.head < f.buf.size() && stale(f.buf[f.head])) ++f.head;
-            if (f.head < f.buf.size() && (!best || before(f.buf[f.head], *best))) {
-                best = &f.buf[f.head];
+        const entry* const fronts = fronts_.data();
+        for (std::size_t k = 0, n = fronts_.size(); k < n; ++k) {
+            if (before(fronts[k], *best)) {
+                best = &fronts[k];
                 from_lane_ = true;
-                lane_index_ = i;
+                front_index_ = k;
             }
         }
-        return best;
+        return best->seq == UINT64_MAX ? nullptr : best;
+    }
+    /// Lane `k` (in first-use order) lost its front (popped or cancelled): skip the cancelled
+    /// entries behind it and cache the next live one, or no_entry. Why: a pop then compares
+    /// cached keys only, and a lane's stale entries are skipped once, not at every pop.
+    void next_front(std::size_t k) {
+        fifo& f = lanes_[used_lanes_[k]];
+        ++f.head;
+        while (f.head < f.buf.size() && stale(f.buf[f.head])) ++f.head;
+        fronts_[k] = f.head < f.buf.size() ? f.buf[f.head] : no_entry;
+    }
+    /// A timer of `slot` was cancelled or disarmed: if it is a lane's front, move that front
+    /// on (the invariant: a cached front is live). A granted waiter's acquire timeout is
+    /// usually its lane's front, so the lane's buffer does not keep it.
+    void unfront(std::uint32_t slot) noexcept {
+        for (std::size_t k = 0, n = fronts_.size(); k < n; ++k)
+            if (fronts_[k].slot == slot) return next_front(k);
     }
     // Inline: every lane push asks; a lane's first use goes out of line.
     fifo& lane_for(std::uint32_t lane) {
@@ -309,14 +337,17 @@ private:
         fifo& f = lanes_[lane];
         if (!f.used) {
             f.used = true;
+            f.front = static_cast<std::uint32_t>(used_lanes_.size());
             used_lanes_.push_back(lane);
+            fronts_.push_back(no_entry);
         }
         return f;
     }
     void lane_append(fifo& f, const entry& e) {
-        if (f.head == f.buf.size()) {
+        if (f.head == f.buf.size()) {  // an empty lane: e is its new front
             f.buf.clear();
             f.head = 0;
+            fronts_[f.front] = e;
         } else if (f.head > 4096 && f.head * 2 > f.buf.size()) {
             f.buf.erase(f.buf.begin(), f.buf.begin() + static_cast<std::ptrdiff_t>(f.head));
             f.head = 0;
@@ -381,9 +412,10 @@ private:
     std::vector<entry> heap_;
     std::vector<fifo> lanes_;
     std::vector<std::uint32_t> used_lanes_;  // lanes ever pushed to, in first-use order
+    std::vector<entry> fronts_;  // fronts_[k]: the live front of lane used_lanes_[k], or no_entry
     bool from_lane_ = false;
     bool top_taken_ = false;  // the heap's top was popped (deferred; see settle)
-    std::size_t lane_index_ = 0;
+    std::size_t front_index_ = 0;
     std::vector<std::uint32_t> slot_gen_;
     std::vector<std::uint32_t> free_slots_;
     // Re-armable timers, per slot (grown on first use; other slots never read it but on release).

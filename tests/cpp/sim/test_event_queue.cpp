@@ -10,7 +10,9 @@
 //   than event_queue::compact_threshold entries (compaction); timer slots are reused;
 // - FIFO lanes (`push_timer_fifo`) hold timers whose times never decrease within the lane; the
 //   total order of pops is exactly the same as with the heap alone, and a timer earlier than
-//   its lane's last time silently goes to the heap.
+//   its lane's last time silently goes to the heap. A lane's front is cached and always live:
+//   cancelling (or disarming) the front timer drops it, and any cancelled entries behind it,
+//   at once.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -506,6 +508,30 @@ TEST_CASE("Lane timers are cancelled through their handle like heap timers",
     // the slots are shared with heap timers and reused
     auto again = q.push_timer_fifo(2, 4.0, 0, 5);
     CHECK(again.slot <= 4u);
+}
+
+TEST_CASE("Cancelling a lane's front drops it and the cancelled entries behind it at once",
+          "[kernel][event_queue][lanes]") {
+    event_queue q;
+    auto a = q.push_timer_fifo(3, 1.0, 0, 1);
+    auto b = q.push_timer_fifo(3, 2.0, 0, 2);
+    q.push_timer_fifo(3, 3.0, 0, 3);
+    q.push_fifo(7, 2.5, 0, 4);  // a second lane, plain events
+    CHECK(q.cancel(b));         // not the front: stays in the lane's buffer for now
+    CHECK(q.heap_entries() == 4u);
+    CHECK(q.cancel(a));         // the front: dropped with b behind it
+    CHECK(q.heap_entries() == 2u);
+    CHECK(q.next_time() == 2.5);
+    CHECK(drain_targets(q) == std::vector<std::uint32_t>{4, 3});
+
+    SECTION("a disarmed lane front is never handed out") {
+        auto c = q.push_timer_fifo(3, 5.0, 0, 5);
+        q.push_timer_fifo(3, 6.0, 0, 6);
+        q.disarm(c, 5.0);
+        CHECK(q.size() == 1u);
+        CHECK(q.next_time() == 6.0);
+        CHECK(drain_targets(q) == std::vector<std::uint32_t>{6});
+    }
 }
 
 TEST_CASE("A timeout pattern gives the same event sequence with a FIFO lane as with the heap",
