@@ -42,6 +42,7 @@
 //   pop order, the events handed out and `size()` are exactly those of cancel + push_timer.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -215,6 +216,47 @@ public:
             free_slots_.push_back(i + 1);
         }
         live_ = 0;
+    }
+
+    // ---- zero-delay events kept outside the queue (sim/simulation.hpp's schedule_now) ----
+    // Kept apart from the rest (speed, issue 9): simulation holds events scheduled at exactly
+    // now() in a FIFO of its own and hands them out without a heap push and pop when nothing
+    // pending comes first. These three functions are all it needs from the queue.
+
+    /// Take the next sequence number, exactly as a push would, without scheduling anything.
+    std::uint64_t reserve_seq() noexcept { return seq_++; }
+
+    /// Schedule a non-cancellable event with a sequence number taken earlier by reserve_seq.
+    void push_reserved(sim_time t, std::uint64_t seq, std::uint32_t kind, std::uint32_t target) {
+        heap_push(entry{t, seq, kind, target, 0, 0});
+        ++live_;
+    }
+
+    /// False only if no pending event comes before (t, seq) in the pop order. Conservative: it
+    /// may say true for an entry that turns out to be cancelled (or a re-armed timer's entry,
+    /// whose real key is later than the one in the heap). It reads without settling the heap:
+    /// with the top taken (the deferred pop), the smallest remaining entry is one of the
+    /// root's children; a lane's smallest entry is its cached front.
+    bool any_before(sim_time t, std::uint64_t seq) const noexcept {
+        const entry key{t, seq, 0, 0, 0, 0};
+        const std::size_t n = heap_.size();
+        if (!top_taken_) {
+            if (n != 0 && before(heap_[0], key)) return true;
+        } else if (n >= 5) {
+            // Speed: the four children's times first (no entry is before now, so only a tie
+            // at t can come first); the full test only then.
+            const entry* h = heap_.data();
+            const double m = std::min(std::min(h[1].time, h[2].time), std::min(h[3].time, h[4].time));
+            if (!(m > t))
+                for (std::size_t i = 1; i <= 4; ++i)
+                    if (before(h[i], key)) return true;
+        } else {
+            for (std::size_t i = 1; i < n; ++i)
+                if (before(heap_[i], key)) return true;
+        }
+        for (const entry& f : fronts_)  // the lanes' cached fronts (no_entry: an empty lane)
+            if (before(f, key)) return true;
+        return false;
     }
 
 private:

@@ -186,7 +186,10 @@ void world::round_trip(std::uint32_t pool, std::uint32_t conn, double timeout_s)
         return;
     }
     l.last_used = sim_.now();
-    sim_.schedule_after(net_.rtt(), ev_round_trip_done, conn_ref{pool, conn}.target());
+    // Speed: an answer at once (no network delay) skips the event queue (sim/simulation.hpp,
+    // "Zero-delay events"): the same place in the order as schedule_after(0, ...).
+    if (net_.rtt() == 0) sim_.schedule_now(ev_round_trip_done, conn_ref{pool, conn}.target());
+    else sim_.schedule_after(net_.rtt(), ev_round_trip_done, conn_ref{pool, conn}.target());
 }
 
 double world::round_trip_answer_at(std::uint32_t pool, std::uint32_t conn) {
