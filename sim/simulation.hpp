@@ -20,9 +20,9 @@
 // `any_before(now, seq)` (sim/event_queue.hpp; no heap settling). No: the front is handed to
 // the handler directly, no heap push or pop. Yes (a tie at now with an earlier event), or
 // maybe (the queue's answer is conservative): every FIFO entry moves into the queue with its
-// reserved sequence number and the queue orders them. Entries in the FIFO are in increasing sequence order (numbers are taken in order), so
-// checking the front alone is enough, and anything scheduled while they wait gets a larger
-// number. The handled order is therefore exactly that of schedule_at(now(), ...): the test
+// reserved sequence number and the queue orders them. Entries in the FIFO are in increasing
+// sequence order (numbers are taken in order), so checking the front alone is enough, and
+// anything scheduled while they wait gets a larger number. The handled order is therefore exactly that of schedule_at(now(), ...): the test
 // "simulation: schedule_now hands out events in the order of schedule_at" in
 // tests/cpp/sim/test_schedule_now.cpp compares the two on random schedules. Everything else
 // that reads the queue (step, peek, a stop, the start of run_until) moves the FIFO into the

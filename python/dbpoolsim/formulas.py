@@ -82,11 +82,8 @@ def _mean_s(dist: Optional[Mapping[str, Any]], where: str) -> float:
         return alpha * float(dist["scale_s"]) / (alpha - 1)
     if kind == "uniform":
         return (float(dist["low_s"]) + float(dist["high_s"])) / 2
-    if kind == "empirical":
-        xs = dist["samples_s"]
-        return sum(xs) / len(xs)
-    if kind == "sequence":  # the values' mean, as models/distribution.cpp gives it
-        xs = dist["values_s"]
+    if kind in ("empirical", "sequence"):  # a sequence's mean is its values' (models/distribution.cpp)
+        xs = dist["samples_s" if kind == "empirical" else "values_s"]
         return sum(xs) / len(xs)
     if kind == "mixture":
         comps = dist["components"]
