@@ -204,6 +204,10 @@ distribution distribution::mixture(std::vector<std::pair<double, distribution>> 
     return d;
 }
 
+void distribution::sequence_sampled() {
+    throw internal_error("distribution: sample() of a sequence, whose draws are numbered (sample_nth)");
+}
+
 distribution distribution::sequence(std::vector<double> values_s, const distribution* then) {
     if (values_s.empty()) throw error("values_s: must hold at least one value, got none");
     if (values_s.size() > max_empirical_samples)

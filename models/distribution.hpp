@@ -128,13 +128,15 @@ public:
                 return components_[i].second.sample(eng);
             }
             case dist_kind::sequence:
-                // Uncounted: the first value (validation keeps sequences where draws are counted).
-                return samples_[0];
+                // Validation keeps sequences where draws are counted (sample_nth): a sample()
+                // here would be a silently wrong draw, so it is an internal error.
+                sequence_sampled();
         }
         return 0.0;
     }
 
 private:
+    [[noreturn, gnu::cold]] static void sequence_sampled();
     dist_kind kind_ = dist_kind::constant;
     double a_ = 0.0, b_ = 0.0;  // internal parameters (see the factories)
     double mean_ = 0.0, variance_ = 0.0;

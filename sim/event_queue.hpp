@@ -40,6 +40,9 @@
 //   moved to that (time, seq) when it reaches the top (or at a compaction). Nothing is popped in
 //   between: an entry only surfaces at its old time, which is no later than its new one. So the
 //   pop order, the events handed out and `size()` are exactly those of cancel + push_timer.
+//   A lane timer may be re-armed too: its disarmed entry, when its lane's front passes it, is
+//   handled as the heap's top would be (a re-armed one moves into the heap at its new key);
+//   a disarmed lane front is dropped at once (fronts are live), so `rearm` then says false.
 #pragma once
 
 #include <algorithm>
@@ -142,7 +145,12 @@ public:
         }
         z.state = lazy_state::parked;
         ++slot_gen_[h.slot - 1];  // the handle and the entry now look cancelled
-        unfront(h.slot);
+        if (unfront(h.slot)) {
+            // It was a lane's front, which a cached front never stays: its entry is dropped
+            // now, so nothing is left to rearm (rearm says false, a new timer is pushed).
+            release_slot(h.slot);
+            z.state = lazy_state::none;
+        }
         --live_;
         const std::size_t held = heap_.size() - top_taken_;
         if (held > compact_threshold && held > 2 * live_) compact();
@@ -358,15 +366,30 @@ private:
     void next_front(std::size_t k) {
         fifo& f = lanes_[used_lanes_[k]];
         ++f.head;
-        while (f.head < f.buf.size() && stale(f.buf[f.head])) ++f.head;
+        while (f.head < f.buf.size() && stale(f.buf[f.head])) {
+            // A skipped entry of a re-armable timer is handled as the heap's top would be.
+            if (f.buf[f.head].slot <= lazy_.size()) [[unlikely]] revive_lane_entry(f.buf[f.head]);
+            ++f.head;
+        }
         fronts_[k] = f.head < f.buf.size() ? f.buf[f.head] : no_entry;
+    }
+    /// A lane entry that looks cancelled leaves its lane (next_front): a disarmed timer's frees
+    /// its slot; a re-armed timer's moves to its new key, in the heap (its new time may break
+    /// the lane's order; the pop order depends only on (time, seq) either way).
+    [[gnu::noinline]] void revive_lane_entry(entry e) {
+        if (revive(e) == revived::moved) heap_push(e);
     }
     /// A timer of `slot` was cancelled or disarmed: if it is a lane's front, move that front
     /// on (the invariant: a cached front is live). A granted waiter's acquire timeout is
     /// usually its lane's front, so the lane's buffer does not keep it.
-    void unfront(std::uint32_t slot) noexcept {
+    /// Returns true if it was a lane's front.
+    bool unfront(std::uint32_t slot) noexcept {
         for (std::size_t k = 0, n = fronts_.size(); k < n; ++k)
-            if (fronts_[k].slot == slot) return next_front(k);
+            if (fronts_[k].slot == slot) {
+                next_front(k);
+                return true;
+            }
+        return false;
     }
     // Inline: every lane push asks; a lane's first use goes out of line.
     fifo& lane_for(std::uint32_t lane) {

@@ -193,6 +193,7 @@ private:
     std::optional<arrival_process> arrival_proc_;  // poisson (with a profile), mmpp, trace
     static constexpr std::uint32_t deadline_lane = 1000;  // FIFO timer lane (pools use 0..255)
     static constexpr std::uint32_t arrival_lane = 1001;   // FIFO lane of the open arrival process
+    static constexpr std::uint32_t now_lane = 1002;       // FIFO lane of pool timers due at once
 
     world_metrics m_;  // declared before pools_, which record into it
     request_table reqs_;

@@ -95,6 +95,8 @@ TEST_CASE("sequence: draws by number, JSON round trip, and clear errors", "[dist
     CHECK(cyc.sample_nth(0, rs.engine()) == 0.3);
     CHECK(cyc.sample_nth(2, rs.engine()) == 0.2);
     CHECK(cyc.sample_nth(4, rs.engine()) == 0.1);
+    // An uncounted draw would silently give the first value: it is an internal error instead.
+    CHECK_THROWS_AS(cyc.sample(rs.engine()), dbpoolsim::internal_error);
     CHECK(cyc.mean() == Approx(0.2));
     CHECK(cyc.describe() == "sequence(3 values in order, then again)");
     const auto c = distribution::constant(0.5);
