@@ -22,7 +22,7 @@
 //   next event is always the latest, costs no heap operation at all. `pop` visits only the
 //   lanes ever used, whatever their numbers.
 // - Cached lane fronts (why: speed): each used lane's front entry is copied into `fronts_`,
-//   and a cached front is always live: cancelling or disarming a lane's front moves the front
+//   and a cached front is always live: cancelling a lane's front moves the front
 //   on at once, past any cancelled entries behind it (a granted waiter's acquire timeout is
 //   usually its lane's front). So `pop` compares the heap top with contiguous cached keys,
 //   with no stale test and no walk into the lanes' buffers.
@@ -40,9 +40,9 @@
 //   moved to that (time, seq) when it reaches the top (or at a compaction). Nothing is popped in
 //   between: an entry only surfaces at its old time, which is no later than its new one. So the
 //   pop order, the events handed out and `size()` are exactly those of cancel + push_timer.
-//   A lane timer may be re-armed too: its disarmed entry, when its lane's front passes it, is
-//   handled as the heap's top would be (a re-armed one moves into the heap at its new key);
-//   a disarmed lane front is dropped at once (fronts are live), so `rearm` then says false.
+//   Only a timer from `push_rearmable` (a `rearmable_handle`, always in the heap) can be
+//   disarmed: a lane skips its cancelled entries without looking at them, so a lane timer
+//   re-armed this way would never fire. The type says so at compile time, at no cost.
 #pragma once
 
 #include <algorithm>
@@ -60,6 +60,9 @@ struct timer_handle {
     std::uint32_t generation = 0;
     bool empty() const noexcept { return slot == 0; }
 };
+
+/// A timer that can be disarmed and re-armed (push_rearmable; always a heap timer).
+struct rearmable_handle : timer_handle {};
 
 /// One event as handed to the model.
 struct event {
@@ -94,6 +97,11 @@ public:
         heap_push(entry{t, seq_++, kind, target, slot, gen});
         ++live_;
         return timer_handle{slot, gen};
+    }
+
+    /// Like push_timer, for a timer that may be disarmed and re-armed (see the header comment).
+    rearmable_handle push_rearmable(sim_time t, std::uint32_t kind, std::uint32_t target) {
+        return rearmable_handle{push_timer(t, kind, target)};
     }
 
     /// Like push_timer, into FIFO lane `lane` (see the header comment).
@@ -136,7 +144,7 @@ public:
     /// Cancel a re-armable timer (see the header comment) due at `due` (the time it was last
     /// armed for): like cancel, but its heap entry stays for a later `rearm` of the same handle,
     /// which is kept for it; `pending(h)` becomes false.
-    void disarm(const timer_handle& h, sim_time due) noexcept {
+    void disarm(const rearmable_handle& h, sim_time due) noexcept {
         if (h.slot == 0 || slot_gen_[h.slot - 1] != h.generation) return;
         lazy_slot& z = lazy_for(h.slot);
         if (z.state == lazy_state::none) {  // the heap entry is the handle's own: its key is `due`
@@ -145,13 +153,7 @@ public:
         }
         z.state = lazy_state::parked;
         ++slot_gen_[h.slot - 1];  // the handle and the entry now look cancelled
-        if (unfront(h.slot)) {
-            // It was a lane's front, which a cached front never stays: its entry is dropped
-            // now, so nothing is left to rearm (rearm says false, a new timer is pushed).
-            release_slot(h.slot);
-            z.state = lazy_state::none;
-        }
-        --live_;
+        --live_;  // (never a lane's front: a re-armable timer is a heap timer)
         const std::size_t held = heap_.size() - top_taken_;
         if (held > compact_threshold && held > 2 * live_) compact();
     }
@@ -160,7 +162,7 @@ public:
     /// push_timer(t, ...) (it takes the next sequence number now), reusing its heap entry. Updates
     /// `h` and returns true; false (h unchanged) if the entry is gone or later than t: then the
     /// caller schedules a new timer.
-    bool rearm(timer_handle& h, sim_time t) noexcept {
+    bool rearm(rearmable_handle& h, sim_time t) noexcept {
         if (h.slot == 0 || h.slot > lazy_.size()) return false;
         lazy_slot& z = lazy_[h.slot - 1];
         const std::uint32_t gen = slot_gen_[h.slot - 1];
@@ -366,30 +368,15 @@ private:
     void next_front(std::size_t k) {
         fifo& f = lanes_[used_lanes_[k]];
         ++f.head;
-        while (f.head < f.buf.size() && stale(f.buf[f.head])) {
-            // A skipped entry of a re-armable timer is handled as the heap's top would be.
-            if (f.buf[f.head].slot <= lazy_.size()) [[unlikely]] revive_lane_entry(f.buf[f.head]);
-            ++f.head;
-        }
+        while (f.head < f.buf.size() && stale(f.buf[f.head])) ++f.head;
         fronts_[k] = f.head < f.buf.size() ? f.buf[f.head] : no_entry;
     }
-    /// A lane entry that looks cancelled leaves its lane (next_front): a disarmed timer's frees
-    /// its slot; a re-armed timer's moves to its new key, in the heap (its new time may break
-    /// the lane's order; the pop order depends only on (time, seq) either way).
-    [[gnu::noinline]] void revive_lane_entry(entry e) {
-        if (revive(e) == revived::moved) heap_push(e);
-    }
-    /// A timer of `slot` was cancelled or disarmed: if it is a lane's front, move that front
+    /// A timer of `slot` was cancelled: if it is a lane's front, move that front
     /// on (the invariant: a cached front is live). A granted waiter's acquire timeout is
     /// usually its lane's front, so the lane's buffer does not keep it.
-    /// Returns true if it was a lane's front.
-    bool unfront(std::uint32_t slot) noexcept {
+    void unfront(std::uint32_t slot) noexcept {
         for (std::size_t k = 0, n = fronts_.size(); k < n; ++k)
-            if (fronts_[k].slot == slot) {
-                next_front(k);
-                return true;
-            }
-        return false;
+            if (fronts_[k].slot == slot) return next_front(k);
     }
     // Inline: every lane push asks; a lane's first use goes out of line.
     fifo& lane_for(std::uint32_t lane) {

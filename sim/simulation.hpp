@@ -78,10 +78,15 @@ public:
         queue_.push_fifo(lane, t, kind, target);
     }
     bool cancel(timer_handle& h) noexcept { return queue_.cancel(h); }
-    /// Re-armable timers (sim/event_queue.hpp): cancel, keeping the heap entry for `rearm`...
-    void disarm(const timer_handle& h, sim_time due) noexcept { queue_.disarm(h, due); }
+    /// A re-armable timer (sim/event_queue.hpp): a heap timer that `disarm` cancels, keeping
+    /// its heap entry for `rearm`...
+    rearmable_handle rearmable_timer_at(sim_time t, std::uint32_t kind, std::uint32_t target) {
+        check_time(t);
+        return queue_.push_rearmable(t, kind, target);
+    }
+    void disarm(const rearmable_handle& h, sim_time due) noexcept { queue_.disarm(h, due); }
     /// ...and arm again at t (same kind and target); false: schedule a new timer instead.
-    bool rearm(timer_handle& h, sim_time t) {
+    bool rearm(rearmable_handle& h, sim_time t) {
         check_time(t);
         return queue_.rearm(h, t);
     }

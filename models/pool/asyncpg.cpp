@@ -205,7 +205,7 @@ private:
     struct holder {
         std::uint32_t conn = npos32;  // PoolConnectionHolder._con (npos32 = None)
         std::uint64_t queries = 0;    // _con._protocol.queries_count
-        sim::timer_handle inactive;   // the inactivity timer (re-armable: see arm_inactive)
+        sim::rearmable_handle inactive;  // the inactivity timer (see arm_inactive)
         double inactive_due = 0;      // the time it was last armed for
     };
     struct acquirer {
@@ -312,7 +312,7 @@ private:
         holder& H = holders_[h];
         H.inactive_due = now() + inactive_;
         if (!sim_.rearm(H.inactive, H.inactive_due))
-            H.inactive = host_.pool_timer(index_, H.inactive_due, timer_inactive, h);
+            H.inactive = host_.pool_rearmable_timer(index_, H.inactive_due, timer_inactive, h);
     }
 
     void disarm_inactive(std::uint32_t h) { sim_.disarm(holders_[h].inactive, holders_[h].inactive_due); }

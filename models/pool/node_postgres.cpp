@@ -85,7 +85,7 @@ public:
         // checkout (a stale 10 s heap entry each). The same instants and order.
         if (idle_ > 0 && clients_ > min_) {
             e.idle_due = now() + idle_;
-            if (!sim_.rearm(k.timer, e.idle_due)) k.timer = host_.pool_timer(index_, e.idle_due, timer_idle, c);
+            if (!sim_.rearm(e.idle_timer, e.idle_due)) e.idle_timer = host_.pool_rearmable_timer(index_, e.idle_due, timer_idle, c);
         }
         k.last_returned_at = now();
         push_idle_back(c);
@@ -186,7 +186,8 @@ private:
         bool pulse_after_end = false;
         close_reason why = close_reason::idle;
         sim::timer_handle life_timer;
-        double idle_due = 0;          // the time the idle timer (connection::timer) was armed for
+        sim::rearmable_handle idle_timer;  // idleTimeoutMillis's timer (re-armable: see release)
+        double idle_due = 0;          // the time it was armed for
     };
 
     request& rq(std::uint32_t id) {
@@ -242,7 +243,7 @@ private:
         if (n_.idle > 0) {
             const std::uint32_t req = pop_waiter();  // its timer is cleared by queueCallback
             const std::uint32_t c = idle_back();     // _idle.pop(): the most recently released
-            sim_.disarm(conn(c).timer, ex(c).idle_due);  // clearTimeout(idleItem.timeoutId)
+            sim_.disarm(ex(c).idle_timer, ex(c).idle_due);  // clearTimeout(idleItem.timeoutId)
             rq(req) = request{};
             grant(req, c);
             return;
@@ -255,7 +256,7 @@ private:
     void remove(std::uint32_t c, close_reason why, bool pulse_after = true) {
         connection& k = conn(c);
         ext& e = ex(c);
-        sim_.cancel(k.timer);
+        sim_.cancel(e.idle_timer);
         sim_.cancel(e.life_timer);
         --clients_;
         if (k.broken) {  // a destroyed socket ends at once
@@ -269,7 +270,7 @@ private:
     }
 
     void on_idle_timeout(std::uint32_t c) {
-        conn(c).timer = {};
+        ex(c).idle_timer = {};
         if (clients_ > min_) remove(c, close_reason::idle);  // re-checked when the timer fires
     }
 
@@ -281,7 +282,7 @@ private:
         e.expired = true;
         if (conn(c).state != conn_state::idle) return;
         unlink_idle(c, conn_state::in_use);
-        sim_.cancel(conn(c).timer);
+        sim_.cancel(ex(c).idle_timer);
         remove(c, close_reason::lifetime);
     }
 

@@ -112,6 +112,10 @@ public:
     /// Schedule pool timer `kind` (< 32) with argument `arg` (< 2^24).
     virtual sim::timer_handle pool_timer(std::uint32_t pool, double at, std::uint32_t kind,
                                          std::uint32_t arg) = 0;
+    /// The same, for a timer the policy disarms and re-arms (sim/event_queue.hpp, "Re-armable
+    /// timers"; kind != 0: the acquire timeout's lane timers cannot be re-armed).
+    virtual sim::rearmable_handle pool_rearmable_timer(std::uint32_t pool, double at, std::uint32_t kind,
+                                                       std::uint32_t arg) = 0;
 };
 
 /// The hooks a pool policy implements. All calls happen inside the event loop.

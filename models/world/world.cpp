@@ -225,11 +225,12 @@ sim::timer_handle world::pool_timer(std::uint32_t pool, double at, std::uint32_t
     // Kind 0 is the acquire timeout (pool_base): a constant delay per pool, so its times
     // never decrease and a FIFO lane per pool holds them (see sim/event_queue.hpp).
     if (kind == 0) return sim_.fifo_timer_at(pool, at, ev_pool_timer, conn_ref{pool, arg}.target());
-    // A timer due now (asyncpg's wake-ups and maintenance, node-postgres's pulse, HikariCP's
-    // fill after a close: asyncio's call_soon and its kin): the clock never goes back, so
-    // one lane holds them all in order, with no heap push or pop (speed, issue 9).
-    if (at == sim_.now()) return sim_.fifo_timer_at(now_lane, at, ev_pool_timer + kind, conn_ref{pool, arg}.target());
     return sim_.timer_at(at, ev_pool_timer + kind, conn_ref{pool, arg}.target());
+}
+
+sim::rearmable_handle world::pool_rearmable_timer(std::uint32_t pool, double at, std::uint32_t kind, std::uint32_t arg) {
+    DBPOOLSIM_ASSERT(kind > 0 && kind < 32 && arg < (1u << 24), "re-armable pool timer kind/arg out of range");
+    return sim_.rearmable_timer_at(at, ev_pool_timer + kind, conn_ref{pool, arg}.target());
 }
 
 // ---- connections' far ends ------------------------------------------------------------------

@@ -93,6 +93,7 @@ public:
     double round_trip_answer_at(std::uint32_t pool, std::uint32_t conn) override;
     void close_connection(std::uint32_t pool, std::uint32_t conn) override;
     sim::timer_handle pool_timer(std::uint32_t pool, double at, std::uint32_t kind, std::uint32_t arg) override;
+    sim::rearmable_handle pool_rearmable_timer(std::uint32_t pool, double at, std::uint32_t kind, std::uint32_t arg) override;
 
 private:
     void handle(const sim::event& e);
@@ -193,7 +194,6 @@ private:
     std::optional<arrival_process> arrival_proc_;  // poisson (with a profile), mmpp, trace
     static constexpr std::uint32_t deadline_lane = 1000;  // FIFO timer lane (pools use 0..255)
     static constexpr std::uint32_t arrival_lane = 1001;   // FIFO lane of the open arrival process
-    static constexpr std::uint32_t now_lane = 1002;       // FIFO lane of pool timers due at once
 
     world_metrics m_;  // declared before pools_, which record into it
     request_table reqs_;

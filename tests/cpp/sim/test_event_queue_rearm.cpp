@@ -6,8 +6,9 @@
 //   `size` and `pending` are exactly those of `cancel` + a new `push_timer` at that moment;
 // - `rearm` returns false (and the caller pushes a new timer) when the entry is gone (popped
 //   as a disarmed entry, compacted, or the timer fired) or is later than the new time;
-// - re-arming a timer at every use keeps one heap entry per timer: no stale entries pile up.
-// - the same holds for a timer in a FIFO lane (its entry leaves the lane for the heap).
+// - re-arming a timer at every use keeps one heap entry per timer: no stale entries pile up;
+// - only a timer from push_rearmable (a heap timer) can be disarmed: a lane timer's handle
+//   does not compile (a lane skips its cancelled entries, so a re-armed one would never fire).
 #include <catch2/catch.hpp>
 
 #include <cstdint>
@@ -19,9 +20,17 @@
 
 using dbpoolsim::sim::event;
 using dbpoolsim::sim::event_queue;
+using dbpoolsim::sim::rearmable_handle;
 using dbpoolsim::sim::timer_handle;
 
 namespace {
+template <class Handle>
+concept disarmable = requires(event_queue& q, Handle& h) {
+    q.disarm(h, 0.0);
+    q.rearm(h, 0.0);
+};
+static_assert(disarmable<rearmable_handle>);
+static_assert(!disarmable<timer_handle>, "a plain (heap or lane) timer cannot be disarmed");
 using logged = std::tuple<double, std::uint64_t, std::uint32_t, std::uint32_t>;
 logged as_tuple(const event& e) { return {e.time, e.seq, e.kind, e.target}; }
 }  // namespace
@@ -29,7 +38,7 @@ logged as_tuple(const event& e) { return {e.time, e.seq, e.kind, e.target}; }
 TEST_CASE("A disarmed timer does not fire; re-armed, it fires at its new time in its new order",
           "[kernel][event_queue][rearm]") {
     event_queue q;
-    timer_handle h = q.push_timer(10.0, 1, 7);
+    rearmable_handle h = q.push_rearmable(10.0, 1, 7);
     q.push(5.0, 0, 1);
     q.disarm(h, 10.0);
     CHECK_FALSE(q.pending(h));
@@ -54,7 +63,7 @@ TEST_CASE("A disarmed timer does not fire; re-armed, it fires at its new time in
 TEST_CASE("rearm refuses an earlier time and a disarmed entry that already surfaced",
           "[kernel][event_queue][rearm]") {
     event_queue q;
-    timer_handle h = q.push_timer(10.0, 1, 7);
+    rearmable_handle h = q.push_rearmable(10.0, 1, 7);
     q.disarm(h, 10.0);
     CHECK_FALSE(q.rearm(h, 9.0));      // its entry (10.0) would come out too late
     q.push(11.0, 0, 1);
@@ -73,7 +82,7 @@ TEST_CASE("Timers re-armed at every use keep one heap entry each", "[kernel][eve
     // 100 connections used about every second; each use disarms the connection's 300 s timer
     // and re-arms it after. The heap holds the 100 timers and the 100 next uses, nothing more.
     event_queue q;
-    std::vector<timer_handle> idle(100);
+    std::vector<rearmable_handle> idle(100);
     std::vector<double> due(100);
     for (std::uint32_t c = 0; c < 100; ++c) q.push(0.01 * c, 0, c);
     std::mt19937_64 rng(7);
@@ -84,7 +93,7 @@ TEST_CASE("Timers re-armed at every use keep one heap entry each", "[kernel][eve
         const std::uint32_t c = e.target;
         q.disarm(idle[c], due[c]);  // nothing when idle[c] is empty
         due[c] = e.time + 300;
-        if (!q.rearm(idle[c], due[c])) idle[c] = q.push_timer(due[c], 1, c);
+        if (!q.rearm(idle[c], due[c])) idle[c] = q.push_rearmable(due[c], 1, c);
         q.push(e.time + 0.5 + static_cast<double>(rng() % 1000) / 1000.0, 0, c);
         peak = std::max(peak, q.heap_entries());
     }
@@ -92,10 +101,7 @@ TEST_CASE("Timers re-armed at every use keep one heap entry each", "[kernel][eve
     CHECK(peak <= 201u);
 }
 
-namespace {
-/// The randomized comparison below; with `lanes`, the re-armable timers go to a FIFO lane
-/// (those earlier than the lane's last time go to the heap, as push_timer_fifo does).
-void random_rearm_against_cancel(bool lanes) {
+TEST_CASE("Random disarm / rearm agree with cancel / push_timer", "[kernel][event_queue][rearm]") {
     // Two queues get the same operations on 50 objects, each with a timer that is armed at a
     // random delay (sometimes shorter than before: rearm refuses, a new timer is pushed),
     // disarmed, cancelled for good, or left to fire; plus plain events and other timers
@@ -105,7 +111,8 @@ void random_rearm_against_cancel(bool lanes) {
     auto below = [&](std::uint64_t n) { return rng() % n; };
     event_queue ref, lazy;
     struct obj {
-        timer_handle r, z;
+        timer_handle r;
+        rearmable_handle z;
         double due = 0;
     };
     std::vector<obj> objs(50);
@@ -122,7 +129,7 @@ void random_rearm_against_cancel(bool lanes) {
             o.due = now + static_cast<double>(below(40)) * 0.5;
             o.r = ref.push_timer(o.due, 1, target);
             if (lazy.rearm(o.z, o.due)) ++reused;
-            else o.z = lanes ? lazy.push_timer_fifo(5, o.due, 1, target) : lazy.push_timer(o.due, 1, target);
+            else o.z = lazy.push_rearmable(o.due, 1, target);
         } else if (r < 40) {  // disarm
             ref.cancel(o.r);
             lazy.disarm(o.z, o.due);
@@ -162,37 +169,4 @@ void random_rearm_against_cancel(bool lanes) {
     CHECK(mismatches == 0u);
     CHECK(reused > 10'000u);
     CHECK(fired > 1'000u);
-}
-}  // namespace
-
-TEST_CASE("Random disarm / rearm agree with cancel / push_timer", "[kernel][event_queue][rearm]") {
-    SECTION("heap timers") { random_rearm_against_cancel(false); }
-    // A lane's disarmed entry left its lane without a trace once: rearm said true and the
-    // timer never fired.
-    SECTION("lane timers") { random_rearm_against_cancel(true); }
-}
-
-TEST_CASE("A lane timer disarmed and re-armed fires at its new time; a disarmed lane front cannot be re-armed",
-          "[kernel][event_queue][rearm][lanes]") {
-    event_queue q;
-    auto a = q.push_timer_fifo(2, 1.0, 1, 1);
-    auto b = q.push_timer_fifo(2, 5.0, 1, 2);  // behind a: stays in the lane's buffer
-    q.disarm(b, 5.0);
-    CHECK_FALSE(q.pending(b));
-    REQUIRE(q.rearm(b, 7.0));                 // its entry (5.0) is not later than 7.0
-    CHECK(q.pending(b));
-    q.push(6.0, 0, 3);
-    CHECK(q.size() == 3u);
-    event e{};
-    std::vector<std::pair<double, std::uint32_t>> got;
-    while (q.pop(e)) got.emplace_back(e.time, e.target);
-    CHECK(got == std::vector<std::pair<double, std::uint32_t>>{{1.0, 1}, {6.0, 3}, {7.0, 2}});
-    CHECK_FALSE(q.rearm(b, 9.0));             // fired
-
-    // a disarmed front is dropped at once (a cached front is always live): nothing to rearm
-    auto c = q.push_timer_fifo(2, 10.0, 1, 4);
-    q.disarm(c, 10.0);
-    CHECK_FALSE(q.rearm(c, 11.0));
-    CHECK(q.empty());
-    (void)a;
 }

@@ -16,6 +16,7 @@ using dbpoolsim::sim::event;
 using dbpoolsim::sim::infinity;
 using dbpoolsim::sim::random_stream;
 using dbpoolsim::sim::simulation;
+using dbpoolsim::sim::rearmable_handle;
 using dbpoolsim::sim::timer_handle;
 
 namespace {
@@ -32,7 +33,7 @@ struct random_model {
     bool fast;
     random_stream rng;
     std::vector<handled> log;
-    std::vector<timer_handle> timers;
+    std::vector<rearmable_handle> timers;
     std::vector<double> due;  // per timer: the time it was armed for (disarm/rearm)
     std::uint32_t next_target = 0;
 
@@ -54,7 +55,7 @@ struct random_model {
                 case 2: sim.schedule_after(grid_delay(), 2, t); break;  // zero delay too, via the heap
                 case 3: {
                     const double at = sim.now() + grid_delay();
-                    timers.push_back(sim.timer_at(at, 3, t));
+                    timers.push_back(sim.rearmable_timer_at(at, 3, t));
                     due.push_back(at);
                     break;
                 }
@@ -70,7 +71,7 @@ struct random_model {
                         if (sim.pending(timers[k])) {
                             sim.disarm(timers[k], due[k]);
                             const double at = due[k] + grid_delay();
-                            if (!sim.rearm(timers[k], at)) timers[k] = sim.timer_at(at, 8, t);
+                            if (!sim.rearm(timers[k], at)) timers[k] = sim.rearmable_timer_at(at, 8, t);
                             due[k] = at;
                         }
                     }
