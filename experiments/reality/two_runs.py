@@ -12,7 +12,9 @@ measured figures, run 2's relative difference from run 1, each run's replay erro
 replays' difference (each replay is fed its own run's measured holds, connects and order, so
 they differ too). The summary counts, per figure, the cells where the two measurements differ
 by more than the replay's criterion (report.agrees: 10 % of run 1's figure or the floor) and by
-more than 10 % without the floor; and the cells where each replay agrees with its own run.
+more than 10 % without the floor; the cells where each replay agrees with its own run; and
+the cells where run 1's replay agrees with run 2's measurement (a replay as good as its inputs,
+judged against another run of the same trace).
 """
 
 from __future__ import annotations
@@ -65,6 +67,8 @@ def compare(run1: Path, run2: Path) -> list[dict]:
             "replay_agrees_2": bool(agrees(metric, b["measured"], b["replay"])),
             "replay_diff": rel(b["replay"], a["replay"]),
             "replays_differ": not agrees(metric, a["replay"], b["replay"]),
+            # Run 1's replay judged against run 2's measurement of the same trace.
+            "replay_1_agrees_2": bool(agrees(metric, b["measured"], a["replay"])),
         })
     return rows
 
@@ -75,9 +79,10 @@ def pct(x: float) -> str:
 
 def summary(rows: list[dict]) -> list[str]:
     lines = ["| figure | cells | measured run 2 vs run 1: beyond 10 % or the floor | beyond 10 % | "
-             "replays 2 vs 1: beyond 10 % or the floor | replay agrees with run 1 / run 2 / both |",
-             "|---|---|---|---|---|---|"]
-    total = [0] * 7
+             "replays 2 vs 1: beyond 10 % or the floor | replay agrees with run 1 / run 2 / both | "
+             "run 1's replay agrees with run 2 |",
+             "|---|---|---|---|---|---|---|"]
+    total = [0] * 8
     for metric in HEADLINE:
         sel = [r for r in rows if r["metric"] == metric]
         if not sel:
@@ -85,12 +90,13 @@ def summary(rows: list[dict]) -> list[str]:
         n = [len(sel), sum(r["measured_differ"] for r in sel), sum(r["measured_differ_10pct"] for r in sel),
              sum(r["replays_differ"] for r in sel), sum(r["replay_agrees_1"] for r in sel),
              sum(r["replay_agrees_2"] for r in sel),
-             sum(r["replay_agrees_1"] and r["replay_agrees_2"] for r in sel)]
+             sum(r["replay_agrees_1"] and r["replay_agrees_2"] for r in sel),
+             sum(r["replay_1_agrees_2"] for r in sel)]
         total = [t + x for t, x in zip(total, n)]
         lines.append(f"| {LABEL[metric]} (10 % or {FLOOR[metric]:g}) | {n[0]} | {n[1]} | {n[2]} | {n[3]} | "
-                     f"{n[4]} / {n[5]} / {n[6]} |")
+                     f"{n[4]} / {n[5]} / {n[6]} | {n[7]} |")
     lines.append(f"| all | {total[0]} | {total[1]} | {total[2]} | {total[3]} | "
-                 f"{total[4]} / {total[5]} / {total[6]} |")
+                 f"{total[4]} / {total[5]} / {total[6]} | {total[7]} |")
     return lines
 
 

@@ -73,7 +73,7 @@ def test_relative_difference_edge_cases():
 def test_the_script_prints_the_summary_and_rejects_a_missing_run(capsys, tmp_path, rows):
     assert two_runs.main([str(STORED), str(QUIET)]) == 0
     out = capsys.readouterr().out
-    assert "| all | 182 | 28 | 44 | 31 | 178 / 176 / 173 |" in out
+    assert "| all | 182 | 28 | 44 | 31 | 178 / 176 / 173 | 156 |" in out
     assert two_runs.main([str(STORED), str(tmp_path)]) == 2
     assert f"no results.csv in {tmp_path}" in capsys.readouterr().err
 
