@@ -47,6 +47,8 @@ def test_the_run_to_run_summary_quoted_in_the_readme(rows):
     assert _count(rows, "connections_opened_library", "measured_differ") == 2
     assert _count(rows, "time_to_recover_s", "measured_differ") == 0
     assert sum(r["measured_differ"] for r in rows) == 28
+    # Run 1's replay judged against run 2's measurement of the same trace.
+    assert sum(r["replay_1_agrees_2"] for r in rows) == 156
     # Each replay against its own run: the agreement tables of both results.md.
     assert _count(rows, "wait_time_avg_ms", "replay_agrees_1") == 44
     assert _count(rows, "wait_time_avg_ms", "replay_agrees_2") == 42
