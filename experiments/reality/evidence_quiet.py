@@ -10,6 +10,8 @@ quiet machine"), from the stored runs in results/runs and results/quiet/runs (no
   whose query failed, when their pg_sleep would have ended and when they failed, and the replay
   with the restart starting at measure.lost_by (the replay's rule) and at the earliest of those
   would-be ends;
+- psycopg_restart: the quiet run's psycopg_pool after the restart: when each new connection was
+  first served, the waits summed around the restart, the outcomes that differ, the up time;
 - episodes: Go's `restart` in the quiet run: per second of acquire start, the measured and
   replayed waits summed and the waits over 20 ms counted (where the p95's cliff is).
 """
@@ -101,6 +103,34 @@ def restart_start() -> dict:
     return out
 
 
+def psycopg_restart() -> dict:
+    """The quiet run's psycopg_pool after the restart: the first request served on each
+    connection opened after it, the waits summed over -0.3 to +2.5 s measured and replayed,
+    the requests whose outcomes differ, and the replay against the up time."""
+    rows, m = load("restart", "psycopg_pool", RUNS["quiet run"])
+    at = m["restart"]["at_s"]
+    before = {r["backend_pid"] for r in rows if r["outcome"] == "ok" and r["acquired_s"] < at}
+    first: dict[str, float] = {}
+    for r in sorted((r for r in rows if r["outcome"] == "ok" and r["acquired_s"] > at), key=lambda r: r["acquired_s"]):
+        if r["backend_pid"] not in before:
+            first.setdefault(r["backend_pid"], r["acquired_s"] - at)
+    sums, differ = [0.0, 0.0], []
+    for a, b in replayed("restart", "psycopg_pool", rows, m):
+        if -0.3 < a["acquire_start_s"] - at < 2.5:
+            if a["outcome"] == "ok":
+                sums[0] += a["acquired_s"] - a["acquire_start_s"]
+            sums[1] += b["wait_s"]
+            if (a["outcome"] == "ok") != (b["outcome"] == "completed"):
+                differ.append(f"{a['acquire_start_s'] - at:+.3f} s {a['outcome']} / {b['outcome']}")
+    ups = [replay_waits("restart", "psycopg_pool", rows, {**m, "restart_up_by_s": u})[0] for u in (0.25, 0.3, 0.35, 0.4)]
+    print(f"psycopg_pool, restart, quiet run: new connections first served at (s after the stop) "
+          f"{', '.join(f'{t:.3f}' for t in sorted(first.values()))}; requests from -0.3 to +2.5 s waited "
+          f"{sums[0]:.2f} s measured, {sums[1]:.2f} s replayed; outcomes differ: {'; '.join(differ)}; "
+          f"replayed mean wait with PostgreSQL up at 0.25 / 0.30 / 0.35 / 0.40 s: "
+          + " / ".join(f"{u:.2f}" for u in ups) + " ms")
+    return {"first": sorted(first.values()), "sums": sums, "ups": ups}
+
+
 def episodes() -> None:
     rows, m = load("restart", "go_database_sql", RUNS["quiet run"])
     print(f"Go, restart, quiet run (measured p95 {m['wait_time_p95_ms']:.1f} ms): per second of acquire start "
@@ -125,4 +155,5 @@ def episodes() -> None:
 if __name__ == "__main__":
     handoffs()
     restart_start()
+    psycopg_restart()
     episodes()

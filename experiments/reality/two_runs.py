@@ -14,7 +14,8 @@ they differ too). The summary counts, per figure, the cells where the two measur
 by more than the replay's criterion (report.agrees: 10 % of run 1's figure or the floor) and by
 more than 10 % without the floor; the cells where each replay agrees with its own run; and
 the cells where run 1's replay agrees with run 2's measurement (a replay as good as its inputs,
-judged against another run of the same trace).
+judged against another run of the same trace). Last, the runs' conditions: the load average,
+dispatch lag, hold overhead beyond `pg_sleep` and mean login of each, as medians over the runs.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from __future__ import annotations
 import argparse
 import csv
 import math
+import statistics
 import sys
 from pathlib import Path
 
@@ -71,6 +73,29 @@ def compare(run1: Path, run2: Path) -> list[dict]:
             "replay_1_agrees_2": bool(agrees(metric, b["measured"], a["replay"])),
         })
     return rows
+
+
+NOISE = {"noise_loadavg_1m_end": "load average at the run's end", "noise_dispatch_lag_p99_ms":
+         "dispatch lag p99 (ms)", "overhead_ms": "hold beyond pg_sleep (ms)",
+         "connect_time_mean_ms": "mean login (ms)"}
+
+
+def noise(results: Path) -> dict[str, list[float]]:
+    """Per NOISE metric, its measured value in each run of results.csv."""
+    out: dict[str, list[float]] = {k: [] for k in NOISE}
+    with open(results / "results.csv", newline="") as f:
+        for r in csv.DictReader(f):
+            if r["metric"] in NOISE and r["measured"] not in ("", "nan"):
+                out[r["metric"]].append(float(r["measured"]))
+    return out
+
+
+def noise_lines(run1: Path, run2: Path) -> list[str]:
+    a, b = noise(run1), noise(run2)
+    med = (lambda xs: statistics.median(xs) if xs else math.nan)
+    return [f"- {label}: median {med(a[k]):.3g} ({min(a[k], default=math.nan):.3g} to "
+            f"{max(a[k], default=math.nan):.3g}) / {med(b[k]):.3g} ({min(b[k], default=math.nan):.3g} to "
+            f"{max(b[k], default=math.nan):.3g})" for k, label in NOISE.items()]
 
 
 def pct(x: float) -> str:
@@ -135,6 +160,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     print(f"run 1: {a.run1}\nrun 2: {a.run2}\n")
     print("\n".join(summary(rows)))
+    print("\nThe runs' conditions, over their runs (run 1 / run 2):")
+    print("\n".join(noise_lines(Path(a.run1), Path(a.run2))))
     print("\n" + ("Every cell:" if a.cells else
                   "The cells where the two measurements differ beyond 10 % or the floor, or a replay misses:"))
     print("\n".join(cell_lines(rows, only_differ=not a.cells)))

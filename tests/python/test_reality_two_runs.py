@@ -66,6 +66,13 @@ def test_a_cell_that_moved_between_runs_and_its_replays(rows):
     assert r["replay_agrees_1"] and r["replay_agrees_2"] and r["measured_differ"]
 
 
+def test_the_runs_conditions(rows):
+    # The quiet run's holds carry half the overhead beyond pg_sleep of the stored run's.
+    lines = two_runs.noise_lines(STORED, QUIET)
+    assert "- hold beyond pg_sleep (ms): median 4.23 (1.92 to 147) / 2.06 (1.41 to 52.7)" in lines
+    assert any(line.startswith("- load average at the run's end: median 20.7 ") for line in lines)
+
+
 def test_relative_difference_edge_cases():
     assert two_runs.rel(0.0, 0.0) == 0.0
     assert math.isinf(two_runs.rel(1.0, 0.0))
