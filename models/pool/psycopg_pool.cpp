@@ -178,7 +178,8 @@ public:
     double max_size() const override { return max_size_; }
 
 private:
-    static constexpr std::uint32_t timer_retry = 1, timer_shrink = 2, timer_check_retry = 3;
+    static constexpr std::uint32_t timer_retry = 1, timer_shrink = 2, timer_check_retry = 3,
+                                   timer_handoff = 4;
     static constexpr std::uint32_t tag_check = 1, tag_reset = 2;
 
     // ---- the task queue and its workers (pool_async.py run_task, worker) -------------------
@@ -238,8 +239,9 @@ private:
             }
             case task_kind::return_connection:
                 // _return_connection → _reset_connection: a broken connection (status
-                // UNKNOWN) skips the reset callback and is replaced.
-                if (conn(t.conn).broken) {
+                // UNKNOWN) skips the reset callback and is replaced; without a callback
+                // (a cancelled hand-off's return) there is nothing to run.
+                if (conn(t.conn).broken || !p_.reset) {
                     return_connection(t.conn);
                     worker_done();
                 } else {
@@ -270,6 +272,7 @@ private:
             }
             case timer_shrink: run_task(task{task_kind::shrink_pool}); break;
             case timer_check_retry: getconn_unchecked(arg); break;
+            case timer_handoff: woken(arg); break;
             default: DBPOOLSIM_ASSERT(false, "unknown psycopg_pool timer");
         }
     }
@@ -317,10 +320,22 @@ private:
 
     /// The waiting client's caller gave up (a cancelled task): like a timeout, the entry
     /// stays in `_waiting` (dead) until _add_to_pool pops and skips it. A client in a check
-    /// round trip or its retry back-off is not cancelled (false).
+    /// round trip or its retry back-off is not cancelled (false). A client cancelled after
+    /// set() gave it a connection but before it ran (wakeup_latency_s) has `pos.conn`:
+    /// getconn's `except CLIENT_EXCEPTIONS: if pos.conn: self.run_task(ReturnConnection(self,
+    /// pos.conn, from_getconn=True))` (3.3.3 pool.py lines 272-274) gives it back through a
+    /// worker.
     bool cancel_acquire(std::uint32_t req) override {
+        client& r = client_of(req);
+        if (r.handoff != npos32) {
+            sim_.cancel(r.handoff_timer);
+            const std::uint32_t c = r.handoff;
+            r.handoff = npos32;
+            run_task(task{task_kind::return_connection, false, c});
+            return true;
+        }
         if (!pool_base::cancel_acquire(req)) return false;
-        client_of(req).waiting_seq = 0;
+        r.waiting_seq = 0;
         return true;
     }
 
@@ -342,7 +357,8 @@ private:
         run_task(task{task_kind::return_connection, false, c});
     }
 
-    /// Out of the client's hands, waiting for a worker: neither idle nor in use. (pool_base
+    /// Out of the client's hands, waiting for a worker, or given to a client that has not run
+    /// yet (hand_off): neither idle nor in use. (pool_base
     /// has no "set state" primitive; passing through the idle list does it in O(1) at the
     /// same instant.)
     void park(std::uint32_t c) {
@@ -375,13 +391,39 @@ private:
             const waiting_client w = waiting_.front();
             waiting_.pop_front();
             if (client_of(w.req).waiting_seq != w.seq) continue;  // timed out: set() is False
-            const std::uint32_t req = pop_waiter();
+            const std::uint32_t req = pop_waiter();  // set() won: no PoolTimeout any more
             DBPOOLSIM_ASSERT(req == w.req, "psycopg_pool: waiter queues out of step");
             client_of(req).waiting_seq = 0;
-            checked_out(req, c);
+            if (p_.wakeup_latency_s > 0) hand_off(req, c);
+            else checked_out(req, c);
             return;
         }
         push_idle_back(c);
+    }
+
+    /// WaitingClient.set (3.3.3 pool.py lines 900-912) stores the connection in the client
+    /// and notify_all()s; the client's thread runs wakeup_latency_s later. Meanwhile the
+    /// connection is the client's, neither idle nor in use (parked: nobody else can take it),
+    /// and the deadline is moot: threading.Condition.wait(timeout) returns True for a notify
+    /// that came in time, however late the thread runs, so WaitingClient.wait (lines
+    /// 879-898) returns `self.conn`. (AsyncConnectionPool's asyncio.wait_for can still time
+    /// out a woken task that has not run: not modelled.) A pool whose instance stopped drops
+    /// the timer, as it does every pool timer; the instance cannot stop while the request
+    /// is in flight.
+    void hand_off(std::uint32_t req, std::uint32_t c) {
+        park(c);
+        client& r = client_of(req);
+        r.handoff = c;
+        r.handoff_timer = host_.pool_timer(index_, now() + p_.wakeup_latency_s, timer_handoff, req);
+    }
+
+    /// The woken client runs: the connection goes through its check, or to it.
+    void woken(std::uint32_t req) {
+        client& r = client_of(req);
+        const std::uint32_t c = r.handoff;
+        r.handoff = npos32;
+        r.handoff_timer = {};
+        checked_out(req, c);
     }
 
     // ---- shrink (spec 4.6, pool_async.py _shrink_pool) ----------------------------------
@@ -399,6 +441,8 @@ private:
     struct client {
         double deadline = 0;
         std::uint64_t waiting_seq = 0;  // its live entry in waiting_ (0: not waiting)
+        std::uint32_t handoff = npos32;  // set() gave it this connection; it has not run yet
+        sim::timer_handle handoff_timer;
         bool check_attempt_started = false;
         attempt_with_backoff check_attempt{};
     };
@@ -487,6 +531,7 @@ const field_table<psycopg_pool_params>& psycopg_fields() {
         make_field<&P::num_workers>("num_workers", between(1, 1 << 16)),
         make_field<&P::check>("check"),
         make_field<&P::reset>("reset"),
+        make_field<&P::wakeup_latency_s>("wakeup_latency_s", at_least(0)),
     };
     return t;
 }

@@ -24,7 +24,12 @@
 //   - a failed login retries with backoff (AttemptWithBackoff): 1 s +-10 %, doubling, clamped
 //     to the give-up time first-attempt-start + reconnect_timeout; an attempt that starts at or
 //     after it and fails gives up: _nconns -= 1 and `_growing` is cleared (4.4);
-//   - waiters get PoolTimeout (acquire_timeout) after `timeout` (4.3 step 6).
+//   - waiters get PoolTimeout (acquire_timeout) after `timeout` (4.3 step 6);
+//   - wakeup_latency_s (dbpoolsim's own, default 0): `_add_to_pool` gives a connection to a
+//     waiter with WaitingClient.set (notify_all), and the waiter's thread (or task) runs that
+//     much later. The connection is the waiter's from the set (out of the pool: nobody else
+//     can take it, no barging) and its acquire timeout no longer applies; it is granted (or
+//     its check starts) at the set + wakeup_latency_s. 0: the hand-off is instant.
 //
 // Parameters use the library's keyword names, units (seconds) and defaults (spec table 4.1).
 // `check` and `reset` are callbacks in the library; here they are booleans saying whether such
@@ -58,6 +63,7 @@ struct psycopg_pool_params : pool_params {
     int num_workers = 3;             // background workers running the task queue
     bool check = false;              // a check callback is set: 1 round trip per getconn
     bool reset = false;              // a reset callback is set: 1 round trip per return, in a worker
+    double wakeup_latency_s = 0;     // dbpoolsim's: WaitingClient.set -> the woken client runs
 
     int resolved_max_size() const { return max_size ? *max_size : min_size; }
 };

@@ -483,7 +483,8 @@ TEST_CASE("psycopg_pool parameters resolve to the library's names and defaults",
     const auto j = nlohmann::json::parse(models::scenario_to_json(s))["pool"];
     CHECK(j == nlohmann::json::parse(R"({"kind": "psycopg_pool", "min_size": 4, "max_size": null,
         "timeout": 30.0, "max_waiting": 0, "max_lifetime": 3600.0, "max_idle": 600.0,
-        "reconnect_timeout": 300.0, "num_workers": 3, "check": false, "reset": false})"));
+        "reconnect_timeout": 300.0, "num_workers": 3, "check": false, "reset": false,
+        "wakeup_latency_s": 0.0})"));
     const auto& p = static_cast<const models::psycopg_pool_params&>(*s.pool.params);
     CHECK(p.resolved_max_size() == 4);  // None → min_size: a fixed-size pool
 
