@@ -4,8 +4,10 @@ quiet machine"), from the stored runs in results/runs and results/quiet/runs (no
   python experiments/reality/evidence_quiet.py
 
 - handoffs: psycopg_pool's cold spike: on each connection, the time from one request's release
-  to the next (already waiting) request's acquire, in both runs, and the replay with that time
-  counted as the connection's (each hand-off added to the woken request's hold);
+  to the next (already waiting) request's acquire, in both runs, and the replay three ways:
+  with no hand-off latency (before issue 13), as the table replays it (the run's mean hand-off
+  as `wakeup_latency_s`), and with each measured hand-off counted as the connection's time
+  (added to the woken request's hold, no `wakeup_latency_s`);
 - restart_start: psycopg_pool and HikariCP after the restart: the requests in flight at the stop
   whose query failed, when their pg_sleep would have ended and when they failed, and the replay
   with the restart starting at measure.lost_by (the replay's rule) and at the earliest of those
@@ -51,32 +53,39 @@ def handoff_gaps(rows: list[dict]) -> list[tuple[dict, float]]:
     return out
 
 
-def replay_waits(case: str, lib: str, rows: list[dict], m: dict) -> tuple[float, float]:
+def replay_waits(case: str, lib: str, rows: list[dict], m: dict, **override) -> tuple[float, float]:
+    """The replay's mean and p95 wait (ms), with the table's parameters (replay_params) and
+    `override` on top."""
     c = CASES[case]
     with tempfile.TemporaryDirectory() as t:
-        s, _ = simulate.replay(case, lib, replay_params(lib, c.params()[lib], m), rows, m, Path(t), c.pgbouncer)
+        s, _ = simulate.replay(case, lib, {**replay_params(lib, c.params()[lib], m), **override}, rows, m, Path(t),
+                               c.pgbouncer)
     return s["wait_time_avg_ms"], s["wait_time_p95_ms"]
 
 
 def handoffs() -> dict:
     print("psycopg_pool, cold_spike: hand-offs (release to the woken waiter's acquire); mean / p95 wait, ms: "
-          "measured, replayed, replayed with each hand-off as the connection's time")
+          "measured; replayed with no hand-off latency, with the mean hand-off as wakeup_latency_s (the table's), "
+          "and with each hand-off as the connection's time")
     out = {}
     for name, runs in RUNS.items():
         rows, m = load("cold_spike", "psycopg_pool", runs)
         gaps = handoff_gaps(rows)
         g = sorted(1e3 * x for _, x in gaps)
         first = " ".join(f"{1e3 * x:.1f}" for _, x in sorted(gaps, key=lambda p: p[0]["acquired_s"])[:6])
-        base = replay_waits("cold_spike", "psycopg_pool", rows, m)
+        zero = replay_waits("cold_spike", "psycopg_pool", rows, m, wakeup_latency_s=0.0)
+        table = replay_waits("cold_spike", "psycopg_pool", rows, m)
         for b, x in gaps:  # the woken request holds its connection from the release on
             b["acquired_s"] -= x
-        busy = replay_waits("cold_spike", "psycopg_pool", rows, m)
+        busy = replay_waits("cold_spike", "psycopg_pool", rows, m, wakeup_latency_s=0.0)
         own = 1e3 * sum(x for _, x in gaps) / len(rows)
         print(f"  {name}: {len(g)} hand-offs, sum {sum(g):.1f} ms, mean {sum(g) / len(g):.2f}, max {g[-1]:.2f} "
               f"(the first six: {first}); measured {m['wait_time_avg_ms']:.1f} / {m['wait_time_p95_ms']:.1f}, "
-              f"replay {base[0]:.1f} / {base[1]:.1f}, with the hand-offs {busy[0]:.1f} / {busy[1]:.1f} "
+              f"replay without latency {zero[0]:.1f} / {zero[1]:.1f}, with the mean latency {table[0]:.1f} / "
+              f"{table[1]:.1f}, with each hand-off {busy[0]:.1f} / {busy[1]:.1f} "
               f"(+ each request's own hand-off: mean {busy[0] + own:.1f})")
-        out[name] = {"sum_ms": sum(g), "replay": base, "with_handoffs": busy}
+        out[name] = {"sum_ms": sum(g), "mean_ms": sum(g) / len(g), "replay_no_latency": zero, "replay": table,
+                     "with_handoffs": busy}
     return out
 
 

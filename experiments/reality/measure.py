@@ -81,8 +81,9 @@ def time_to_recover(rows: list[dict], fault_at_s: float, interval_s: float = 1.0
 def handoffs_ms(rows: list[dict]) -> list[float]:
     """Hand-off latencies: on each backend connection, from one request's release to the
     acquire of the next request on it, when that one was already waiting at the release.
-    dbpoolsim hands over in zero time (except SQLAlchemy's `wakeup_latency_s`); the real
-    libraries need a thread or task switch, which these measure."""
+    dbpoolsim hands over in zero time unless the policy has a `wakeup_latency_s` (SQLAlchemy,
+    HikariCP, psycopg_pool: replay_params gives it their mean); the real libraries need a
+    thread or task switch, which these measure."""
     by_pid: dict[str, list[dict]] = {}
     for r in rows:
         if r["backend_pid"] and not math.isnan(r["released_s"]):
@@ -280,13 +281,14 @@ def replay_overhead_s(m: dict) -> float:
 
 def replay_params(lib: str, params: dict, m: dict) -> dict:
     """The library's pool parameters for dbpoolsim, plus what the run measured where the policy
-    has a knob for it: SQLAlchemy's and HikariCP's `wakeup_latency_s` (a return notifies or
-    offers to a waiter, which runs that much later; a request arriving in between takes the
-    connection) is the run's mean hand-off latency (handoffs_ms: 0.1-0.7 ms; 0 when nobody
-    waited). HikariCP's `validation_latency` is the waits of the borrows that paid an isValid()
+    has a knob for it: SQLAlchemy's, HikariCP's and psycopg_pool's `wakeup_latency_s` (a
+    return notifies or offers to a waiter, which runs that much later; for SQLAlchemy and
+    HikariCP a request arriving in between takes the connection, for psycopg_pool the
+    connection is the waiter's from the return on) is the run's mean hand-off latency
+    (handoffs_ms: 0.1-0.9 ms; 0 when nobody waited). HikariCP's `validation_latency` is the waits of the borrows that paid an isValid()
     check (validation_waits_ms), as an empirical distribution (none when fewer than 5), and its
     `setup_s` and `failed_attempt_s` the adder's own time per attempt (adder_costs)."""
-    if lib in ("sqlalchemy_queuepool", "hikaricp"):
+    if lib in ("sqlalchemy_queuepool", "hikaricp", "psycopg_pool"):
         mean = m.get("handoff_mean_ms", math.nan)
         params = {**params, "wakeup_latency_s": 0.0 if math.isnan(mean) else round(mean / 1e3, 7)}
     if lib == "hikaricp" and len(m.get("validation_waits_ms", [])) >= 5:

@@ -109,8 +109,10 @@ def table(rows: list[dict], metrics: list[str]) -> list[str]:
             sd = r.get("statistical_sd")
             st = r.get("statistical")
             no_stat = st is None or st == "" or math.isnan(float(st))
+            # Identical replications (every login a measured one) leave an sd of rounding
+            # noise (1e-14): not a spread.
             spread = (f" ± {fmt(sd, m)}" if not no_stat and sd not in (None, "") and not math.isnan(float(sd))
-                      and float(sd) > 0 else "")
+                      and float(sd) > 1e-9 * max(1.0, abs(float(st))) else "")
             cells.append(f"{fmt(r['measured'], m)} / {fmt(r['replay'], m)}{err(r.get('replay_rel_err'))}"
                          f" / {fmt(r['statistical'], m)}{spread}{err(r.get('statistical_rel_err'))}")
         lines.append(f"| {case} | {lib} | " + " | ".join(cells) + " |")

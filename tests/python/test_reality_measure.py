@@ -64,15 +64,17 @@ def test_the_median_of_all_requests_would_hold_the_queue():
     assert measure.pooler_queue_servers(None) == 0
 
 
-def test_the_hand_off_latency_becomes_the_wakeup_latency_of_sqlalchemy_and_hikaricp():
+def test_the_hand_off_latency_becomes_the_wakeup_latency_of_the_thread_pools():
     # Request 1 waits from 0.05 s; request 0 releases pid 1 at 0.101 s; 1 gets it 0.4 ms later.
+    # SQLAlchemy, HikariCP and psycopg_pool (issue 13) hand over to a thread that runs later.
     rows = [_req(0, 0.0, 0.101, 0.1), _req(1, 0.1014, 0.05, 0.049, start=0.05)]
     m = measure.summarise(rows, META, None, None)
     assert m["handoff_mean_ms"] == pytest.approx(0.4)
-    for lib in ("sqlalchemy_queuepool", "hikaricp"):
+    for lib in ("sqlalchemy_queuepool", "hikaricp", "psycopg_pool"):
         p = measure.replay_params(lib, {"x": 1}, m)
         assert p == {"x": 1, "wakeup_latency_s": pytest.approx(0.0004)}
-    assert measure.replay_params("psycopg_pool", {"x": 1}, m) == {"x": 1}
+    for lib in ("asyncpg", "node_postgres", "go_database_sql"):  # no such knob
+        assert measure.replay_params(lib, {"x": 1}, m) == {"x": 1}
     none = measure.summarise([_req(0, 0.0, 0.101, 0.1)], META, None, None)
     assert math.isnan(none["handoff_mean_ms"])
     assert measure.replay_params("hikaricp", {}, none) == {"wakeup_latency_s": 0.0}
