@@ -49,11 +49,13 @@ def test_the_run_to_run_summary_quoted_in_the_readme(rows):
     assert sum(r["measured_differ"] for r in rows) == 28
     # Run 1's replay judged against run 2's measurement of the same trace.
     assert sum(r["replay_1_agrees_2"] for r in rows) == 156
-    # Each replay against its own run: the agreement tables of both results.md.
+    # Each replay against its own run: the agreement tables of both results.md (the quiet
+    # run's 43 and 41 since psycopg_pool's replay has its hand-off latency, issue 13: its
+    # cold spike went from 42 and 40).
     assert _count(rows, "wait_time_avg_ms", "replay_agrees_1") == 44
-    assert _count(rows, "wait_time_avg_ms", "replay_agrees_2") == 42
+    assert _count(rows, "wait_time_avg_ms", "replay_agrees_2") == 43
     assert _count(rows, "wait_time_p95_ms", "replay_agrees_1") == 40
-    assert _count(rows, "wait_time_p95_ms", "replay_agrees_2") == 40
+    assert _count(rows, "wait_time_p95_ms", "replay_agrees_2") == 41
 
 
 def test_a_cell_that_moved_between_runs_and_its_replays(rows):
@@ -82,16 +84,20 @@ def test_relative_difference_edge_cases():
 def test_the_script_prints_the_summary_and_rejects_a_missing_run(capsys, tmp_path, rows):
     assert two_runs.main([str(STORED), str(QUIET)]) == 0
     out = capsys.readouterr().out
-    assert "| all | 182 | 28 | 44 | 31 | 178 / 176 / 173 | 156 |" in out
+    assert "| all | 182 | 28 | 44 | 30 | 178 / 178 / 175 | 156 |" in out
     assert two_runs.main([str(STORED), str(tmp_path)]) == 2
     assert f"no results.csv in {tmp_path}" in capsys.readouterr().err
 
 
-def test_the_quiet_cold_spike_miss_is_psycopg_pools_hand_offs(rows):
-    # The replay with each measured hand-off as the connection's time comes within 2 % of the
-    # measured mean and p95 (50.6 / 70.7 ms), from 44.7 / 63.2 without.
+def test_the_quiet_cold_spike_miss_was_psycopg_pools_hand_offs(rows):
+    # Measured 50.6 / 70.7 ms (mean / p95 wait). Without a hand-off latency the replay gave
+    # 44.7 / 63.2 (-12 % / -11 %); with each measured hand-off as the connection's time,
+    # 49.8 / 70.6; with the run's mean hand-off (0.85 ms) as psycopg_pool's wakeup_latency_s,
+    # the table's replay since issue 13, 48.6 / 71.0 (-4 % / +0 %).
     import evidence_quiet
     out = evidence_quiet.handoffs()["quiet run"]
     assert out["sum_ms"] == pytest.approx(38.4, abs=0.05)
-    assert out["replay"] == pytest.approx((44.7, 63.2), abs=0.05)
+    assert out["mean_ms"] == pytest.approx(0.85, abs=0.005)
+    assert out["replay_no_latency"] == pytest.approx((44.7, 63.2), abs=0.05)
+    assert out["replay"] == pytest.approx((48.6, 71.0), abs=0.05)
     assert out["with_handoffs"] == pytest.approx((49.8, 70.6), abs=0.05)
