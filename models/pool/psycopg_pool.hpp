@@ -43,6 +43,8 @@
 // Not modelled (nothing in the world triggers them): drain(), check(), resize(), wait(),
 // reconnect_failed callbacks, and libpq's connect_timeout (psycopg's default 130 s): a login
 // hangs only during a failover, for at most network.connect_timeout_s (127 s by default).
+// Also not modelled: AsyncConnectionPool's asyncio.wait_for can still time out a client that
+// set() woke but that has not run yet; with wakeup_latency_s > 0 this follows ConnectionPool.
 #pragma once
 
 #include <memory>
