@@ -16,7 +16,7 @@
 #include "models/scenario.hpp"
 #include "sim/error.hpp"
 #include "support/scenarios.hpp"
-#include "support/scripted_host.hpp"
+#include "support/psycopg_world.hpp"
 
 using namespace dbpoolsim;
 
@@ -60,22 +60,8 @@ std::vector<double> rising_edges(const models::replication_result& r, const std:
 std::vector<std::string> problems_of(const std::string& pool) { return test::pool_problems(pool); }
 
 /// A scripted world for what the real one cannot trigger yet (broken connections, failing
-/// checks) and for who-got-what questions: logins take 0.1 s, round trips 10 ms, a granted
-/// request holds its connection 1 s (tests/cpp/support/scripted_host.hpp). psycopg_pool's
-/// workers wait for every login, so an abandoned login fails the test.
-struct script_world : test::scripted_host {
-    explicit script_world(const models::psycopg_pool_params& p)
-        : scripted_host([&p](models::pool_host& h, models::pool_metrics& m) {
-              return models::make_psycopg_pool(p, h, 0, m, sim::random_stream(7, 0, "pool/0"));
-          }) {
-        rtt_s = 0.01;
-        may_abandon_login = false;
-    }
-    void run(double until) {
-        start();
-        run_until(until);
-    }
-};
+/// checks) and for who-got-what questions (tests/cpp/support/psycopg_world.hpp).
+using script_world = test::psycopg_world;
 
 }  // namespace
 

@@ -9,25 +9,13 @@
 
 #include "models/pool/psycopg_pool.hpp"
 #include "support/scenarios.hpp"
-#include "support/scripted_host.hpp"
+#include "support/psycopg_world.hpp"
 
 using namespace dbpoolsim;
 
 namespace {
 
-struct script_world : test::scripted_host {
-    explicit script_world(const models::psycopg_pool_params& p)
-        : scripted_host([&p](models::pool_host& h, models::pool_metrics& m) {
-              return models::make_psycopg_pool(p, h, 0, m, sim::random_stream(7, 0, "pool/0"));
-          }) {
-        rtt_s = 0.01;
-        may_abandon_login = false;
-    }
-    void run(double until) {
-        start();
-        run_until(until);
-    }
-};
+using script_world = test::psycopg_world;  // tests/cpp/support/psycopg_world.hpp
 
 /// A fixed pool of one connection (ready at 0.1), acquire timeout 0.45 s. A arrives at 1.0 and
 /// holds 0.5 s; B arrives at 1.1 (deadline 1.55) and holds 0.2 s; C arrives at 1.52.
