@@ -41,6 +41,7 @@
 #include "models/pool/asyncpg.hpp"
 
 #include <algorithm>
+#include <deque>
 
 #include "models/pool/registry.hpp"
 
@@ -212,7 +213,7 @@ private:
         phase ph = phase::none;
         std::uint32_t holder = npos32;  // holder being connected
         std::uint32_t conn = npos32;    // its login
-        sim::timer_handle deadline_timer, wake;
+        sim::timer_handle deadline_timer;
     };
     struct slot {
         owner who = owner::acquirer;
@@ -244,14 +245,34 @@ private:
         if (req == npos32) return;
         acquirer& a = acq(req);
         a.ph = phase::woken;
-        a.wake = host_.pool_timer(index_, now(), timer_wake, req);
+        wakes_.push_back(req);
+        host_.pool_now(index_, timer_wake, req);
+    }
+
+    /// A wake-up event: the oldest scheduled one (they run in the order scheduled), unless its
+    /// getter was cancelled meanwhile (the event then does nothing, as a cancelled timer).
+    /// Why a queue of its own: the zero-delay event cannot be cancelled, and a request's slot
+    /// may be reused within the instant.
+    void wake_event(std::uint32_t arg) {
+        DBPOOLSIM_ASSERT(!wakes_.empty(), "asyncpg: a wake-up event without its entry");
+        const std::uint32_t req = wakes_.front();
+        wakes_.pop_front();
+        if (req == npos32) return;
+        DBPOOLSIM_ASSERT(req == arg, "asyncpg: wake-up events out of order");
+        on_wake(req);
+    }
+
+    /// A woken getter's task was cancelled before it ran: its wake-up does nothing.
+    void cancel_wake(std::uint32_t req) {
+        const auto it = std::find(wakes_.begin(), wakes_.end(), req);
+        DBPOOLSIM_ASSERT(it != wakes_.end(), "asyncpg: a woken getter without its wake-up");
+        *it = npos32;
     }
 
     /// The woken getter runs: `while self.empty()` -> append a new getter at the TAIL and wait
     /// again (asyncpg #1247); otherwise get_nowait() takes the top holder.
     void on_wake(std::uint32_t req) {
         acquirer& a = acq(req);
-        a.wake = {};
         if (stack_.empty()) {
             a.ph = phase::waiting;
             enqueue_waiter(req, sim::infinity);
@@ -343,7 +364,7 @@ private:
         if (connected() >= static_cast<std::uint32_t>(p_.min_size)) return;
         maintaining_ = true;
         retry_delay_ = 1.0;  // a new task's retry_delay
-        host_.pool_timer(index_, now(), timer_maintain, 0);
+        host_.pool_now(index_, timer_maintain, 0);
     }
 
     /// One turn of the task's loop: while get_size() < min_size, take the topmost empty holder
@@ -451,7 +472,7 @@ private:
             case phase::woken:
                 // Cancelled after being woken: asyncio.Queue.get's except-branch passes the
                 // wake-up on if the queue is not empty.
-                sim_.cancel(a.wake);
+                cancel_wake(req);
                 a.ph = phase::none;
                 if (timed_out) fail(req, fail_reason::acquire_timeout);
                 if (!stack_.empty()) wakeup_next();
@@ -473,7 +494,7 @@ private:
 
     void on_policy_timer(std::uint32_t kind, std::uint32_t arg) override {
         switch (kind) {
-            case timer_wake: on_wake(arg); break;
+            case timer_wake: wake_event(arg); break;
             case timer_inactive: on_inactive(arg); break;
             case timer_maintain: maintain(); break;
             default: DBPOOLSIM_ASSERT(false, "asyncpg: unknown timer kind");
@@ -489,6 +510,7 @@ private:
     std::vector<holder> holders_;
     std::vector<std::uint32_t> stack_;  // the LifoQueue: back() is the top
     std::vector<acquirer> reqs_;
+    std::deque<std::uint32_t> wakes_;  // the pending wake-up events' getters, oldest first (npos32: cancelled)
     std::vector<slot> slots_;
     bool initialized_ = false;
     bool init_first_ = false;

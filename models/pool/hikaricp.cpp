@@ -488,7 +488,7 @@ private:
         sim_.cancel(keepalive_[c]);
         close(c, why);
         if (refill && state_ == pool_state::normal)
-            host_.pool_timer(index_, now(), timer_closer_fill, 0);
+            host_.pool_now(index_, timer_closer_fill, 0);
     }
 
     // ---- timers ----------------------------------------------------------------------------

@@ -55,7 +55,7 @@ public:
         r = request{};
         if (clients_ >= max_ || n_.idle > 0) {
             // Idle clients: pulse on the next tick, so the queue's head is served first.
-            if (n_.idle > 0) host_.pool_timer(index_, now(), timer_pulse, 0);
+            if (n_.idle > 0) host_.pool_now(index_, timer_pulse, 0);
             r.ph = phase::queued;
             enqueue_waiter(req, timeout_);
             return;

@@ -112,7 +112,11 @@ public:
     /// Schedule pool timer `kind` (< 32) with argument `arg` (< 2^24).
     virtual sim::timer_handle pool_timer(std::uint32_t pool, double at, std::uint32_t kind,
                                          std::uint32_t arg) = 0;
-    /// The same, for a timer the policy disarms and re-arms (sim/event_queue.hpp, "Re-armable
+    /// Pool timer `kind` at once, after everything already scheduled for this instant (a
+    /// zero-delay task: asyncio's call_soon, process.nextTick). Not cancellable; no heap
+    /// operation (sim/simulation.hpp, "Zero-delay events"). Same order as pool_timer(now()).
+    virtual void pool_now(std::uint32_t pool, std::uint32_t kind, std::uint32_t arg) = 0;
+    /// The same as pool_timer, for a timer the policy disarms and re-arms (sim/event_queue.hpp, "Re-armable
     /// timers"; kind != 0: the acquire timeout's lane timers cannot be re-armed).
     virtual sim::rearmable_handle pool_rearmable_timer(std::uint32_t pool, double at, std::uint32_t kind,
                                                        std::uint32_t arg) = 0;

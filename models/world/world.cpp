@@ -228,6 +228,11 @@ sim::timer_handle world::pool_timer(std::uint32_t pool, double at, std::uint32_t
     return sim_.timer_at(at, ev_pool_timer + kind, conn_ref{pool, arg}.target());
 }
 
+void world::pool_now(std::uint32_t pool, std::uint32_t kind, std::uint32_t arg) {
+    DBPOOLSIM_ASSERT(kind > 0 && kind < 32 && arg < (1u << 24), "zero-delay pool timer kind/arg out of range");
+    sim_.schedule_now(ev_pool_timer + kind, conn_ref{pool, arg}.target());
+}
+
 sim::rearmable_handle world::pool_rearmable_timer(std::uint32_t pool, double at, std::uint32_t kind, std::uint32_t arg) {
     DBPOOLSIM_ASSERT(kind > 0 && kind < 32 && arg < (1u << 24), "re-armable pool timer kind/arg out of range");
     return sim_.rearmable_timer_at(at, ev_pool_timer + kind, conn_ref{pool, arg}.target());

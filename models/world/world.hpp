@@ -93,6 +93,7 @@ public:
     double round_trip_answer_at(std::uint32_t pool, std::uint32_t conn) override;
     void close_connection(std::uint32_t pool, std::uint32_t conn) override;
     sim::timer_handle pool_timer(std::uint32_t pool, double at, std::uint32_t kind, std::uint32_t arg) override;
+    void pool_now(std::uint32_t pool, std::uint32_t kind, std::uint32_t arg) override;
     sim::rearmable_handle pool_rearmable_timer(std::uint32_t pool, double at, std::uint32_t kind, std::uint32_t arg) override;
 
 private:

@@ -445,3 +445,24 @@ TEST_CASE("asyncpg 0.32 hands out a connected holder before an empty one above i
     CHECK(v32.metric("connections_closed_lifetime") == 2);
     CHECK(v32.metric("completed") == 4);
 }
+
+TEST_CASE("asyncpg: a getter whose timeout fires after its wake-up was scheduled, in the same instant, times out; the wake-up does nothing",
+          "[pool][asyncpg]") {
+    // One holder (min = max = 1, login 0 s), rtt 0.25 s, queries 0.125 s, timeout 0.125 s
+    // (binary fractions: every sum below is exact). R0 at 0.5 takes the holder: query to 0.625,
+    // response and release at 0.875, reset to 1.125. R1 at 1.0 waits, its deadline at 1.125.
+    // At 1.125 the reset's end (scheduled at 0.875) comes first: put_nowait wakes R1 (a
+    // zero-delay event, scheduled now). Then R1's deadline (scheduled at 1.0, before the
+    // wake-up): wait_for cancels R1 after it was woken, so it fails with a timeout and passes
+    // the wake-up on (nobody waits). The wake-up event, cancelled, must not hand R1 the holder.
+    const std::string trace = test::temp_file("asyncpg_woken_timeout.csv", "t_s\n0.5\n1.0\n");
+    const auto r = models::run_replication(
+        asyncpg_scenario(R"({"kind": "trace", "file": ")" + trace + "\"}",
+                         R"({"kind": "asyncpg", "min_size": 1, "max_size": 1, "timeout": 0.125})", db(0, 0.25),
+                         0.125, 2.0, 0.25),
+        0);
+    CHECK(r.metric("completed") == 1);
+    CHECK(r.metric("timeouts") == 1);
+    CHECK(at(r, "idle_connections", 1.5) == 1);  // the holder is back, unused
+    CHECK(at(r, "active_connections", 1.5) == 0);
+}

@@ -148,6 +148,9 @@ struct scripted_host : models::pool_host {
     sim::timer_handle pool_timer(std::uint32_t, double t, std::uint32_t kind, std::uint32_t arg) override {
         return sim.timer_at(t, ev_timer + kind, arg);
     }
+    void pool_now(std::uint32_t, std::uint32_t kind, std::uint32_t arg) override {
+        sim.schedule_now(ev_timer + kind, arg);
+    }
     sim::rearmable_handle pool_rearmable_timer(std::uint32_t, double t, std::uint32_t kind, std::uint32_t arg) override {
         return sim.rearmable_timer_at(t, ev_timer + kind, arg);
     }
