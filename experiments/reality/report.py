@@ -74,6 +74,11 @@ def misses(rows: list[dict]) -> list[str]:
              "misses, and why\".", ""] + [line for _, line in sorted(out, key=lambda x: x[0])])
 
 
+def seeds_text(rows: list[dict]) -> str:
+    n = {r.get("replay_seeds") for r in rows if r.get("replay_seeds") not in (None, "")}
+    return f"seeds 1-{max(n)}" if n else "one seed"
+
+
 def fmt(x, metric: str = "") -> str:
     if x is None or x == "" or (isinstance(x, float) and math.isnan(x)):
         return "-"
@@ -113,7 +118,12 @@ def table(rows: list[dict], metrics: list[str]) -> list[str]:
             # noise (1e-14): not a spread.
             spread = (f" ± {fmt(sd, m)}" if not no_stat and sd not in (None, "") and not math.isnan(float(sd))
                       and float(sd) > 1e-9 * max(1.0, abs(float(st))) else "")
-            cells.append(f"{fmt(r['measured'], m)} / {fmt(r['replay'], m)}{err(r.get('replay_rel_err'))}"
+            # The replay is a mean over its seeds (run.py --replay-seeds): their sd where the
+            # pool draws (Go's waiter, logins past the measured ones, HikariCP's checks).
+            rsd = r.get("replay_sd")
+            rspread = (f" ± {fmt(rsd, m)}" if rsd not in (None, "") and not math.isnan(float(rsd))
+                       and float(rsd) > 1e-9 * max(1.0, abs(float(r["replay"]))) else "")
+            cells.append(f"{fmt(r['measured'], m)} / {fmt(r['replay'], m)}{rspread}{err(r.get('replay_rel_err'))}"
                          f" / {fmt(r['statistical'], m)}{spread}{err(r.get('statistical_rel_err'))}")
         lines.append(f"| {case} | {lib} | " + " | ".join(cells) + " |")
     return lines
@@ -222,8 +232,10 @@ def write(rows: list[dict], out: Path, command: str, machine: str, seconds: floa
             f"({seconds:.0f} s)" if resimulated else f"Wall time: {seconds / 60:.1f} min")
     text = ["# Reality check: measured vs dbpoolsim", "",
             f"{command}  ", f"Machine: {machine}  ", when, "",
-            "Each cell: measured / trace replay (relative error) / statistical model, mean ± "
-            "standard deviation of its replications (relative error of the mean). "
+            "Each cell: measured / trace replay, mean ± standard deviation over its seeds "
+            f"({seeds_text(rows)}; no ± where every seed gives the same figure) (relative error "
+            "of the mean) / statistical model, mean ± standard deviation of its replications "
+            "(relative error of the mean). The request-by-request comparison is the replay of seed 1. "
             "Definitions: experiments/reality/README.md.", "",
             *agreement(rows), "",
             *table(rows, HEADLINE), "", "## Where the replay misses", "", *misses(rows), "",

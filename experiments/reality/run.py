@@ -155,7 +155,7 @@ def rel_err(model: float | None, measured: float | None) -> float:
 
 
 def run_case(case: Case, libs: list[str], pg: Postgres, out: Path, smoke: bool,
-             replications: int, rows_out: list[dict]) -> None:
+             replications: int, rows_out: list[dict], replay_seeds: int = 10) -> None:
     length = case.smoke_s if smoke else case.full_s
     trace = write_trace(case, length, out / "runs" / case.name / "trace.csv")
     with ExitStack() as stack:
@@ -186,11 +186,12 @@ def run_case(case: Case, libs: list[str], pg: Postgres, out: Path, smoke: bool,
             (run_dir / "measured.json").write_text(json.dumps(
                 {"length_s": length, "db_connect_times_s": db_connects,
                  "sessions_opened": m["connections_pg_sessions"], "restart": m["restart"]}) + "\n")
-            compare(case, lib, run_dir, replications, rows_out)
+            compare(case, lib, run_dir, replications, rows_out, replay_seeds)
             print(f"[reality]   {time.monotonic() - t:.0f} s", flush=True)
 
 
-def compare(case: Case, lib: str, run_dir: Path, replications: int, rows_out: list[dict]) -> None:
+def compare(case: Case, lib: str, run_dir: Path, replications: int, rows_out: list[dict],
+            replay_seeds: int = 10) -> None:
     """dbpoolsim against one measured run, from its files alone (so --resimulate can redo it)."""
     saved = json.loads((run_dir / "measured.json").read_text())
     rows = read_requests(run_dir, run_dir.parent / "trace.csv")
@@ -206,9 +207,14 @@ def compare(case: Case, lib: str, run_dir: Path, replications: int, rows_out: li
     m["connect_times_s"] = meta["connect_times_s"]
     m["db_connect_times_s"] = saved["db_connect_times_s"]
     name = f"{case.name}-{lib}"
-    rep, replayed = simulate.replay(name, lib, params, rows, m, run_dir, case.pgbouncer,
-                                    per_request_holds=not pooler_queue)
-    # Request by request: each measured request against its own replay (per_request.py).
+    # The replay's figures are their mean over seeds 1..replay_seeds (the pool's own draws:
+    # Go's random waiter, logins past the measured ones, HikariCP's validation latency),
+    # with their spread; behind PgBouncer in transaction mode each seed's wait includes
+    # PgBouncer's queue (simulate.with_pooler_queue). The request records are seed 1's.
+    rep, replayed = simulate.replay_over_seeds(name, lib, params, rows, m, run_dir, case.pgbouncer,
+                                               per_request_holds=not pooler_queue,
+                                               pooler_queue=bool(pooler_queue), seeds=replay_seeds)
+    # Request by request: each measured request against its own replay of seed 1 (per_request.py).
     by_request = per_request.compare(per_request.match(rows, replayed, simulate.LEAD_S))
     stat = simulate.statistical(name, lib, params, case.arrivals, rows, m, saved["length_s"],
                                 case.pgbouncer, replications)
@@ -218,14 +224,10 @@ def compare(case: Case, lib: str, run_dir: Path, replications: int, rows_out: li
             summ["time_to_recover_s"] += simulate.restart_shift_s(m)
     if pooler_queue:
         # dbpoolsim reports PgBouncer's queueing apart (pooler_wait_*): the mean adds up. The
-        # replay's p95 of the sum comes from its request records (latency less the hold it
-        # was given: simulate.waits_with_pooler_ms); the statistical model draws its holds,
-        # which its records do not keep, so its p95 cell stays empty.
-        for summ in (rep, stat):
-            summ["wait_time_avg_ms"] += summ.get("pooler_wait_avg_ms", 0.0)
-        both = simulate.waits_with_pooler_ms(replayed)
-        rep["wait_time_p95_ms"] = percentile(both, 0.95)
-        rep["wait_time_avg_from_records_ms"] = sum(both) / len(both) if both else math.nan
+        # replay's p95 of the sum comes from its request records (simulate.with_pooler_queue,
+        # per seed); the statistical model draws its holds, which its records do not keep,
+        # so its p95 cell stays empty.
+        stat["wait_time_avg_ms"] += stat.get("pooler_wait_avg_ms", 0.0)
         stat["wait_time_p95_ms"] = math.nan
     (run_dir / "summary.json").write_text(json.dumps(
         {"measured": {k: v for k, v in m.items()
@@ -244,6 +246,8 @@ def compare(case: Case, lib: str, run_dir: Path, replications: int, rows_out: li
         r, s = rep.get(sk, math.nan), stat.get(sk, math.nan)
         rows_out.append({"case": case.name, "library": lib, "metric": mk,
                          "measured": meas, "replay": r, "statistical": s,
+                         # the spread of the replay over its seeds (simulate.replay_over_seeds)
+                         **{f"replay_{x}": rep.get(f"{sk}_seed_{x}", math.nan) for x in ("sd", "min", "max")},
                          "statistical_sd": stat.get(f"{sk}_sd", math.nan),
                          "replay_rel_err": rel_err(r, meas), "statistical_rel_err": rel_err(s, meas)})
     # Where the replayed p95 falls among the measured waits (extra information, not a
@@ -254,6 +258,8 @@ def compare(case: Case, lib: str, run_dir: Path, replications: int, rows_out: li
                          m["waits_ms"], float(rep.get("wait_time_p95_ms", math.nan))),
                      "statistical": percentile(m["waits_ms"], 0.96)})
     rows_out.append({"case": case.name, "library": lib, "metric": "per_request", **by_request})
+    rows_out.append({"case": case.name, "library": lib, "metric": "replay_seeds", "measured": replay_seeds,
+                     "replay_seeds": replay_seeds})
     if lib in CLOSEST:
         rows_out.append({"case": case.name, "library": lib, "metric": "compared_with",
                          "measured": CLOSEST[lib]})
@@ -285,6 +291,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cases", default="", help="comma-separated case names (default: all)")
     ap.add_argument("--libs", default="", help="comma-separated libraries (default: all)")
     ap.add_argument("--replications", type=int, default=10)
+    ap.add_argument("--replay-seeds", type=int, default=10,
+                    help="the replay's figures are their mean over seeds 1..N of the pools' own draws "
+                         "(default 10); results.csv gives their sd, min and max")
     ap.add_argument("--out", default=str(HERE / "results"))
     ap.add_argument("--resimulate", action="store_true",
                     help="no servers: redo dbpoolsim's side from the raw files already in --out")
@@ -293,6 +302,9 @@ def main(argv: list[str] | None = None) -> int:
     # so the servers are stopped and their directories removed.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     names = [c for c in a.cases.split(",") if c] or (list(SMOKE) if a.smoke else list(CASES))
+    if a.replay_seeds < 1:
+        print(f"run.py: error: --replay-seeds: must be at least 1, got {a.replay_seeds}", file=sys.stderr)
+        return 2
     for n in names:
         if n not in CASES:
             print(f"run.py: error: --cases: unknown case {n!r} (known: {', '.join(CASES)})", file=sys.stderr)
@@ -311,14 +323,14 @@ def main(argv: list[str] | None = None) -> int:
             case = CASES[n]
             for lib in libs or case.libraries():
                 if (out / "runs" / n / lib / "measured.json").exists():
-                    compare(case, lib, out / "runs" / n / lib, a.replications, rows)
+                    compare(case, lib, out / "runs" / n / lib, a.replications, rows, a.replay_seeds)
         write_results(rows, out, command, time.time() - started, resimulated=True)
         return 0
     with Postgres() as pg:
         for n in names:
             case = CASES[n]
             chosen = libs or (SMOKE[n] if a.smoke and n in SMOKE else case.libraries())
-            run_case(case, chosen, pg, out, a.smoke, a.replications, rows)
+            run_case(case, chosen, pg, out, a.smoke, a.replications, rows, a.replay_seeds)
     write_results(rows, out, f"Command: `{command}`", time.time() - started)
     return 0
 
@@ -326,7 +338,7 @@ def main(argv: list[str] | None = None) -> int:
 def write_results(rows: list[dict], out: Path, command: str, seconds: float,
                   resimulated: bool = False) -> None:
     cols = ["case", "library", "metric", "measured", "replay", "statistical", "statistical_sd",
-            "replay_rel_err", "statistical_rel_err"]
+            "replay_rel_err", "statistical_rel_err", "replay_sd", "replay_min", "replay_max"]
     with open(out / "results.csv", "w", newline="") as f:
         w = csv.DictWriter(f, cols)
         w.writeheader()

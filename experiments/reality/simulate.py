@@ -105,13 +105,16 @@ def base_scenario(name: str, lib: str, params: dict, m: dict, horizon_s: float,
 
 def replay(name: str, lib: str, params: dict, requests: list[dict], m: dict, out: Path,
            pgbouncer: dict | None = None, per_request_holds: bool = True,
-           seed: int = 13, connects_in_order: bool = True) -> tuple[dict, list[dict]]:
+           seed: int = 13, connects_in_order: bool = True,
+           timeseries: bool = True) -> tuple[dict, list[dict]]:
     """One replication: the measured acquire starts and hold times, exactly. Returns the
     summary and the replay's request records (one per measured request, numbered in the
     order of per_request.replay_order: per_request.match pairs them). `seed` matters only
     where the policy or the connect times draw (Go's random waiter, empirical connects).
     `connects_in_order` False draws every login from the measured ones independently of
-    its order (the replay before the `sequence`: seed_spread.py --independent-connects)."""
+    its order (the replay before the `sequence`: seed_spread.py --independent-connects).
+    `timeseries` False leaves out/replay_timeseries.csv as it is (replay_over_seeds writes it
+    for its first seed only)."""
     trace = out / "replay_trace.csv"
 
     def hold(r: dict) -> float:
@@ -135,16 +138,74 @@ def replay(name: str, lib: str, params: dict, requests: list[dict], m: dict, out
                      "transactions": [{"name": "q", "queries": 1,
                                        "query_time": {"kind": "constant", "value_s": 0.1}}]}
     res = dbpoolsim.run(s, progress=False)
-    # The pool's size over time, on the measurement's clock, beside samples.csv.
-    ts = res.timeseries[["t_s", "total_connections", "active_connections", "waiters"]].copy()
-    ts["t_s"] -= LEAD_S
-    ts[ts["t_s"] >= -SAMPLE_S].to_csv(out / "replay_timeseries.csv", index=False)
+    if timeseries:
+        # The pool's size over time, on the measurement's clock, beside samples.csv.
+        ts = res.timeseries[["t_s", "total_connections", "active_connections", "waiters"]].copy()
+        ts["t_s"] -= LEAD_S
+        ts[ts["t_s"] >= -SAMPLE_S].to_csv(out / "replay_timeseries.csv", index=False)
     records = res.requests.to_dict("records")
     # Each record's hold as the trace gave it (records are numbered in trace order), so that
     # latency_s - duration_s is the request's whole wait: the pool's and PgBouncer's queue.
     for rec in records:
         rec["duration_s"] = durations[int(rec["request"])]
     return res.summary, records
+
+
+# The figures whose spread over the replay's seeds results.csv shows (replay_sd, _min, _max).
+SPREAD = ("wait_time_avg_ms", "wait_time_p95_ms", "timeout_rate", "connections_created",
+          "time_to_recover_s")
+
+
+def replay_over_seeds(name: str, lib: str, params: dict, requests: list[dict], m: dict, out: Path,
+                      pgbouncer: dict | None = None, per_request_holds: bool = True,
+                      pooler_queue: bool = False, seeds: int = 10) -> tuple[dict, list[dict]]:
+    """The replay's figures as an expectation over the pool's own random draws (Go's random
+    waiter, the logins past the measured ones, HikariCP's validation latency): `replay` with
+    seeds 1..`seeds`, every numeric figure of the summary averaged over them, and for the
+    headline figures (SPREAD) the sample standard deviation, minimum and maximum as
+    `<figure>_seed_sd`, `_seed_min`, `_seed_max`. Every library and case gets the same
+    seeds; a policy with no draw gives identical replays (sd 0). Behind PgBouncer in
+    transaction mode (`pooler_queue`) each seed's wait includes PgBouncer's queue
+    (with_pooler_queue) before it is averaged. Returns the averaged summary and seed 1's
+    request records (the request-by-request comparison and replay_timeseries.csv are seed
+    1's)."""
+    if seeds < 1:
+        raise ValueError(f"--replay-seeds: must be at least 1, got {seeds}")
+    summaries, first = [], []
+    for seed in range(1, seeds + 1):
+        summ, recs = replay(name, lib, params, requests, m, out, pgbouncer, per_request_holds,
+                            seed=seed, timeseries=seed == 1)
+        summ = dict(summ)
+        if pooler_queue:
+            with_pooler_queue(summ, recs)
+        summaries.append(summ)
+        if seed == 1:
+            first = recs
+    mean: dict = {}
+    for k, v in summaries[0].items():
+        xs = [s.get(k) for s in summaries]
+        if all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in xs):
+            xs = [float(x) for x in xs]
+            mean[k] = statistics.fmean(xs)
+            if k in SPREAD:
+                finite_ = all(math.isfinite(x) for x in xs)   # statistics.stdev fails on NaN
+                mean[f"{k}_seed_sd"] = (statistics.stdev(xs) if len(xs) > 1 else 0.0) if finite_ else math.nan
+                mean[f"{k}_seed_min"], mean[f"{k}_seed_max"] = float(min(xs)), float(max(xs))
+        else:
+            mean[k] = v
+    mean["replay_seeds"] = seeds
+    return mean, first
+
+
+def with_pooler_queue(summ: dict, records: list[dict]) -> None:
+    """Behind PgBouncer in transaction mode: the replay's mean wait plus PgBouncer's queue
+    (dbpoolsim reports it apart, pooler_wait_*: the means add up), and its p95 of the sum
+    from the request records (waits_with_pooler_ms: the p95s do not add up)."""
+    from measure import percentile  # measure imports this module
+    summ["wait_time_avg_ms"] += summ.get("pooler_wait_avg_ms", 0.0)
+    both = waits_with_pooler_ms(records)
+    summ["wait_time_p95_ms"] = percentile(both, 0.95)
+    summ["wait_time_avg_from_records_ms"] = sum(both) / len(both) if both else math.nan
 
 
 def waits_with_pooler_ms(records: list[dict]) -> list[float]:
