@@ -10,8 +10,8 @@ quiet machine"), from the stored runs in results/runs and results/quiet/runs (no
   (added to the woken request's hold, no `wakeup_latency_s`);
 - restart_start: psycopg_pool and HikariCP after the restart: the requests in flight at the stop
   whose query failed, when their pg_sleep would have ended and when they failed, and the replay
-  with the restart starting at measure.lost_by (the replay's rule) and at the earliest of those
-  would-be ends;
+  with the restart starting at measure.lost_by (the replay's rule before issue 13's seventh pass)
+  and at the earliest of lost_by and those would-be ends (measure.dead_by, the replay's rule now);
 - psycopg_restart: the quiet run's psycopg_pool after the restart: when each new connection was
   first served, the waits summed around the restart, the outcomes that differ, the up time;
 - episodes: Go's `restart` in the quiet run: per second of acquire start, the measured and
@@ -91,8 +91,8 @@ def handoffs() -> dict:
 
 def restart_start() -> dict:
     print("After the restart: the queries in flight at the stop that failed (s after the stop: pg_sleep would "
-          "have ended / failed), and the replay's mean / p95 wait (ms) with the restart from measure.lost_by "
-          "and from the earliest would-be end")
+          "have ended / failed), and the replay's mean / p95 wait (ms, seed 13) with the restart from measure.lost_by "
+          "and from measure.dead_by (the earlier of lost_by and the earliest would-be end: the table's)")
     out = {}
     for lib in ["psycopg_pool", "hikaricp"]:
         for name, runs in RUNS.items():
@@ -103,7 +103,7 @@ def restart_start() -> dict:
             start = min([m["restart_lost_by_s"], *(max(0.0, e) for e, _ in lost)])
             figs = []
             for s in (m["restart_lost_by_s"], start):
-                figs.append(replay_waits("restart", lib, rows, {**m, "restart_lost_by_s": s}))
+                figs.append(replay_waits("restart", lib, rows, {**m, "restart_dead_by_s": s}))
             pairs = ", ".join(f"{e:+.3f} / {f:+.3f}" for e, f in sorted(lost))
             print(f"  {lib}, {name}: {pairs}; measured {m['wait_time_avg_ms']:.2f} / {m['wait_time_p95_ms']:.1f}; "
                   f"from {m['restart_lost_by_s']:.3f}: {figs[0][0]:.2f} / {figs[0][1]:.1f}; "

@@ -214,6 +214,7 @@ def summarise(rows: list[dict], meta: dict, sessions_opened: int | None,
         m["restart_down_s"] = restart["down_s"]
         m["restart_up_by_s"] = up_by(rows, restart, meta["connect_times_s"])
         m["restart_lost_by_s"] = lost_by(rows, restart)
+        m["restart_dead_by_s"] = dead_by(rows, restart)
     return m
 
 
@@ -239,6 +240,23 @@ def lost_by(rows: list[dict], restart: dict) -> float:
     t = [r["ended_s"] - at for r in rows
          if r["outcome"] == "query_error" and r["acquired_s"] < at and not math.isnan(r["ended_s"])]
     return max(0.0, min(t)) if t else math.nan
+
+
+def dead_by(rows: list[dict], restart: dict) -> float:
+    """When the backends were gone, at the latest, in s after the stop: the earlier of
+    lost_by (the first failure a client saw) and the moment the first query in flight at the
+    stop that failed would have ended had its backend lived (its acquire plus its pg_sleep: a
+    query that failed was cut off before that). The replay's restart starts here. In the 14
+    stored restart runs (both full runs and the two re-runs, every library) the clients saw
+    the failure 16-117 ms after the stop, in 8 of them after the first failed query's sleep
+    would have ended (+0.040 s), so lost_by alone completes a query that failed for real;
+    no record bounds the moment from below but the stop itself (the last query to complete
+    did so 33-44 ms before it). NaN when no request was in flight."""
+    at = restart["at_s"]
+    ends = [r["acquired_s"] + r["hold_s"] - at for r in rows
+            if r["outcome"] == "query_error" and r["acquired_s"] < at]
+    lost = lost_by(rows, restart)
+    return max(0.0, min([lost, *ends])) if ends else lost
 
 
 def up_by(rows: list[dict], restart: dict, connect_times_s: list[float]) -> float:

@@ -17,7 +17,9 @@ The replay takes from the measurement:
               (less the first, which pays the driver's start-up). Behind PgBouncer the
               database's logins are PgBouncer's (fresh psycopg connects, not in the run), so
               they stay empirical;
-  faults      a PostgreSQL restart at the time the running queries failed (measure.lost_by),
+  faults      a PostgreSQL restart when the backends were gone at the latest (measure.dead_by:
+              the first query error of a request in flight, or the moment a failed one would
+              have ended, whichever came first),
               lasting until its measured end (pg_ctl start returned, or sooner if a login
               after it shows PostgreSQL up: measure.up_by);
   pooler      PgBouncer, in the case's pool_mode (transaction or session), where the case
@@ -65,10 +67,13 @@ def _connect_dist(connect_times_s: list[float], in_order: bool = False) -> dict:
 
 
 def restart_shift_s(m: dict) -> float:
-    """How much later than the harness's `at_s` the simulated restart starts (measure.lost_by;
+    """How much later than the harness's `at_s` the simulated restart starts (measure.dead_by:
+    when the backends were gone at the latest; measure.lost_by where a caller gives only that;
     0 without one). dbpoolsim's time_to_recover_s counts from the fault: add this to compare
     it with the measured one, which counts from `at_s`."""
-    lost = m.get("restart_lost_by_s", math.nan) if m.get("restart") else math.nan
+    if not m.get("restart"):
+        return 0.0
+    lost = m.get("restart_dead_by_s", m.get("restart_lost_by_s", math.nan))
     return 0.0 if math.isnan(lost) else lost
 
 
@@ -84,9 +89,10 @@ def base_scenario(name: str, lib: str, params: dict, m: dict, horizon_s: float,
                                       _connect_dist(m["connect_times_s"], connects_in_order))},
     }
     if m.get("restart"):
-        # From when the running queries failed (measure.lost_by: pg_ctl's fast shutdown
-        # reached the backends 16-81 ms after the stop), down until pg_ctl returned, or until
-        # the first login after it that the records show, if that came first (measure.up_by).
+        # From when the backends were gone at the latest (measure.dead_by: the first failure
+        # a client saw, or the would-be end of a query in flight that failed, if earlier),
+        # down until pg_ctl returned, or until the first login after it that the records
+        # show, if that came first (measure.up_by).
         up = m.get("restart_up_by_s", math.nan)
         down = m["restart"]["down_s"] if math.isnan(up) else min(m["restart"]["down_s"], up)
         lost = restart_shift_s(m)
