@@ -216,3 +216,72 @@ def test_hikaricps_adder_costs_come_from_its_attempts_log_else_from_the_rerun(tm
     assert meta["adder_setup_s"] == pytest.approx(0.0005)
     assert meta["adder_failed_attempt_s"] == pytest.approx(0.004)
     assert meta["adder_costs_from"] == "rerun/rerun"
+
+
+def test_the_replayed_restart_starts_when_the_backends_were_gone_at_the_latest():
+    """pg_ctl stop at 1.0. A query sent at 0.3 with 0.75 s of pg_sleep would have ended at 1.05
+    had its backend lived, but failed at 1.08 (its client saw the error late, as HikariCP's
+    did at +0.081 s in the stored run); another failed at 1.081. The backends were gone by
+    1.05: the replay's restart starts there (measure.dead_by), not at the first error
+    (lost_by, 1.08), where the replay would complete the first query. When a client sees the
+    failure before any failed query would have ended, that is the moment."""
+    restart = {"at_s": 1.0, "down_s": 0.4}
+    early = _failed(1, 0.3, 1.08)
+    early["hold_s"] = 0.75
+    rows = [_req(0, 0.2, 0.2, 0.2), early, _failed(2, 0.9, 1.081)]
+    assert measure.lost_by(rows, restart) == pytest.approx(0.08)
+    assert measure.dead_by(rows, restart) == pytest.approx(0.05)
+    m = measure.summarise(rows, META, None, restart)
+    assert m["restart_dead_by_s"] == pytest.approx(0.05)
+    import simulate
+    m.update(restart=restart, connect_times_s=[0.01], db_connect_times_s=[0.01])
+    s = simulate.base_scenario("t", "psycopg_pool", {"min_size": 1, "max_size": 1}, m, 10.0, None, 1)
+    assert s["faults"] == [{"kind": "restart", "at_s": pytest.approx(simulate.LEAD_S + 1.05),
+                            "duration_s": pytest.approx(0.35)}]
+    assert simulate.restart_shift_s(m) == pytest.approx(0.05)
+    # Seen before any failed query would have ended: the first error is the moment.
+    quick = [_req(0, 0.2, 0.2, 0.2), _failed(1, 0.9, 1.03)]
+    assert measure.dead_by(quick, restart) == pytest.approx(0.03)
+    assert math.isnan(measure.dead_by([rows[0]], restart))
+
+
+# ---- the replay as an expectation over the pool's own draws ----------------------------------
+
+def _go_queue():
+    """Go's database/sql with one connection: a request holds it from 0 to 1 s, and four
+    arrive meanwhile with holds of 0.1, 0.9, 0.3 and 0.6 s. Which waiter a return goes to is
+    Go 1.19's map pick (`waiter_order` "map"), so the order they are served in, and the mean
+    wait, is a draw of the seed."""
+    rows = [_req(0, 0.0, 1.0, 1.0)] + [_req(i, 0.1 * i, h, h) for i, h in enumerate([0.1, 0.9, 0.3, 0.6], 1)]
+    m = {"restart": None, "overhead_s": 0.0, "connect_times_s": [0.01], "db_connect_times_s": [0.01]}
+    return rows, m, {"maxOpenConns": 1, "maxIdleConns": 1, "timeout_s": 30.0}
+
+
+def test_the_replays_figures_are_their_mean_over_the_seeds(tmp_path):
+    import statistics
+    import simulate
+    rows, m, params = _go_queue()
+    each = [simulate.replay("t", "go_database_sql", params, rows, m, tmp_path, seed=k)[0]["wait_time_avg_ms"]
+            for k in range(1, 9)]
+    assert len({round(x, 6) for x in each}) > 1          # the waiter order is a draw
+    summ, recs = simulate.replay_over_seeds("t", "go_database_sql", params, rows, m, tmp_path, seeds=8)
+    assert summ["replay_seeds"] == 8
+    assert summ["wait_time_avg_ms"] == pytest.approx(statistics.fmean(each), rel=1e-12)
+    assert summ["wait_time_avg_ms_seed_sd"] == pytest.approx(statistics.stdev(each), rel=1e-9)
+    assert (summ["wait_time_avg_ms_seed_min"], summ["wait_time_avg_ms_seed_max"]) == (min(each), max(each))
+    # The request records, for the request-by-request comparison, are seed 1's.
+    _, first = simulate.replay("t", "go_database_sql", params, rows, m, tmp_path, seed=1)
+    assert [r["wait_s"] for r in recs] == [r["wait_s"] for r in first]
+    with pytest.raises(ValueError, match="replay-seeds"):
+        simulate.replay_over_seeds("t", "go_database_sql", params, rows, m, tmp_path, seeds=0)
+
+
+def test_a_policy_without_draws_gives_the_same_replay_at_every_seed(tmp_path):
+    """psycopg_pool serves its waiters first come, first served, and every login is a measured
+    one: its seeds agree, and the table shows no spread."""
+    import simulate
+    rows, m, _ = _go_queue()
+    summ, _ = simulate.replay_over_seeds("t", "psycopg_pool", {"min_size": 1, "max_size": 1}, rows, m, tmp_path,
+                                         seeds=4)
+    assert summ["wait_time_avg_ms_seed_sd"] == 0.0
+    assert summ["wait_time_avg_ms_seed_min"] == summ["wait_time_avg_ms_seed_max"] == summ["wait_time_avg_ms"]
