@@ -220,8 +220,9 @@ def compare(case: Case, lib: str, run_dir: Path, replications: int, rows_out: li
                                 case.pgbouncer, replications)
     for summ in (rep, stat):
         # dbpoolsim counts the recovery from its fault, which starts when the queries failed.
-        if "time_to_recover_s" in summ:
-            summ["time_to_recover_s"] += simulate.restart_shift_s(m)
+        for k in ("time_to_recover_s", "time_to_recover_s_seed_min", "time_to_recover_s_seed_max"):
+            if k in summ:
+                summ[k] += simulate.restart_shift_s(m)
     if pooler_queue:
         # dbpoolsim reports PgBouncer's queueing apart (pooler_wait_*): the mean adds up. The
         # replay's p95 of the sum comes from its request records (simulate.with_pooler_queue,
