@@ -6,7 +6,8 @@
 
 Starts a scratch PostgreSQL (and PgBouncer, and a delaying proxy, where a case needs them) on
 127.0.0.1, runs each case's trace through each library's load generator, replays the same
-trace through dbpoolsim with the library's policy and runs the statistical model, and writes
+trace through dbpoolsim with the library's policy (each figure the mean over seeds 1..N of
+the pool's own draws, --replay-seeds, default 10) and runs the statistical model, and writes
 <out>/results.csv (one row per case, library and metric: measured, replayed, statistical,
 relative errors), <out>/per_request.csv (each measured request against its own replay,
 summarised per case and library: per_request.py), <out>/results.md and <out>/plots/. The
