@@ -13,6 +13,8 @@ PY_DEPS := numpy pandas tqdm pytest simpy matplotlib nbclient nbformat ipykernel
 PY_DEPS += "dask[distributed]"
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SOURCES := $(shell find sim models python -type f \( -name '*.cpp' -o -name '*.hpp' -o -name '*.py' -o -name '*.json' -o -name 'CMakeLists.txt' \) 2>/dev/null) CMakeLists.txt pyproject.toml
+# The profile-guided build's pieces (cmake/pgo.cmake): its scripts, trainer and training list.
+SOURCES += $(wildcard cmake/*.cmake) experiments/bench/profile.cpp experiments/bench/pgo_training.json
 CPP_BUILD := build/cpp
 STAMPS := build/stamps
 

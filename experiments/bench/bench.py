@@ -234,6 +234,33 @@ def build_plain_loop(build_dir: Path) -> Path:
     return binary
 
 
+def build_plain_loop_pgo(build_dir: Path) -> Path:
+    """plain_loop.cpp with profile-guided optimisation, as dbpoolsim's wheel is built
+    (cmake/pgo.cmake): compiled instrumented, trained on the standard case for 100 simulated
+    seconds, compiled again with the counts. The table shows it beside the -O2 reference so
+    that the ratio's build difference is in view; "vs plain loop" stays against -O2."""
+    out_dir = build_dir / "plain_pgo"
+    binary = out_dir / "plain_loop"  # both compiles write the same output (same count file)
+    if binary.exists() and binary.stat().st_mtime >= PLAIN_SRC.stat().st_mtime:
+        return binary
+    cxx = os.environ.get("CXX") or shutil.which("g++")
+    if not cxx:
+        raise RuntimeError("no C++ compiler found (install g++ or set CXX)")
+    shutil.rmtree(out_dir, ignore_errors=True)
+    out_dir.mkdir(parents=True)
+    data = out_dir / "data"
+    gen = [cxx, *CXXFLAGS, f"-fprofile-generate={data}", "-o", str(binary), str(PLAIN_SRC)]
+    use = [cxx, *CXXFLAGS, f"-fprofile-use={data}", "-fprofile-partial-training",
+           "-o", str(binary), str(PLAIN_SRC)]
+    print("compiling (profile-guided):", " ".join(use), flush=True)
+    subprocess.run(gen, check=True)
+    subprocess.run([str(binary), *model_args(RATE_PER_S, CONNS, 100.0)], check=True,
+                   stdout=subprocess.DEVNULL)
+    binary.unlink()
+    subprocess.run(use, check=True)
+    return binary
+
+
 def model_args(rate: float, conns: int, horizon_s: float) -> list[str]:
     return [repr(rate), repr(MEAN_S), str(conns), repr(TIMEOUT_S), repr(horizon_s), str(SEED)]
 
@@ -262,10 +289,10 @@ def row_from_model_output(name: str, out: dict[str, Any]) -> Row:
                extra={k: out[k] for k in ("served", "timeouts", "events") if k in out})
 
 
-def run_plain_once(binary: Path, horizon_s: float) -> Row:
+def run_plain_once(binary: Path, horizon_s: float, name: str = "plain C++ heap loop") -> Row:
     start = time.perf_counter()
     out, _ = run_json([str(binary), *model_args(RATE_PER_S, CONNS, horizon_s)])
-    row = row_from_model_output("plain C++ heap loop", out)
+    row = row_from_model_output(name, out)
     row.end_to_end_s = time.perf_counter() - start
     return row
 
@@ -316,9 +343,10 @@ def best_of(name: str, horizon_s: float, runs: list[Row], errors: list[str]) -> 
 def run_standard_case(args: argparse.Namespace) -> list[Row]:
     """Run the implementations interleaved, round by round, and keep each one's fastest run."""
     q = 1 if args.quick else 0
-    horizons = {"plain": PLAIN_HORIZON_S[q], "simpy": SIMPY_HORIZON_S[q],
-                "dbpoolsim": DBPOOLSIM_HORIZON_S[q]}
-    names = {"plain": "plain C++ heap loop", "simpy": "SimPy", "dbpoolsim": "dbpoolsim"}
+    horizons = {"plain": PLAIN_HORIZON_S[q], "plain_pgo": PLAIN_HORIZON_S[q],
+                "simpy": SIMPY_HORIZON_S[q], "dbpoolsim": DBPOOLSIM_HORIZON_S[q]}
+    names = {"plain": "plain C++ heap loop", "plain_pgo": "plain C++ heap loop, profile-guided",
+             "simpy": "SimPy", "dbpoolsim": "dbpoolsim"}
     runs: dict[str, list[Row]] = {k: [] for k in horizons}
     errors: dict[str, list[str]] = {k: [] for k in horizons}
 
@@ -327,6 +355,11 @@ def run_standard_case(args: argparse.Namespace) -> list[Row]:
         plain_bin = build_plain_loop(args.build_dir)
     except (RuntimeError, subprocess.CalledProcessError) as exc:
         errors["plain"].append(f"build failed: {exc}")
+    plain_pgo_bin: Path | None = None
+    try:
+        plain_pgo_bin = build_plain_loop_pgo(args.build_dir)
+    except (RuntimeError, subprocess.CalledProcessError) as exc:
+        errors["plain_pgo"].append(f"build failed: {exc}")
     if not args.skip_simpy and importlib.util.find_spec("simpy") is None:
         errors["simpy"].append("simpy is not installed (pip install simpy)")
 
@@ -348,12 +381,17 @@ def run_standard_case(args: argparse.Namespace) -> list[Row]:
         print(f"round {i + 1}/{rounds}", flush=True)
         if i < args.repeats and plain_bin is not None:
             attempt("plain", run_plain_once, plain_bin, horizons["plain"])
+        if i < args.repeats and plain_pgo_bin is not None:
+            attempt("plain_pgo", run_plain_once, plain_pgo_bin, horizons["plain_pgo"],
+                    names["plain_pgo"])
         if i < args.repeats:
             attempt("dbpoolsim", run_dbpoolsim_once, horizons["dbpoolsim"])
         if not args.skip_simpy and i < args.simpy_repeats:
             attempt("simpy", run_simpy_once, horizons["simpy"])
 
     rows = [best_of(names["plain"], horizons["plain"], runs["plain"], errors["plain"]),
+            best_of(names["plain_pgo"], horizons["plain_pgo"], runs["plain_pgo"],
+                    errors["plain_pgo"]),
             best_of(names["dbpoolsim"], horizons["dbpoolsim"], runs["dbpoolsim"],
                     errors["dbpoolsim"])]
     if not args.skip_simpy:
@@ -460,7 +498,7 @@ def ratio(num: Row, den: Row | None) -> str:
 
 
 def table_lines(rows: list[Row], p_theory: float, w_theory_ms: float) -> list[str]:
-    plain = next((r for r in rows if r.name.startswith("plain")), None)
+    plain = next((r for r in rows if r.name == "plain C++ heap loop"), None)
     simpy = next((r for r in rows if r.name.startswith("SimPy")), None)
     head = ["implementation", "horizon s", "requests", "wall s", "end-to-end s",
             "sim req/s", "vs plain loop", "vs SimPy", "P(timeout)", "mean wait ms",
@@ -480,6 +518,27 @@ def table_lines(rows: list[Row], p_theory: float, w_theory_ms: float) -> list[st
               f"{w_theory_ms:.3f}", ""]
     lines.append("| " + " | ".join(theory) + " |")
     return lines
+
+
+def core_profile_guided() -> bool | None:
+    """Whether the installed module's core was built with profile feedback (cmake/pgo.cmake);
+    None if it cannot be imported."""
+    try:
+        from dbpoolsim import _core
+    except ImportError:
+        return None
+    return bool(getattr(_core, "profile_guided", False))
+
+
+def core_build_line() -> str:
+    pgo = core_profile_guided()
+    if pgo is None:
+        return "not importable."
+    if pgo:
+        return ("built with profile-guided optimisation (cmake/pgo.cmake, trained on "
+                "experiments/bench/pgo_training.json); the plain loop's profile-guided row "
+                "shows what the same treatment does to the reference.")
+    return "built without profile-guided optimisation (DBPOOLSIM_PGO off)."
 
 
 def memory_line(mem: dict[str, Any] | None) -> str:
@@ -562,6 +621,7 @@ def main() -> int:
         "- Agreement: |simulated − theory| within 3 run-to-run standard deviations "
         "(measured over 60 seeds, scaled to the horizon) for both P(timeout) and mean wait.",
         "- " + memory_line(mem),
+        "- dbpoolsim's core: " + core_build_line(),
     ]
     if policies:
         notes.append(f"- Pool policies: the standard case with each policy (10 connections, "
@@ -582,7 +642,7 @@ def main() -> int:
         "quick": args.quick,
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count(),
                     "python": platform.python_version(), "compiler": compiler_version(),
-                    "cxxflags": CXXFLAGS},
+                    "cxxflags": CXXFLAGS, "core_profile_guided": core_profile_guided()},
         "standard_case": {"rate_per_s": RATE_PER_S, "mean_s": MEAN_S, "conns": CONNS,
                           "timeout_s": TIMEOUT_S, "seed": SEED},
         "theory": {"p_timeout": p_theory, "mean_wait_ms": w_theory_s * 1e3},

@@ -28,6 +28,12 @@ PYBIND11_MODULE(_core, m) {
             PyErr_SetObject(scenario_error_type, inst.ptr());
         }
     });
+    // How the core was built (cmake/pgo.cmake): the bench prints it beside its figures.
+#ifdef DBPOOLSIM_PROFILE_GUIDED
+    m.attr("profile_guided") = true;
+#else
+    m.attr("profile_guided") = false;
+#endif
     dbpoolsim::python::register_scenario(m);
     dbpoolsim::python::register_run(m);
     dbpoolsim::python::register_theory(m);
