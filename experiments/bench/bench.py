@@ -219,14 +219,24 @@ def child_main(scenario_json: str) -> int:
 
 # ------------------------------------------------------------ implementations
 
-def build_plain_loop(build_dir: Path) -> Path:
-    """Compile plain_loop.cpp unless the binary is newer than the source."""
-    binary = build_dir / "plain_loop"
-    if binary.exists() and binary.stat().st_mtime >= PLAIN_SRC.stat().st_mtime:
-        return binary
+def up_to_date(binary: Path) -> bool:
+    """The binary exists and is newer than plain_loop.cpp."""
+    return binary.exists() and binary.stat().st_mtime >= PLAIN_SRC.stat().st_mtime
+
+
+def cxx_compiler() -> str:
     cxx = os.environ.get("CXX") or shutil.which("g++")
     if not cxx:
         raise RuntimeError("no C++ compiler found (install g++ or set CXX)")
+    return cxx
+
+
+def build_plain_loop(build_dir: Path) -> Path:
+    """Compile plain_loop.cpp unless the binary is newer than the source."""
+    binary = build_dir / "plain_loop"
+    if up_to_date(binary):
+        return binary
+    cxx = cxx_compiler()
     build_dir.mkdir(parents=True, exist_ok=True)
     cmd = [cxx, *CXXFLAGS, "-o", str(binary), str(PLAIN_SRC)]
     print("compiling:", " ".join(cmd), flush=True)
@@ -241,11 +251,9 @@ def build_plain_loop_pgo(build_dir: Path) -> Path:
     that the ratio's build difference is in view; "vs plain loop" stays against -O2."""
     out_dir = build_dir / "plain_pgo"
     binary = out_dir / "plain_loop"  # both compiles write the same output (same count file)
-    if binary.exists() and binary.stat().st_mtime >= PLAIN_SRC.stat().st_mtime:
+    if up_to_date(binary):
         return binary
-    cxx = os.environ.get("CXX") or shutil.which("g++")
-    if not cxx:
-        raise RuntimeError("no C++ compiler found (install g++ or set CXX)")
+    cxx = cxx_compiler()
     shutil.rmtree(out_dir, ignore_errors=True)
     out_dir.mkdir(parents=True)
     data = out_dir / "data"

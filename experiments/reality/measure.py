@@ -251,7 +251,9 @@ def dead_by(rows: list[dict], restart: dict) -> float:
     the failure 16-117 ms after the stop, in 8 of them after the first failed query's sleep
     would have ended (+0.040 s), so lost_by alone completes a query that failed for real;
     no record bounds the moment from below but the stop itself (the last query to complete
-    did so 33-44 ms before it). NaN when no request was in flight."""
+    did so 33-44 ms before it). The third full run (results/quiet2) gave 12-157 ms, the 157
+    being psycopg_pool's run, where no failed query bounds it earlier. NaN when no request
+    was in flight."""
     at = restart["at_s"]
     ends = [r["acquired_s"] + r["hold_s"] - at for r in rows
             if r["outcome"] == "query_error" and r["acquired_s"] < at]
