@@ -10,7 +10,7 @@ import math
 from collections import Counter
 from pathlib import Path
 
-from simulate import LEAD_S
+from simulate import LEAD_S, RECOVERY_GRID_S
 
 OUTCOMES = ["ok", "acquire_timeout", "connect_error", "query_error", "other"]
 
@@ -44,9 +44,10 @@ def percentile(xs: list[float], q: float) -> float:
     return s[lo] + (s[hi] - s[lo]) * (pos - lo)
 
 
-def time_to_recover(rows: list[dict], fault_at_s: float, interval_s: float = 1.0) -> float:
+def time_to_recover(rows: list[dict], fault_at_s: float, interval_s: float = RECOVERY_GRID_S) -> float:
     """dbpoolsim's definition (docs/scenario.md, `time_to_recover_s`) on the measured
-    records, on the simulation's grid of intervals (t + LEAD_S): from the fault to the start
+    records, on the grid of intervals the replay and the statistical model count it on
+    (simulate.RECOVERY_GRID_S, at t + LEAD_S): from the fault to the start
     of the first run of 5 healthy intervals, healthy meaning failures at most 1 % of the
     requests that ended in it, ended >= 80 % of arrivals - 3 sqrt(arrivals), and some
     completed if any arrived."""

@@ -17,8 +17,11 @@ LABEL = {"wait_time_avg_ms": "mean wait (ms)", "wait_time_p95_ms": "p95 wait (ms
 
 # A replay "agrees" within 10 % of the measured figure, or within this absolute amount (waits
 # under a millisecond are the library's own CPU per acquire, which dbpoolsim does not model).
+# The time to recover is counted on 1 s intervals on every side (simulate.RECOVERY_GRID_S), so
+# measured and replayed differ by whole intervals: half of one means the same interval (the
+# replay's figure is a mean over seeds, so a part of its seeds may recover one later).
 FLOOR = {"wait_time_avg_ms": 1.0, "wait_time_p95_ms": 1.0, "timeout_rate": 0.005,
-         "connections_opened_library": 1.0, "time_to_recover_s": 1.0}
+         "connections_opened_library": 1.0, "time_to_recover_s": 0.5}
 
 
 def agrees(metric: str, measured, model, sd=None) -> bool | None:

@@ -125,7 +125,7 @@ def run_one(case: Case, lib: str, cfg: dict, trace: Path, pg: Postgres, target, 
             t_down = time.time()
             pg.down("fast")
             pg.up()
-            restart = {"at_s": t_down - t0, "down_s": time.time() - t_down}
+            restart = {"at_s": t_down - t0, "down_s": time.time() - t_down, **pg.restart_marks(t_down)}
         rc = proc.wait(timeout_s)
     except BaseException:
         proc.kill()

@@ -21,6 +21,7 @@ import subprocess
 import tempfile
 import threading
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
@@ -115,7 +116,9 @@ class Postgres(_Server):
         opts = {"listen_addresses": "127.0.0.1", "port": self.port,
                 "unix_socket_directories": str(self.dir), "max_connections": self.max_connections,
                 "fsync": "off", "synchronous_commit": "off", "full_page_writes": "off",
-                "shared_buffers": "32MB", "log_min_messages": "warning"}
+                "shared_buffers": "32MB", "log_min_messages": "warning",
+                # Millisecond UTC timestamps on every line (restart_marks reads them).
+                "log_line_prefix": "%m [%p] ", "log_timezone": "UTC"}
         with open(self.data / "postgresql.conf", "a") as f:
             for k, v in opts.items():
                 f.write(f"{k} = '{v}'\n")
@@ -133,6 +136,34 @@ class Postgres(_Server):
         self._run([str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "-t", "60",
                    "stop"], "stop")
         self.running = False
+
+    def restart_marks(self, t_stop: float) -> dict:
+        """When the server's own log says a restart's steps happened, in s after `t_stop` (a
+        time.time() taken just before `down`): `stop_request_s` (the postmaster received the
+        shutdown request and signals the backends), `shut_down_s` (the old server is gone),
+        `listening_s` (the new postmaster listens: logins before it are refused by TCP, after
+        it they reach the server) and `ready_s` (it accepts logins; before it a login is told
+        57P03 "starting up"). pg_ctl looks for readiness only every 100 ms, so `ready_s` is up
+        to that much earlier than `pg_ctl -w start` returning. The log has milliseconds, and
+        time.time() and the log read the same clock. A step missing from the log is left out."""
+        marks = {"received fast shutdown request": "stop_request_s",
+                 "received immediate shutdown request": "stop_request_s",
+                 "database system is shut down": "shut_down_s",
+                 'listening on IPv4 address "127.0.0.1"': "listening_s",
+                 "database system is ready to accept connections": "ready_s"}
+        out: dict = {}
+        for line in self.log.read_text(errors="replace").splitlines():
+            try:
+                ts = datetime.strptime(line[:27], "%Y-%m-%d %H:%M:%S.%f %Z").replace(tzinfo=timezone.utc)
+            except ValueError:      # a continuation line, or another format
+                continue
+            rel = ts.timestamp() - t_stop
+            if rel < -0.001:        # the log has whole milliseconds: truncated, up to 1 ms early
+                continue
+            for text, key in marks.items():
+                if text in line and key not in out:
+                    out[key] = round(max(0.0, rel), 3)
+        return out
 
     def stop(self) -> None:
         if self.dir is None:

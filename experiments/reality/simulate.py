@@ -20,8 +20,9 @@ The replay takes from the measurement:
   faults      a PostgreSQL restart when the backends were gone at the latest (measure.dead_by:
               the first query error of a request in flight, or the moment a failed one would
               have ended, whichever came first),
-              lasting until its measured end (pg_ctl start returned, or sooner if a login
-              after it shows PostgreSQL up: measure.up_by);
+              lasting until PostgreSQL's log says it is ready again (restart_up_s; in
+              runs stored before the harness kept that, pg_ctl start returning, or sooner if
+              a login after it shows PostgreSQL up: measure.up_by);
   pooler      PgBouncer, in the case's pool_mode (transaction or session), where the case
               puts one in front of the database.
 The network round trip is 0: every round trip the library makes while holding a connection
@@ -44,6 +45,7 @@ from per_request import replay_order, replay_start
 LEAD_S = 5.0
 TAIL_S = 40.0            # horizon beyond the last arrival: waits and timeouts run out
 SAMPLE_S = 0.1           # the replay's time series, as often as the load generators sample
+RECOVERY_GRID_S = 1.0    # the sample interval time_to_recover_s is counted on, measured and simulated
 
 
 def pool_scenario(lib: str, params: dict) -> dict:
@@ -77,12 +79,26 @@ def restart_shift_s(m: dict) -> float:
     return 0.0 if math.isnan(lost) else lost
 
 
+def restart_up_s(m: dict) -> float:
+    """When PostgreSQL accepted logins again, in s after the harness's `at_s`: the server
+    log's "ready to accept connections" (`ready_s`, servers.Postgres.restart_marks) where the
+    run recorded it; in runs stored before that, when `pg_ctl -w start` returned, or the
+    first login after it that the records show, if that came first (measure.up_by). pg_ctl
+    polls every 100 ms, so its return is late by up to that much: in the runs with the log,
+    `ready_s` came 53-90 ms before it (experiments/reality/README.md)."""
+    r = m["restart"]
+    if "ready_s" in r:
+        return r["ready_s"]
+    up = m.get("restart_up_by_s", math.nan)
+    return r["down_s"] if math.isnan(up) else min(r["down_s"], up)
+
+
 def base_scenario(name: str, lib: str, params: dict, m: dict, horizon_s: float,
                   pgbouncer: dict | None, replications: int, connects_in_order: bool = False) -> dict:
     s = {
         "name": name,
         "run": {"horizon_s": horizon_s, "warmup_s": 0, "replications": replications, "seed": 13,
-                "sample_interval_s": 1.0},
+                "sample_interval_s": RECOVERY_GRID_S},
         "pool": pool_scenario(lib, params),
         "database": {"cores": 0, "max_connections": 300, "network_rtt_s": 0.0,
                      "connect_time": (_connect_dist(m["db_connect_times_s"]) if pgbouncer else
@@ -91,10 +107,8 @@ def base_scenario(name: str, lib: str, params: dict, m: dict, horizon_s: float,
     if m.get("restart"):
         # From when the backends were gone at the latest (measure.dead_by: the first failure
         # a client saw, or the would-be end of a query in flight that failed, if earlier),
-        # down until pg_ctl returned, or until the first login after it that the records
-        # show, if that came first (measure.up_by).
-        up = m.get("restart_up_by_s", math.nan)
-        down = m["restart"]["down_s"] if math.isnan(up) else min(m["restart"]["down_s"], up)
+        # down until PostgreSQL was ready again (restart_up_s).
+        down = restart_up_s(m)
         lost = restart_shift_s(m)
         s["faults"] = [{"kind": "restart", "at_s": LEAD_S + m["restart"]["at_s"] + lost,
                         "duration_s": max(1e-3, down - lost)}]
@@ -137,16 +151,21 @@ def replay(name: str, lib: str, params: dict, requests: list[dict], m: dict, out
             w.writerow([f"{LEAD_S + replay_start(r):.6f}", f"{d:.6f}"])
     s = base_scenario(name, lib, params, m, LEAD_S + replay_start(order[-1]) + TAIL_S, pgbouncer, 1,
                       connects_in_order)
-    s["run"]["sample_interval_s"] = SAMPLE_S
     s["run"]["record_requests"] = True
     s["run"]["seed"] = seed
     s["workload"] = {"arrivals": {"kind": "trace", "file": str(trace)},
                      "transactions": [{"name": "q", "queries": 1,
                                        "query_time": {"kind": "constant", "value_s": 0.1}}]}
+    # Sampled on the measured time to recover's grid (measure.time_to_recover), which only
+    # the interval metrics read; the pool's size over time comes from a second run, sampled
+    # as often as the load generators sample (the sampling does not change the run).
     res = dbpoolsim.run(s, progress=False)
     if timeseries:
         # The pool's size over time, on the measurement's clock, beside samples.csv.
-        ts = res.timeseries[["t_s", "total_connections", "active_connections", "waiters"]].copy()
+        s["run"]["sample_interval_s"] = SAMPLE_S
+        s["run"]["record_requests"] = False
+        ts = dbpoolsim.run(s, progress=False).timeseries
+        ts = ts[["t_s", "total_connections", "active_connections", "waiters"]].copy()
         ts["t_s"] -= LEAD_S
         ts[ts["t_s"] >= -SAMPLE_S].to_csv(out / "replay_timeseries.csv", index=False)
     records = res.requests.to_dict("records")

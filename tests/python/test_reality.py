@@ -54,6 +54,52 @@ def test_postgres_starts_on_loopback_and_is_gone_afterwards():
         socket.create_connection(("127.0.0.1", port), timeout=1).close()
 
 
+def test_a_restart_is_timed_from_the_servers_own_log():
+    """The harness's restart (run.py: `down` then `up`) timed by PostgreSQL's log, which the
+    replay's restart ends on (`ready_s`): each step in order, inside the harness's own
+    down_s (pg_ctl start returns only after it sees the server ready), and a login right
+    after `up` succeeds."""
+    import psycopg
+    with servers.Postgres() as pg:
+        t = time.time()
+        pg.down("fast")
+        pg.up()
+        down_s = time.time() - t
+        marks = pg.restart_marks(t)
+        with psycopg.connect(pg.dsn()) as c:
+            c.execute("SELECT 1")
+        # A second restart: each step is read from its own lines, not the first restart's.
+        t2 = time.time()
+        pg.down("fast")
+        pg.up()
+        again = pg.restart_marks(t2)
+    assert list(marks) == ["stop_request_s", "shut_down_s", "listening_s", "ready_s"]
+    assert 0 <= marks["stop_request_s"] <= marks["shut_down_s"] <= marks["listening_s"] \
+        <= marks["ready_s"] <= down_s + 0.001
+    assert 0 <= again["stop_request_s"] <= again["ready_s"] < 5
+
+
+def test_restart_marks_read_only_the_lines_after_the_stop(tmp_path):
+    """The log's timestamps are whole milliseconds (truncated), so a line stamped up to 1 ms
+    before `t_stop` counts; an earlier restart's lines do not."""
+    from datetime import datetime, timezone
+    pg = servers.Postgres(port=1)
+    pg.dir = tmp_path
+    t_stop = datetime(2026, 12, 5, 18, 0, 1, 500500, tzinfo=timezone.utc).timestamp()
+    pg.log.write_text(
+        "2026-12-05 18:00:00.100 UTC [5] LOG:  received fast shutdown request\n"
+        "2026-12-05 18:00:00.300 UTC [7] LOG:  database system is ready to accept connections\n"
+        "2026-12-05 18:00:01.500 UTC [7] LOG:  received fast shutdown request\n"
+        "2026-12-05 18:00:01.520 UTC [7] LOG:  database system is shut down\n"
+        "\tcontinued line without a timestamp\n"
+        '2026-12-05 18:00:01.650 UTC [9] LOG:  listening on IPv4 address "127.0.0.1", port 5\n'
+        "2026-12-05 18:00:01.661 UTC [9] LOG:  database system is ready to accept connections\n")
+    assert pg.restart_marks(t_stop) == {"stop_request_s": 0.0, "shut_down_s": pytest.approx(0.0195, abs=1e-3),
+                                        "listening_s": pytest.approx(0.1495, abs=1e-3),
+                                        "ready_s": pytest.approx(0.1605, abs=1e-3)}
+    pg.dir = None
+
+
 def test_delay_proxy_slows_each_connect_by_its_delay():
     import psycopg
     with servers.Postgres() as pg, servers.DelayProxy(pg.port, 0.15) as px:

@@ -116,6 +116,23 @@ def test_postgresql_was_up_by_the_first_login_after_the_restart():
     assert math.isnan(measure.up_by(rows[:2], restart, [0.01]))
 
 
+def test_the_replayed_restart_ends_when_the_servers_log_says_ready():
+    """A run that kept PostgreSQL's log (servers.Postgres.restart_marks) ends the replay's
+    restart at its `ready_s`, even after up_by or pg_ctl's return (pg_ctl polls every 100 ms
+    and is late; up_by assumes the run's quickest login, but the first logins after a restart
+    are slower); a run stored before it keeps the earlier of the two."""
+    import simulate
+    m = {"restart": {"at_s": 1.0, "down_s": 0.4}, "restart_up_by_s": 0.36}
+    assert simulate.restart_up_s(m) == pytest.approx(0.36)
+    assert simulate.restart_up_s({**m, "restart_up_by_s": math.nan}) == pytest.approx(0.4)
+    m["restart"]["ready_s"] = 0.31
+    assert simulate.restart_up_s(m) == pytest.approx(0.31)
+    m.update(restart_dead_by_s=0.03, connect_times_s=[0.01], db_connect_times_s=[0.01])
+    s = simulate.base_scenario("t", "psycopg_pool", {"min_size": 1, "max_size": 1}, m, 10.0, None, 1)
+    assert s["faults"] == [{"kind": "restart", "at_s": pytest.approx(simulate.LEAD_S + 1.03),
+                            "duration_s": pytest.approx(0.28)}]
+
+
 # ---- the restart: the replay's fault starts when the running queries failed -----------------
 
 def _failed(i, start, ended, acquired=None):
@@ -285,3 +302,26 @@ def test_a_policy_without_draws_gives_the_same_replay_at_every_seed(tmp_path):
                                          seeds=4)
     assert summ["wait_time_avg_ms_seed_sd"] == 0.0
     assert summ["wait_time_avg_ms_seed_min"] == summ["wait_time_avg_ms_seed_max"] == summ["wait_time_avg_ms"]
+
+
+def test_the_replays_time_to_recover_is_counted_on_the_measured_grid(tmp_path):
+    """measure.time_to_recover counts the measured recovery on 1 s intervals; the replay's
+    must be counted on the same ones, or a recovery in the same second reads as a miss (the
+    replay's own 0.1 s time series once gave 0.27 s against 0.67). Requests every 0.1 s with
+    holds of 50 ms on a SQLAlchemy QueuePool of 2, which reconnects at the next checkout;
+    PostgreSQL restarted at 5.05 s, ready 0.3 s later: the last failure is at 5.3 s, so on
+    0.1 s intervals the replay recovers at 5.4 (0.35 s), on the measured grid at 6 (0.95 s).
+    dbpoolsim's figure for the replay is the harness's function on the replay's own records."""
+    import simulate
+    rows = [_req(i, 0.1 * i, 0.05, 0.05) for i in range(200)]
+    m = {"restart": {"at_s": 5.05, "down_s": 0.4, "ready_s": 0.3}, "restart_dead_by_s": 0.0,
+         "overhead_s": 0.0, "connect_times_s": [0.004], "db_connect_times_s": [0.004]}
+    summ, recs = simulate.replay("t", "sqlalchemy_queuepool", {"pool_size": 2, "max_overflow": 0,
+                                                                "pool_timeout": 1.0}, rows, m, tmp_path)
+    replayed = [{"acquire_start_s": r["arrival_s"] - simulate.LEAD_S,
+                 "ended_s": r["arrival_s"] + r["latency_s"] - simulate.LEAD_S,
+                 "outcome": "ok" if r["outcome"] == "completed" else "query_error"} for r in recs]
+    assert any(r["outcome"] != "ok" for r in replayed)          # the restart hit requests
+    ttr = summ["time_to_recover_s"] + simulate.restart_shift_s(m)
+    assert ttr == pytest.approx(0.95)
+    assert ttr == pytest.approx(measure.time_to_recover(replayed, 5.05))
