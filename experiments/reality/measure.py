@@ -253,8 +253,8 @@ def dead_by(rows: list[dict], restart: dict) -> float:
     would have ended (+0.040 s), so lost_by alone completes a query that failed for real;
     no record bounds the moment from below but the stop itself (the last query to complete
     did so 33-44 ms before it). The third full run (results/quiet2) gave 12-157 ms, the 157
-    being psycopg_pool's run, where no failed query bounds it earlier. NaN when no request
-    was in flight."""
+    being psycopg_pool's run, where no failed query bounds it earlier; the fourth
+    (results/quiet3) 15-40 ms. NaN when no request was in flight."""
     at = restart["at_s"]
     ends = [r["acquired_s"] + r["hold_s"] - at for r in rows
             if r["outcome"] == "query_error" and r["acquired_s"] < at]
@@ -267,7 +267,10 @@ def up_by(rows: list[dict], restart: dict, connect_times_s: list[float]) -> floa
     it: the first request served on a connection opened after the restart (a backend pid not
     seen before it), less the run's quickest login. The harness's `down_s` ends when `pg_ctl
     -w start` returns, and pg_ctl looks for readiness every 100 ms: node-postgres and asyncpg
-    got new connections 11 and 8 ms before their down_s ended. NaN when no such request."""
+    got new connections 11 and 8 ms before their down_s ended. NaN when no such request.
+    A run that kept PostgreSQL's log has the moment itself (`ready_s`, which the replay uses:
+    simulate.restart_up_s); this bound assumes the run's quickest login, and the first
+    logins after a restart are slower, so there it comes later than `ready_s`."""
     at = restart["at_s"]
     before = {r["backend_pid"] for r in rows if r["outcome"] == "ok" and r["acquired_s"] < at}
     new = [r["acquired_s"] - at for r in rows

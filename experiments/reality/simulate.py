@@ -85,7 +85,7 @@ def restart_up_s(m: dict) -> float:
     run recorded it; in runs stored before that, when `pg_ctl -w start` returned, or the
     first login after it that the records show, if that came first (measure.up_by). pg_ctl
     polls every 100 ms, so its return is late by up to that much: in the runs with the log,
-    `ready_s` came 53-90 ms before it (experiments/reality/README.md)."""
+    `ready_s` came 32-70 ms before it (experiments/reality/README.md, "A fourth full run")."""
     r = m["restart"]
     if "ready_s" in r:
         return r["ready_s"]
