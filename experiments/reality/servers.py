@@ -145,14 +145,19 @@ class Postgres(_Server):
         it they reach the server) and `ready_s` (it accepts logins; before it a login is told
         57P03 "starting up"). pg_ctl looks for readiness only every 100 ms, so `ready_s` is up
         to that much earlier than `pg_ctl -w start` returning. The log has milliseconds, and
-        time.time() and the log read the same clock. A step missing from the log is left out."""
+        time.time() and the log read the same clock. A step missing from the log (or the log
+        itself) is left out."""
         marks = {"received fast shutdown request": "stop_request_s",
                  "received immediate shutdown request": "stop_request_s",
                  "database system is shut down": "shut_down_s",
                  'listening on IPv4 address "127.0.0.1"': "listening_s",
                  "database system is ready to accept connections": "ready_s"}
         out: dict = {}
-        for line in self.log.read_text(errors="replace").splitlines():
+        try:
+            text = self.log.read_text(errors="replace")
+        except OSError:             # no log: the replay falls back on pg_ctl's return
+            return out
+        for line in text.splitlines():
             try:
                 ts = datetime.strptime(line[:27], "%Y-%m-%d %H:%M:%S.%f %Z").replace(tzinfo=timezone.utc)
             except ValueError:      # a continuation line, or another format

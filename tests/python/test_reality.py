@@ -97,6 +97,8 @@ def test_restart_marks_read_only_the_lines_after_the_stop(tmp_path):
     assert pg.restart_marks(t_stop) == {"stop_request_s": 0.0, "shut_down_s": pytest.approx(0.0195, abs=1e-3),
                                         "listening_s": pytest.approx(0.1495, abs=1e-3),
                                         "ready_s": pytest.approx(0.1605, abs=1e-3)}
+    pg.log.unlink()
+    assert pg.restart_marks(t_stop) == {}       # no log: no marks (simulate.restart_up_s falls back)
     pg.dir = None
 
 
