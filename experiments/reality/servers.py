@@ -165,8 +165,8 @@ class Postgres(_Server):
             rel = ts.timestamp() - t_stop
             if rel < -0.001:        # the log has whole milliseconds: truncated, up to 1 ms early
                 continue
-            for text, key in marks.items():
-                if text in line and key not in out:
+            for needle, key in marks.items():
+                if needle in line and key not in out:
                     out[key] = round(max(0.0, rel), 3)
         return out
 
